@@ -1,0 +1,30 @@
+"""minigrad: a from-scratch NumPy reverse-mode autograd engine for learning backpropagation.
+
+Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engine.py``
+-> ``broadcast.py`` -> ``autodiff.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
+"""
+
+from minigrad import nn, ops
+from minigrad.autodiff import grad, jacobian, vjp
+from minigrad.dtypes import get_default_dtype, set_default_dtype
+from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.functional import (
+    abs, broadcast_to, clip, concatenate, exp, gelu, leaky_relu, log, log_softmax, logsumexp,
+    matmul, max, maximum, mean, min, minimum, permute, relu, reshape, sigmoid, softmax, split,
+    sqrt, stack, sum, tanh, transpose, var, where,
+)  # fmt: skip
+from minigrad.gradcheck import GradcheckError, gradcheck, numerical_jacobian
+from minigrad.tensor import Tensor, as_tensor, tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "as_tensor", "nn", "ops",
+    "get_default_dtype", "set_default_dtype",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "grad", "jacobian", "vjp", "gradcheck", "numerical_jacobian", "GradcheckError",
+    "abs", "broadcast_to", "clip", "concatenate", "exp", "gelu", "leaky_relu", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
+    "permute", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack", "sum",
+    "tanh", "transpose", "var", "where",
+]  # fmt: skip

@@ -1,0 +1,103 @@
+r"""Differentiate whole functions: ``grad``, ``vjp`` and ``jacobian``.
+
+These run the same backward pass as ``Tensor.backward`` (``engine.compute_grads``)
+but *return* gradients instead of accumulating them into ``.grad``. ``jacobian``
+builds $\partial f/\partial x$ one row at a time from vector-Jacobian products
+with the basis vectors $e_k$, which is exactly what reverse mode can do cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from minigrad import engine
+from minigrad.tensor import Tensor
+
+
+def _as_list(x) -> tuple[list, bool]:
+    """(list of items, whether a single item was given)."""
+    if isinstance(x, (list, tuple)):
+        return list(x), False
+    return [x], True
+
+
+def grad(outputs, inputs, grad_outputs=None) -> tuple[np.ndarray, ...] | np.ndarray:
+    r"""$\sum_j g_j^\top\,\partial\,\text{outputs}_j / \partial\,\text{inputs}$, without touching ``.grad``.
+
+    Like ``torch.autograd.grad``: ``grad_outputs`` may be omitted for one-element
+    outputs. Returns one array per input (a single array when ``inputs`` is one tensor);
+    an input the outputs do not depend on gets zeros.
+    """
+    outs, _ = _as_list(outputs)
+    ins, single = _as_list(inputs)
+    for k, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise ValueError(f"grad: inputs[{k}] must be a tensor with requires_grad=True")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outs)
+    gos, _ = _as_list(grad_outputs)
+    if len(gos) != len(outs):
+        raise ValueError(f"grad: got {len(outs)} outputs but {len(gos)} grad_outputs")
+    seeds = []
+    for k, (o, g) in enumerate(zip(outs, gos)):
+        if not isinstance(o, Tensor) or not o.requires_grad:
+            raise ValueError(f"grad: outputs[{k}] does not require grad (no input of it does)")
+        if g is None:
+            if o.size != 1:
+                raise ValueError(f"grad: grad_outputs[{k}] is needed for an output of shape {o.shape}")
+            g = np.ones_like(o.data)
+        g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=o.dtype)
+        if g.shape != o.shape:
+            raise ValueError(f"grad: grad_outputs[{k}] must have shape {o.shape}, got {g.shape}")
+        seeds.append(g)
+    wanted = {id(t) for t in ins}
+    found = engine.compute_grads(outs, seeds, lambda t: id(t) in wanted)
+    result = tuple(
+        np.array(found[id(t)][1], dtype=t.dtype) if id(t) in found else np.zeros_like(t.data)
+        for t in ins
+    )
+    return result[0] if single else result
+
+
+def _fresh_inputs(inputs) -> list[Tensor]:
+    """Copies of the inputs as new leaves, so the caller's tensors are never modified."""
+    return [Tensor(np.array(getattr(x, "data", x), dtype=None), requires_grad=True) for x in inputs]
+
+
+def vjp(f: Callable, inputs, v) -> tuple[Tensor, tuple[np.ndarray, ...] | np.ndarray]:
+    r"""``(f(inputs), v^\top J_f)``, like ``torch.autograd.functional.vjp``."""
+    ins, single = _as_list(inputs)
+    xs = _fresh_inputs(ins)
+    out = f(*xs)
+    g = grad(out, xs, grad_outputs=v)
+    return out.detach(), (g[0] if single else g)
+
+
+def jacobian(f: Callable, *inputs) -> np.ndarray | tuple[np.ndarray, ...]:
+    r"""$\partial f / \partial x_i$ for each input, each of shape ``out.shape + inputs[i].shape``.
+
+    One backward pass per output element (row $k$ is the VJP with $e_k$). With one
+    input it returns one array; with several, a tuple (``torch.autograd.functional.jacobian``).
+    """
+    if not inputs:
+        raise ValueError("jacobian: give at least one input")
+    xs = _fresh_inputs(inputs)
+    out = f(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"jacobian: f must return a Tensor, got {type(out).__name__}")
+    rows = [np.zeros((out.size, x.size), dtype=x.dtype) for x in xs]
+    if out.requires_grad:
+        for k in range(out.size):
+            e = np.zeros(out.size, dtype=out.dtype)
+            e[k] = 1
+            wanted = {id(x) for x in xs}
+            found = engine.compute_grads([out], [e.reshape(out.shape)], lambda t: id(t) in wanted)
+            for J, x in zip(rows, xs):
+                if id(x) in found:
+                    J[k] = np.ravel(found[id(x)][1])
+    result = tuple(J.reshape(out.shape + x.shape) for J, x in zip(rows, xs))
+    return result[0] if len(inputs) == 1 else result
+
+

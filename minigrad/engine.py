@@ -1,0 +1,152 @@
+r"""The backward pass: walk the graph in reverse topological order, applying the chain rule.
+
+Every tensor produced by an op remembers that op (``tensor._op``), and the op
+remembers its input tensors (``op.inputs``). That is the whole graph. For a loss
+$\mathcal{L}$ and a node $y = f(x_1, \dots, x_n)$, reverse mode computes
+
+$$\frac{\partial \mathcal{L}}{\partial x_i} \mathrel{+}= J_{f,i}^\top \, \frac{\partial \mathcal{L}}{\partial y}$$
+
+(the op's ``vjp``), visiting each node only after *every* node that uses it, so that
+its gradient is complete before it is passed on. The ``+=`` is fan-out: a tensor used
+twice receives two contributions.
+
+The order is found with an explicit stack, never recursion, so a 100,000-op chain
+(an RNN unrolled over a long sequence) is an ordinary input.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from minigrad.broadcast import unbroadcast
+
+
+class _GradMode:
+    """Whether ops record the graph. A class attribute, so reading it is cheap."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record themselves for backward."""
+    return _GradMode.enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.prev = _GradMode.enabled
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
+
+    def __exit__(self, *exc) -> None:
+        _GradMode.enabled = self.prev
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """``with minigrad.no_grad():`` (or ``@minigrad.no_grad()``): build no graph.
+
+    Use it for evaluation and for optimizer updates, which must not become part
+    of the graph they update.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Turn graph recording back on inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+def topological_order(roots) -> list:
+    """Every tensor that requires grad and is reachable from ``roots``, inputs before outputs.
+
+    Iterative depth-first search: a node is emitted only after all of its inputs,
+    so reversing the list gives an order in which every consumer comes before
+    what it consumes.
+    """
+    order = []
+    seen = set()
+    stack = [(r, False) for r in roots if r.requires_grad]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        op = node._op
+        if op is not None:
+            for parent in op.inputs:
+                if parent.requires_grad and id(parent) not in seen:
+                    stack.append((parent, False))
+    return order
+
+
+def compute_grads(roots, root_grads, keep) -> dict:
+    r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, dL/dt)}`` for ``t`` in ``keep``.
+
+    ``keep(t)`` decides which gradients are returned; every other intermediate
+    gradient is dropped as soon as it has been passed on, so memory stays
+    proportional to the graph's width, not its length.
+    """
+    grads: dict = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+    kept: dict = {}
+    for node in reversed(topological_order(roots)):
+        g = grads.pop(id(node), None)
+        if g is None:  # nothing downstream of this node reached a root
+            continue
+        if keep(node):
+            kept[id(node)] = (node, g)
+        op = node._op
+        if op is None:
+            continue
+        for parent, g_in in zip(op.inputs, op.vjp(g)):
+            if g_in is None or not parent.requires_grad:
+                continue
+            g_in = unbroadcast(g_in, parent.data.shape)
+            if g_in.dtype != parent.data.dtype:  # float32 stays float32
+                g_in = g_in.astype(parent.data.dtype)
+            prev = grads.get(id(parent))
+            grads[id(parent)] = g_in if prev is None else prev + g_in
+    return kept
+
+
+def _keeps_grad(t) -> bool:
+    return t._op is None or t._retains_grad
+
+
+def backward(root, grad: np.ndarray) -> None:
+    """Accumulate ``d root / d leaf`` (seeded with ``grad``) into every leaf's ``.grad``.
+
+    PyTorch semantics: leaves *accumulate* (call ``zero_grad`` between steps);
+    non-leaf tensors keep ``.grad`` only after ``retain_grad()``.
+    """
+    for node, g in compute_grads([root], [grad], _keeps_grad).values():
+        if node._op is not None:  # an intermediate with retain_grad(): overwrite, like PyTorch
+            node.grad = np.array(g, dtype=node.data.dtype)
+        elif node.grad is None:  # copy: g may be shared with another tensor's gradient
+            node.grad = np.array(g, dtype=node.data.dtype)
+        else:
+            node.grad = node.grad + g

@@ -1,0 +1,36 @@
+"""Every primitive op of minigrad, one class each. ``ALL_OPS`` is the derivatives table.
+
+Read ``base.py`` first (the Op contract), then any op: each file is independent.
+"""
+
+from minigrad.ops.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
+from minigrad.ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where
+from minigrad.ops.base import Elementwise, Op
+from minigrad.ops.linalg import MatMul
+from minigrad.ops.reductions import LogSumExp, Max, Mean, Min, Sum, Var
+from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
+from minigrad.ops.softmax import LogSoftmax, Softmax
+from minigrad.ops.unary import Abs, Clip, Exp, Log, Sqrt
+
+#: Every primitive op. The gradient test factory (tests/ops) checks each one, and a
+#: meta-test fails if an op listed here has no test spec.
+ALL_OPS = (
+    Add, Sub, Mul, Div, Neg, Pow, Maximum, Minimum, Where,
+    Exp, Log, Sqrt, Abs, Clip,
+    Sigmoid, Tanh, ReLU, LeakyReLU, GELU,
+    MatMul,
+    Sum, Mean, Var, Max, Min, LogSumExp,
+    Softmax, LogSoftmax,
+    Reshape, Transpose, BroadcastTo, GetItem, Concatenate, Stack,
+)  # fmt: skip
+
+__all__ = [
+    "ALL_OPS", "Op", "Elementwise",
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Maximum", "Minimum", "Where",
+    "Exp", "Log", "Sqrt", "Abs", "Clip",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
+    "MatMul",
+    "Sum", "Mean", "Var", "Max", "Min", "LogSumExp",
+    "Softmax", "LogSoftmax",
+    "Reshape", "Transpose", "BroadcastTo", "GetItem", "Concatenate", "Stack",
+]  # fmt: skip

@@ -1,0 +1,108 @@
+r"""The base class of every primitive op, and the Jacobian helpers ops share.
+
+An op is a function $y = f(x_1, \dots, x_n)$ on NumPy arrays that knows three things:
+
+* ``forward(*arrays)``: compute $y$ and save on ``self`` what the backward pass needs;
+* ``vjp(grad_out)``: the vector-Jacobian products $J_i^\top g$ for every input $i$,
+  where $g = \partial\mathcal{L}/\partial y$ (returned in $y$'s shape, or the input's;
+  the engine folds broadcast axes back with :func:`minigrad.broadcast.unbroadcast`);
+* ``jacobian(i)``: the dense matrix $J_i = \partial y / \partial x_i$ of shape
+  ``(y.size, x_i.size)``. It exists to be *looked at*: backward never builds it.
+
+The invariant the tests check for every op: ``vjp(g)[i] == J_i.T @ g.ravel()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.broadcast import unbroadcast
+
+
+class Op:
+    """One node of the graph. The instance is the context: it keeps what ``vjp`` needs.
+
+    ``__slots__`` lists, for each op, exactly what it saves for the backward pass
+    (and keeps the millions of small nodes of a long RNN cheap).
+    """
+
+    __slots__ = ("inputs", "needs_grad", "in_shapes", "out_shape", "__weakref__")
+
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        """Run ``forward`` and record the shapes that ``jacobian`` needs."""
+        self.in_shapes = tuple(a.shape for a in arrays)
+        self.needs_grad = (True,) * len(arrays)
+        out = self.forward(*arrays)
+        if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
+            out = np.asarray(out)
+        self.out_shape = out.shape
+        return out
+
+    @property
+    def name(self) -> str:
+        """The op's class name, used in error messages."""
+        return type(self).__name__
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{self.name}.forward")
+
+    def vjp(self, grad_out: np.ndarray) -> tuple:
+        raise NotImplementedError(f"{self.name}.vjp")
+
+    def jacobian(self, i: int) -> np.ndarray:
+        r"""Dense $J_i = \partial y / \partial x_i$, shape ``(y.size, x_i.size)``.
+
+        The default builds it one row at a time from basis VJPs: row $k$ is
+        $e_k^\top J_i$ = ``vjp(e_k)[i]``. Ops override it where the closed form is the lesson.
+        """
+        out_size = int(np.prod(self.out_shape))
+        in_shape = self.in_shapes[i]
+        rows = []
+        for k in range(out_size):
+            e = np.zeros(out_size)
+            e[k] = 1.0
+            g = self.vjp(e.reshape(self.out_shape))[i]
+            g = np.zeros(in_shape) if g is None else unbroadcast(np.asarray(g), in_shape)
+            rows.append(np.ravel(g))
+        return np.array(rows, dtype=np.float64).reshape(out_size, int(np.prod(in_shape)))
+
+
+def source_index(in_shape: tuple, out_shape: tuple) -> np.ndarray:
+    """For each element of a broadcast output, the flat index of the input element it came from."""
+    flat = np.arange(int(np.prod(in_shape))).reshape(in_shape)
+    return np.broadcast_to(flat, out_shape).ravel()
+
+
+def diagonal_jacobian(derivative: np.ndarray, in_shape: tuple, out_shape: tuple) -> np.ndarray:
+    r"""The Jacobian of an elementwise op: $J = \mathrm{diag}(f'(x))$, with broadcasting.
+
+    Output element $k$ depends on one input element only, ``source_index[k]``, so each
+    row has a single nonzero entry. Without broadcasting this is exactly a diagonal matrix.
+    """
+    out_size = int(np.prod(out_shape))
+    J = np.zeros((out_size, int(np.prod(in_shape))))
+    d = np.broadcast_to(derivative, out_shape).ravel()
+    J[np.arange(out_size), source_index(in_shape, out_shape)] = d
+    return J
+
+
+class Elementwise(Op):
+    r"""An op applied element by element: $y_k = f(x_{1,k}, \dots, x_{n,k})$.
+
+    Subclasses give ``derivative(i)`` $= \partial y / \partial x_i$ elementwise; then
+    the VJP is a product, $g \odot f'$, and the Jacobian is diagonal.
+    """
+
+    __slots__ = ()
+
+    def derivative(self, i: int) -> np.ndarray:
+        raise NotImplementedError(f"{self.name}.derivative")
+
+    def vjp(self, grad_out: np.ndarray) -> tuple:
+        return tuple(
+            grad_out * self.derivative(i) if need else None
+            for i, need in enumerate(self.needs_grad)
+        )
+
+    def jacobian(self, i: int) -> np.ndarray:
+        return diagonal_jacobian(self.derivative(i), self.in_shapes[i], self.out_shape)

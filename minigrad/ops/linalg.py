@@ -1,0 +1,62 @@
+r"""Matrix multiplication, with NumPy's ``@`` semantics (1-D operands and batches)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.base import Op
+
+
+class MatMul(Op):
+    r"""$Y = AB$;  $\partial\mathcal{L}/\partial A = G B^\top$, $\partial\mathcal{L}/\partial B = A^\top G$.
+
+    Closed-form Jacobians for 2-D operands (row-major flattening):
+    $\partial\,\mathrm{vec}(Y)/\partial\,\mathrm{vec}(A) = I_m \otimes B^\top$ and
+    $\partial\,\mathrm{vec}(Y)/\partial\,\mathrm{vec}(B) = A \otimes I_p$.
+    A 1-D operand is treated as a row (left) or column (right) vector and the
+    added axis removed again, exactly as NumPy does; batch axes broadcast.
+    """
+
+    __slots__ = ("a", "b")
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must be at least 1-D, got shapes {a.shape} and {b.shape}")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
+                f"a.shape[-1] = {k_a} but b's contracted axis has size {k_b}"
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def vjp(self, grad_out):
+        a, b = self.a, self.b
+        # Give 1-D operands (and the matching axes of grad_out) their implicit axis back.
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g = grad_out
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        grad_a = grad_b = None
+        if self.needs_grad[0]:
+            grad_a = g @ np.swapaxes(b2, -1, -2)
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]
+        if self.needs_grad[1]:
+            grad_b = np.swapaxes(a2, -1, -2) @ g
+            if b.ndim == 1:
+                grad_b = grad_b[..., :, 0]
+        return grad_a, grad_b
+
+    def jacobian(self, i):
+        if self.a.ndim != 2 or self.b.ndim != 2:
+            return super().jacobian(i)
+        m, p = self.a.shape[0], self.b.shape[1]
+        if i == 0:
+            return np.kron(np.eye(m), self.b.T)
+        return np.kron(self.a, np.eye(p))

@@ -1,0 +1,158 @@
+r"""Reductions over NumPy-style ``axis`` (None, an int, or a tuple) with ``keepdims``.
+
+A reduction's gradient *spreads* $g$ back over the reduced axes: ``expand`` puts the
+reduced axes back (size 1), and broadcasting does the spreading.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.base import Op, source_index
+
+
+def normalize_axis(axis, ndim: int, name: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative ints; a clear ValueError when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for ax in axes:
+        if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
+            raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= ax < ndim:
+            raise ValueError(f"{name}: axis {ax} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(ax) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: axis contains a repeated axis: {axis!r}")
+    return tuple(sorted(out))
+
+
+class Reduction(Op):
+    """Shared bookkeeping: which axes were reduced, and how to put them back."""
+
+    __slots__ = ("axis", "keepdims", "axes")
+
+    def __init__(self, axis=None, keepdims: bool = False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def resolve(self, x: np.ndarray) -> tuple[int, ...]:
+        self.axes = normalize_axis(self.axis, x.ndim, self.name.lower())
+        return self.axes
+
+    def expand(self, a: np.ndarray) -> np.ndarray:
+        """Re-insert the reduced axes as size 1, so ``a`` broadcasts against the input."""
+        return a if self.keepdims else np.expand_dims(a, self.axes)
+
+    def count(self) -> int:
+        """How many input elements went into each output element."""
+        shape = self.in_shapes[0]
+        return int(np.prod([shape[a] for a in self.axes]))
+
+    def reduction_jacobian(self, weight) -> np.ndarray:
+        """Each input element feeds one output element, with ``weight``: one nonzero per column."""
+        in_shape = self.in_shapes[0]
+        kept_shape = tuple(1 if a in self.axes else n for a, n in enumerate(in_shape))
+        target = source_index(kept_shape, in_shape)
+        J = np.zeros((int(np.prod(self.out_shape)), int(np.prod(in_shape))))
+        J[target, np.arange(J.shape[1])] = np.broadcast_to(weight, in_shape).ravel()
+        return J
+
+
+class Sum(Reduction):
+    r"""$y = \sum_{k \in \text{axes}} x_k$;  $\partial y/\partial x_k = 1$: $g$ is copied to every summand."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sum(x, axis=self.resolve(x), keepdims=self.keepdims)
+
+    def vjp(self, grad_out):
+        return (np.broadcast_to(self.expand(grad_out), self.in_shapes[0]),)
+
+    def jacobian(self, i):
+        return self.reduction_jacobian(1.0)
+
+
+class Mean(Reduction):
+    r"""$y = \frac1n \sum_k x_k$;  $\partial y/\partial x_k = 1/n$."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.mean(x, axis=self.resolve(x), keepdims=self.keepdims)
+
+    def vjp(self, grad_out):
+        return (np.broadcast_to(self.expand(grad_out) / self.count(), self.in_shapes[0]),)
+
+    def jacobian(self, i):
+        return self.reduction_jacobian(1.0 / self.count())
+
+
+class Var(Reduction):
+    r"""$y = \frac{1}{n - \text{ddof}} \sum_k (x_k - \bar x)^2$;  $\partial y/\partial x_k = \frac{2(x_k - \bar x)}{n - \text{ddof}}$.
+
+    NumPy's default ``ddof=0`` (PyTorch's ``var`` defaults to the unbiased ``correction=1``).
+    """
+
+    __slots__ = ("ddof", "centered")
+
+    def __init__(self, axis=None, ddof: int = 0, keepdims: bool = False):
+        super().__init__(axis, keepdims)
+        self.ddof = ddof
+
+    def forward(self, x):
+        axes = self.resolve(x)
+        self.centered = x - np.mean(x, axis=axes, keepdims=True)
+        return np.var(x, axis=axes, ddof=self.ddof, keepdims=self.keepdims)
+
+    def vjp(self, grad_out):
+        return (self.expand(grad_out) * self.centered * (2.0 / (self.count() - self.ddof)),)
+
+
+class Max(Reduction):
+    r"""$y = \max_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$ (ties share the gradient)."""
+
+    __slots__ = ("mask",)
+
+    def forward(self, x):
+        out = np.max(x, axis=self.resolve(x), keepdims=True)
+        self.mask = x == out
+        return out if self.keepdims else np.squeeze(out, axis=self.axes)
+
+    def vjp(self, grad_out):
+        ties = self.mask.sum(axis=self.axes, keepdims=True)
+        return (self.expand(grad_out) * self.mask / ties,)
+
+
+class Min(Max):
+    r"""$y = \min_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        out = np.min(x, axis=self.resolve(x), keepdims=True)
+        self.mask = x == out
+        return out if self.keepdims else np.squeeze(out, axis=self.axes)
+
+
+class LogSumExp(Reduction):
+    r"""$y = \log\sum_k e^{x_k}$;  $\partial y/\partial x_k = e^{x_k - y} = \mathrm{softmax}(x)_k$.
+
+    Computed as $m + \log\sum_k e^{x_k - m}$ with $m = \max_k x_k$, so no term overflows.
+    """
+
+    __slots__ = ("softmax",)
+
+    def forward(self, x):
+        axes = self.resolve(x)
+        m = np.max(x, axis=axes, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf) must not give nan via inf - inf
+        e = np.exp(x - m)
+        s = np.sum(e, axis=axes, keepdims=True)
+        self.softmax = e / s
+        out = np.log(s) + m
+        return out if self.keepdims else np.squeeze(out, axis=axes)
+
+    def vjp(self, grad_out):
+        return (self.expand(grad_out) * self.softmax,)

@@ -1,0 +1,140 @@
+r"""Ops that move elements without changing them: reshape, transpose, broadcast, index, join.
+
+Each Jacobian is a 0/1 matrix (a permutation, selection or copy), so each VJP
+just moves the gradient back to where the element came from.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.base import Op
+
+
+class Reshape(Op):
+    r"""$y = \mathrm{reshape}(x)$;  $J = I$: the gradient is reshaped back."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+    def forward(self, x):
+        try:
+            return np.reshape(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {x.shape} (size {x.size}) into shape {self.shape}"
+            ) from None
+
+    def vjp(self, grad_out):
+        return (np.reshape(grad_out, self.in_shapes[0]),)
+
+    def jacobian(self, i):
+        return np.eye(int(np.prod(self.in_shapes[0])))
+
+
+class Transpose(Op):
+    r"""$y = x$ with axes permuted by ``axes``;  the VJP applies the inverse permutation."""
+
+    __slots__ = ("axes",)
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        if self.axes is None:
+            self.axes = tuple(reversed(range(x.ndim)))
+        if sorted(int(a) % max(x.ndim, 1) for a in self.axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {self.axes} are not a permutation of {x.ndim} axes")
+        return np.transpose(x, self.axes)
+
+    def vjp(self, grad_out):
+        return (np.transpose(grad_out, np.argsort([a % grad_out.ndim for a in self.axes])),)
+
+
+class BroadcastTo(Op):
+    r"""$y = x$ copied along new or size-1 axes;  the VJP sums the copies (``unbroadcast``)."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        try:
+            return np.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(f"broadcast_to: cannot broadcast shape {x.shape} to {self.shape}") from None
+
+    def vjp(self, grad_out):
+        return (grad_out,)  # the engine sums over the broadcast axes
+
+
+class GetItem(Op):
+    r"""$y = x[\text{index}]$;  the VJP scatters $g$ back: $\bar x[\text{index}] \mathrel{+}= g$.
+
+    With integer-array indices an element can be picked twice; ``np.add.at``
+    then *adds* both gradients (a plain assignment would keep only one).
+    """
+
+    __slots__ = ("index", "advanced")
+
+    def __init__(self, index):
+        self.index = index
+        parts = index if isinstance(index, tuple) else (index,)
+        self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
+
+    def forward(self, x):
+        return x[self.index]
+
+    def vjp(self, grad_out):
+        grad_in = np.zeros(self.in_shapes[0], dtype=grad_out.dtype)
+        if self.advanced:
+            np.add.at(grad_in, self.index, grad_out)
+        else:  # basic indexing is a view: no element is picked twice
+            grad_in[self.index] = grad_out
+        return (grad_in,)
+
+
+class Concatenate(Op):
+    r"""$y = [x_1; x_2; \dots]$ along ``axis``;  each input gets its own slice of $g$."""
+
+    __slots__ = ("axis", "bounds")
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        try:
+            out = np.concatenate(xs, axis=self.axis)
+        except ValueError as e:
+            shapes = ", ".join(str(x.shape) for x in xs)
+            raise ValueError(f"concatenate: shapes {shapes} do not fit along axis {self.axis}: {e}") from None
+        self.axis = self.axis % out.ndim
+        self.bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return out
+
+    def vjp(self, grad_out):
+        return tuple(np.split(grad_out, self.bounds, axis=self.axis))
+
+
+class Stack(Op):
+    r"""$y = [x_1, x_2, \dots]$ stacked on a new ``axis``;  input $k$ gets $g$ at position $k$."""
+
+    __slots__ = ("axis",)
+
+    def __init__(self, axis: int = 0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        try:
+            out = np.stack(xs, axis=self.axis)
+        except ValueError as e:
+            shapes = ", ".join(str(x.shape) for x in xs)
+            raise ValueError(f"stack: all inputs must have the same shape, got {shapes}: {e}") from None
+        self.axis = self.axis % out.ndim
+        return out
+
+    def vjp(self, grad_out):
+        return tuple(np.take(grad_out, k, axis=self.axis) for k in range(grad_out.shape[self.axis]))

@@ -1,0 +1,64 @@
+r"""Softmax and log-softmax along one axis, shifted by the max so logits of size 1e4 are safe."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from minigrad.ops.base import Op, source_index
+from minigrad.ops.reductions import normalize_axis
+
+
+def same_row(shape: tuple, axis: int) -> np.ndarray:
+    """``M[i, j]`` is True when flat elements i and j lie in the same softmax row."""
+    row_shape = tuple(1 if a == axis else n for a, n in enumerate(shape))
+    row = source_index(row_shape, shape)
+    return row[:, None] == row[None, :]
+
+
+class Softmax(Op):
+    r"""$s_i = e^{x_i} / \sum_j e^{x_j}$;  $J = \mathrm{diag}(s) - s s^\top$ (per row),
+    so $J^\top g = s \odot (g - \langle g, s\rangle)$."""
+
+    __slots__ = ("axis", "out")
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, x):
+        (self.axis,) = normalize_axis(self.axis, x.ndim, "softmax")
+        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
+        self.out = e / np.sum(e, axis=self.axis, keepdims=True)
+        return self.out
+
+    def vjp(self, grad_out):
+        s = self.out
+        return (s * (grad_out - np.sum(grad_out * s, axis=self.axis, keepdims=True)),)
+
+    def jacobian(self, i):
+        s = self.out.ravel()
+        return np.diag(s) - np.outer(s, s) * same_row(self.out.shape, self.axis)
+
+
+class LogSoftmax(Op):
+    r"""$y_i = x_i - \log\sum_j e^{x_j}$;  $J = I - \mathbf{1} s^\top$ (per row),
+    so $J^\top g = g - s \sum_j g_j$."""
+
+    __slots__ = ("axis", "softmax")
+
+    def __init__(self, axis: int = -1):
+        self.axis = axis
+
+    def forward(self, x):
+        (self.axis,) = normalize_axis(self.axis, x.ndim, "log_softmax")
+        shifted = x - np.max(x, axis=self.axis, keepdims=True)
+        e = np.exp(shifted)
+        s = np.sum(e, axis=self.axis, keepdims=True)
+        self.softmax = e / s
+        return shifted - np.log(s)
+
+    def vjp(self, grad_out):
+        return (grad_out - self.softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
+
+    def jacobian(self, i):
+        s = self.softmax.ravel()
+        return np.eye(s.size) - s[None, :] * same_row(self.softmax.shape, self.axis)

@@ -1,0 +1,363 @@
+r"""The Tensor: a NumPy array that remembers how it was made.
+
+A tensor holds ``data`` (an ``np.ndarray``), ``grad`` (filled in by ``backward``),
+``requires_grad``, and ``_op``: the op that produced it (``None`` for a leaf).
+Calling an op on tensors (:func:`apply_op`) runs the op's ``forward`` on the
+arrays and, when any input requires grad, links the result to the op, and the op
+to its inputs. That chain of links *is* the computation graph; ``backward``
+(in ``engine.py``) walks it in reverse.
+
+Reading order: ``apply_op``, then ``Tensor.__init__``, the operators, ``backward``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from minigrad import engine
+from minigrad.dtypes import get_default_dtype
+from minigrad.ops import (
+    Abs, Add, Clip, Div, Exp, GetItem, Log, LogSumExp, MatMul, Max, Mean, Min, Mul, Neg, Pow,
+    ReLU, Reshape, Sigmoid, Sqrt, Sub, Sum, Tanh, Transpose, Var,
+)  # fmt: skip
+
+
+def apply_op(op, *inputs: Tensor) -> Tensor:
+    """Run ``op`` on the inputs' arrays; record it in the graph if any input requires grad."""
+    try:
+        data = op(*[t.data for t in inputs])
+    except ValueError as e:
+        shapes = ", ".join(str(t.data.shape) for t in inputs)
+        raise ValueError(f"{op.name}: {e} (input shapes: {shapes})") from None
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out._retains_grad = False
+    if engine._GradMode.enabled and any(t.requires_grad for t in inputs):
+        op.inputs = inputs
+        op.needs_grad = tuple(t.requires_grad for t in inputs)
+        out.requires_grad = True
+        out._op = op
+    else:  # no graph: the op (and what it saved) is dropped right here
+        out.requires_grad = False
+        out._op = None
+    return out
+
+
+def _to_array(data, dtype, name: str = "data") -> np.ndarray:
+    """Convert user data to a numeric array; Python floats get the default dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    from_python = not isinstance(data, (np.ndarray, np.generic))
+    try:
+        arr = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be numeric (a number, nested list or array), got {data!r}: {e}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must have a bool, integer or float dtype, got {arr.dtype} "
+            f"(complex, object and string data are not supported)"
+        )
+    if dtype is None and from_python and arr.dtype.kind == "f":
+        arr = arr.astype(get_default_dtype())
+    return arr
+
+
+def as_tensor(x, like: Tensor | None = None) -> Tensor:
+    """``x`` if it is a Tensor, else a constant (``requires_grad=False``) tensor.
+
+    A Python number takes the dtype NumPy would give it next to ``like``
+    (so ``x * 2.0`` stays float32 when ``x`` is float32).
+    """
+    if isinstance(x, Tensor):
+        return x
+    if like is not None and isinstance(x, numbers.Number):
+        return Tensor(np.asarray(x, dtype=np.result_type(like.data, x)))
+    return Tensor(x)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode automatic differentiation.
+
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([2., 4., 6.])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_op", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__, not NumPy's add
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._op = None
+        self._retains_grad = False
+        self.requires_grad = False
+        self.requires_grad_(requires_grad)
+
+    # ----- attributes -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by an op (they receive ``.grad``)."""
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with its axes reversed (NumPy's ``.T``)."""
+        return self.transpose()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        if self.dtype != get_default_dtype() and self.dtype.kind == "f":
+            extra = f", dtype={self.dtype}" + extra
+        return f"tensor({body}{extra})"
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    __hash__ = object.__hash__  # __eq__ is elementwise, yet tensors stay usable as dict keys
+
+    # ----- leaving the graph ------------------------------------------------------
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __bool__(self) -> bool:
+        return bool(self.item())
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut off from the graph."""
+        return _detached(self.data)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` on a leaf, in place; return ``self``."""
+        if requires_grad and self.data.dtype.kind not in "f":
+            raise TypeError(
+                f"requires_grad=True needs a floating-point tensor, got dtype {self.data.dtype}; "
+                f"convert it first, e.g. tensor(data, dtype=np.float64)"
+            )
+        if not self.is_leaf and not requires_grad:
+            raise ValueError("requires_grad_(False) on a non-leaf tensor: use detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after ``backward`` (leaves always keep it)."""
+        if not self.requires_grad:
+            raise ValueError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset ``.grad``: to ``None`` (PyTorch's default) or to zeros."""
+        self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.grad)
+
+    # ----- backward ---------------------------------------------------------------
+    def backward(self, grad=None) -> None:
+        r"""Compute $\partial\,\text{self} / \partial\,\text{leaf}$ for every leaf, accumulating into ``.grad``.
+
+        ``grad`` is $\partial\mathcal{L}/\partial\,\text{self}$; it may be omitted for a
+        one-element tensor (it is then 1, i.e. self *is* the loss).
+        """
+        if not self.requires_grad:
+            raise ValueError(
+                "backward() on a tensor that does not require grad: no input of the "
+                "computation had requires_grad=True (or it ran under no_grad)"
+            )
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(
+                    f"backward(): grad can be omitted only for one-element outputs, but this "
+                    f"tensor has shape {self.shape}; pass grad= of that shape"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
+        engine.backward(self, grad)
+
+    # ----- arithmetic operators ---------------------------------------------------
+    def __add__(self, other) -> Tensor:
+        return apply_op(Add(), self, as_tensor(other, self))
+
+    def __radd__(self, other) -> Tensor:
+        return apply_op(Add(), as_tensor(other, self), self)
+
+    def __sub__(self, other) -> Tensor:
+        return apply_op(Sub(), self, as_tensor(other, self))
+
+    def __rsub__(self, other) -> Tensor:
+        return apply_op(Sub(), as_tensor(other, self), self)
+
+    def __mul__(self, other) -> Tensor:
+        return apply_op(Mul(), self, as_tensor(other, self))
+
+    def __rmul__(self, other) -> Tensor:
+        return apply_op(Mul(), as_tensor(other, self), self)
+
+    def __truediv__(self, other) -> Tensor:
+        return apply_op(Div(), self, as_tensor(other, self))
+
+    def __rtruediv__(self, other) -> Tensor:
+        return apply_op(Div(), as_tensor(other, self), self)
+
+    def __pow__(self, other) -> Tensor:
+        return apply_op(Pow(), self, as_tensor(other, self))
+
+    def __rpow__(self, other) -> Tensor:
+        return apply_op(Pow(), as_tensor(other, self), self)
+
+    def __matmul__(self, other) -> Tensor:
+        return apply_op(MatMul(), self, as_tensor(other))
+
+    def __rmatmul__(self, other) -> Tensor:
+        return apply_op(MatMul(), as_tensor(other), self)
+
+    def __neg__(self) -> Tensor:
+        return apply_op(Neg(), self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    # ----- comparisons: plain boolean tensors, never part of the graph ---------------
+    def _compare(self, other, fn) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(fn(self.data, other))
+
+    def __lt__(self, other) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    # ----- indexing and shape -------------------------------------------------------
+    def __getitem__(self, index) -> Tensor:
+        return apply_op(GetItem(_plain_index(index)), self)
+
+    def reshape(self, *shape) -> Tensor:
+        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one axis may be -1."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return apply_op(Reshape(shape), self)
+
+    def transpose(self, *axes) -> Tensor:
+        """NumPy's transpose: no argument reverses the axes; else a permutation."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return apply_op(Transpose(axes or None), self)
+
+    def permute(self, *dims) -> Tensor:
+        """PyTorch's name for ``transpose(axes)``."""
+        return self.transpose(*dims)
+
+    # ----- elementwise functions -----------------------------------------------------
+    def exp(self) -> Tensor:
+        return apply_op(Exp(), self)
+
+    def log(self) -> Tensor:
+        return apply_op(Log(), self)
+
+    def sqrt(self) -> Tensor:
+        return apply_op(Sqrt(), self)
+
+    def abs(self) -> Tensor:
+        return apply_op(Abs(), self)
+
+    def clip(self, a_min=None, a_max=None) -> Tensor:
+        return apply_op(Clip(a_min, a_max), self)
+
+    def tanh(self) -> Tensor:
+        return apply_op(Tanh(), self)
+
+    def sigmoid(self) -> Tensor:
+        return apply_op(Sigmoid(), self)
+
+    def relu(self) -> Tensor:
+        return apply_op(ReLU(), self)
+
+    # ----- reductions (NumPy's axis / keepdims) ------------------------------------
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        return apply_op(Sum(axis, keepdims), self)
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        return apply_op(Mean(axis, keepdims), self)
+
+    def var(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        return apply_op(Var(axis, ddof, keepdims), self)
+
+    def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        return apply_op(Max(axis, keepdims), self)
+
+    def min(self, axis=None, keepdims: bool = False) -> Tensor:
+        return apply_op(Min(axis, keepdims), self)
+
+    def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
+        return apply_op(LogSumExp(axis, keepdims), self)
+
+
+def _detached(data: np.ndarray) -> Tensor:
+    t = Tensor.__new__(Tensor)
+    t.data, t.grad, t.requires_grad, t._op, t._retains_grad = data, None, False, None, False
+    return t
+
+
+def _plain_index(index):
+    """Indices may contain tensors (e.g. class labels); the op needs plain arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Create a tensor (a copy of ``data``), like ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
