@@ -125,9 +125,11 @@ def compute_grads(roots, root_grads, keep) -> dict:
         for parent, g_in in zip(op.inputs, op.vjp(g)):
             if g_in is None or not parent.requires_grad:
                 continue
-            g_in = unbroadcast(g_in, parent.data.shape)
-            if g_in.dtype != parent.data.dtype:  # float32 stays float32
-                g_in = g_in.astype(parent.data.dtype)
+            data = parent.data
+            if g_in.shape != data.shape:
+                g_in = unbroadcast(g_in, data.shape)
+            if g_in.dtype != data.dtype:  # float32 stays float32
+                g_in = g_in.astype(data.dtype)
             prev = grads.get(id(parent))
             grads[id(parent)] = g_in if prev is None else prev + g_in
     return kept

@@ -35,7 +35,13 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
     out.data = data
     out.grad = None
     out._retains_grad = False
-    if engine._GradMode.enabled and any(t.requires_grad for t in inputs):
+    record = False
+    if engine._GradMode.enabled:
+        for t in inputs:
+            if t.requires_grad:
+                record = True
+                break
+    if record:
         op.inputs = inputs
         op.needs_grad = tuple(t.requires_grad for t in inputs)
         out.requires_grad = True
@@ -74,7 +80,10 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, numbers.Number):
-        return Tensor(np.asarray(x, dtype=np.result_type(like.data, x)))
+        kind = like.data.dtype.kind
+        if kind == "f" or (kind in "iu" and type(x) is int):  # the common case, made fast
+            return _detached(np.asarray(x, dtype=like.data.dtype))
+        return _detached(np.asarray(x, dtype=np.result_type(like.data, x)))
     return Tensor(x)
 
 

@@ -19,6 +19,9 @@ import numpy as np
 from minigrad.broadcast import unbroadcast
 
 
+_ALL = ((), (True,), (True, True), (True, True, True))
+
+
 class Op:
     """One node of the graph. The instance is the context: it keeps what ``vjp`` needs.
 
@@ -30,8 +33,8 @@ class Op:
 
     def __call__(self, *arrays: np.ndarray) -> np.ndarray:
         """Run ``forward`` and record the shapes that ``jacobian`` needs."""
-        self.in_shapes = tuple(a.shape for a in arrays)
-        self.needs_grad = (True,) * len(arrays)
+        self.in_shapes = tuple([a.shape for a in arrays])
+        self.needs_grad = _ALL[len(arrays)] if len(arrays) < 4 else (True,) * len(arrays)
         out = self.forward(*arrays)
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
@@ -99,10 +102,10 @@ class Elementwise(Op):
         raise NotImplementedError(f"{self.name}.derivative")
 
     def vjp(self, grad_out: np.ndarray) -> tuple:
-        return tuple(
+        return tuple([
             grad_out * self.derivative(i) if need else None
             for i, need in enumerate(self.needs_grad)
-        )
+        ])  # fmt: skip
 
     def jacobian(self, i: int) -> np.ndarray:
         return diagonal_jacobian(self.derivative(i), self.in_shapes[i], self.out_shape)
