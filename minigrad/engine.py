@@ -110,8 +110,9 @@ def compute_grads(roots, root_grads, keep) -> dict:
     proportional to the graph's width, not its length.
     """
     grads: dict = {}
+    owned: set = set()  # ids whose gradient buffer we allocated, so += on it is safe
     for r, g in zip(roots, root_grads):
-        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+        _accumulate(grads, owned, r, g)
     kept: dict = {}
     for node in reversed(topological_order(roots)):
         g = grads.pop(id(node), None)
@@ -123,16 +124,36 @@ def compute_grads(roots, root_grads, keep) -> dict:
         if op is None:
             continue
         for parent, g_in in zip(op.inputs, op.vjp(g)):
-            if g_in is None or not parent.requires_grad:
-                continue
-            data = parent.data
-            if g_in.shape != data.shape:
-                g_in = unbroadcast(g_in, data.shape)
-            if g_in.dtype != data.dtype:  # float32 stays float32
-                g_in = g_in.astype(data.dtype)
-            prev = grads.get(id(parent))
-            grads[id(parent)] = g_in if prev is None else prev + g_in
+            if g_in is not None and parent.requires_grad:
+                _accumulate(grads, owned, parent, g_in)
     return kept
+
+
+def _accumulate(grads: dict, owned: set, t, g_in) -> None:
+    """``grads[t] += g_in``: fold broadcasting, keep t's dtype, reuse buffers we own."""
+    data = t.data
+    key = id(t)
+    prev = grads.get(key)
+    if hasattr(g_in, "add_to"):  # a sparse IndexedGrad from x[index]: scatter into a buffer
+        if key not in owned:
+            buf = np.zeros(data.shape, dtype=data.dtype)
+            if prev is not None:
+                buf += prev
+            grads[key] = prev = buf
+            owned.add(key)
+        g_in.add_to(prev)
+        return
+    if g_in.shape != data.shape:
+        g_in = unbroadcast(g_in, data.shape)
+    if g_in.dtype != data.dtype:  # float32 stays float32
+        g_in = g_in.astype(data.dtype)
+    if prev is None:
+        grads[key] = g_in  # may be shared with another tensor's gradient: not owned
+    elif key in owned:
+        prev += g_in
+    else:
+        grads[key] = prev + g_in
+        owned.add(key)
 
 
 def _keeps_grad(t) -> bool:

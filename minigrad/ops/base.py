@@ -64,10 +64,18 @@ class Op:
         for k in range(out_size):
             e = np.zeros(out_size)
             e[k] = 1.0
-            g = self.vjp(e.reshape(self.out_shape))[i]
-            g = np.zeros(in_shape) if g is None else unbroadcast(np.asarray(g), in_shape)
+            g = dense_grad(self.vjp(e.reshape(self.out_shape))[i], in_shape)
             rows.append(np.ravel(g))
         return np.array(rows, dtype=np.float64).reshape(out_size, int(np.prod(in_shape)))
+
+
+def dense_grad(g, shape: tuple) -> np.ndarray:
+    """A VJP result as a plain array of ``shape``: zeros for None, scattered for an IndexedGrad."""
+    if g is None:
+        return np.zeros(shape)
+    if hasattr(g, "dense"):
+        return g.dense(shape)
+    return unbroadcast(np.asarray(g), shape)
 
 
 def source_index(in_shape: tuple, out_shape: tuple) -> np.ndarray:

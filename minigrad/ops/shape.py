@@ -71,11 +71,39 @@ class BroadcastTo(Op):
         return (grad_out,)  # the engine sums over the broadcast axes
 
 
+class IndexedGrad:
+    r"""A gradient that is zero except at ``index``, where it is ``values``.
+
+    Picking ``x[t]`` in a loop over T time steps would otherwise cost a full
+    ``zeros_like(x)`` per step, O(T^2) in all. The engine instead adds ``values``
+    into one buffer per tensor (``add_to``); ``dense`` gives the ordinary array.
+    """
+
+    __slots__ = ("index", "values", "advanced")
+
+    def __init__(self, index, values: np.ndarray, advanced: bool):
+        self.index, self.values, self.advanced = index, values, advanced
+
+    def add_to(self, target: np.ndarray) -> None:
+        """``target[index] += values``; with integer arrays a repeated index adds twice."""
+        if self.advanced:
+            np.add.at(target, self.index, self.values)
+        else:  # basic indexing is a view: no element is picked twice
+            target[self.index] += self.values
+
+    def dense(self, shape: tuple, dtype=None) -> np.ndarray:
+        out = np.zeros(shape, dtype=dtype or self.values.dtype)
+        self.add_to(out)
+        return out
+
+
 class GetItem(Op):
     r"""$y = x[\text{index}]$;  the VJP scatters $g$ back: $\bar x[\text{index}] \mathrel{+}= g$.
 
     With integer-array indices an element can be picked twice; ``np.add.at``
     then *adds* both gradients (a plain assignment would keep only one).
+    The VJP is returned as an :class:`IndexedGrad`, so that it costs the size of
+    the slice, not of the whole input.
     """
 
     __slots__ = ("index", "advanced")
@@ -89,12 +117,7 @@ class GetItem(Op):
         return x[self.index]
 
     def vjp(self, grad_out):
-        grad_in = np.zeros(self.in_shapes[0], dtype=grad_out.dtype)
-        if self.advanced:
-            np.add.at(grad_in, self.index, grad_out)
-        else:  # basic indexing is a view: no element is picked twice
-            grad_in[self.index] = grad_out
-        return (grad_in,)
+        return (IndexedGrad(self.index, grad_out, self.advanced),)
 
 
 class Concatenate(Op):
