@@ -43,7 +43,7 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
                 break
     if record:
         op.inputs = inputs
-        op.needs_grad = tuple(t.requires_grad for t in inputs)
+        op.needs_grad = tuple([t.requires_grad for t in inputs])
         out.requires_grad = True
         out._op = op
     else:  # no graph: the op (and what it saved) is dropped right here
@@ -82,7 +82,10 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if like is not None and isinstance(x, numbers.Number):
         kind = like.data.dtype.kind
         if kind == "f" or (kind in "iu" and type(x) is int):  # the common case, made fast
-            return _detached(np.asarray(x, dtype=like.data.dtype))
+            t = Tensor.__new__(Tensor)
+            t.data, t.grad, t.requires_grad = np.asarray(x, dtype=like.data.dtype), None, False
+            t._op, t._retains_grad = None, False
+            return t
         return _detached(np.asarray(x, dtype=np.result_type(like.data, x)))
     return Tensor(x)
 

@@ -34,7 +34,8 @@ class Op:
     def __call__(self, *arrays: np.ndarray) -> np.ndarray:
         """Run ``forward`` and record the shapes that ``jacobian`` needs."""
         self.in_shapes = tuple([a.shape for a in arrays])
-        self.needs_grad = _ALL[len(arrays)] if len(arrays) < 4 else (True,) * len(arrays)
+        n = len(arrays)
+        self.needs_grad = _ALL[n] if n < 4 else (True,) * n
         out = self.forward(*arrays)
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
