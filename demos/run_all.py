@@ -1,0 +1,98 @@
+"""Run every demo and write an index (``<out>/index.md``) with all their tables and figures.
+
+    python demos/run_all.py            # full sizes (< 5 min on 2 cores); figures -> docs/figures/
+    python demos/run_all.py --quick    # small sizes (< 60 s), what CI runs; docs/ left alone
+    python demos/run_all.py --only scalar_chain,activations
+
+A full run (without ``--quick``) also copies every figure to ``docs/figures/``, the README
+gallery's source; ``--no-docs`` prevents that, ``--docs`` forces it in quick mode.
+Every demo in ``DEMOS`` is run; a missing module or a demo that raises is reported and makes
+the exit status non-zero: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from _common import DEFAULT_OUT, REPO  # noqa: E402  (needs the sys.path line above)
+
+# The demos in reading order. Adding a demo is adding its module name here.
+DEMOS: tuple[str, ...] = (
+)
+DOCS_FIGURES = REPO / "docs" / "figures"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demos; write ``index.md``; return the process exit status (0 when all ran)."""
+    p = argparse.ArgumentParser(description="Run every minigrad demo and write an index.")
+    p.add_argument("--quick", action="store_true", help="small sizes (what CI runs)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder ({DEFAULT_OUT})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--only", default=None, help="comma-separated demo names (default: all)")
+    docs = p.add_mutually_exclusive_group()
+    docs.add_argument("--docs", dest="docs", action="store_true", default=None,
+                      help="copy figures to docs/figures/ (default: only for a full run)")
+    docs.add_argument("--no-docs", dest="docs", action="store_false")
+    args = p.parse_args(argv)
+
+    names = DEMOS
+    if args.only:
+        names = tuple(n.strip() for n in args.only.split(",") if n.strip())
+        unknown = [n for n in names if n not in DEMOS]
+        if unknown:
+            p.error(f"--only: unknown demo(s) {unknown}; expected names from {list(DEMOS)}")
+    copy_docs = (not args.quick) if args.docs is None else args.docs
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    sections, failures, timings = [], [], []
+    total_start = time.perf_counter()
+    for name in names:
+        start = time.perf_counter()
+        try:
+            module = importlib.import_module(name)  # a missing file fails here, loudly
+            module.main(quick=args.quick, out=out, seed=args.seed)
+        except Exception:  # noqa: BLE001  (report every failure, then fail at the end)
+            traceback.print_exc()
+            failures.append(name)
+            sections.append(f"## {name}\n\n**FAILED** (see the run's output)\n")
+            timings.append((name, time.perf_counter() - start, "FAILED"))
+            continue
+        seconds = time.perf_counter() - start
+        timings.append((name, seconds, "ok"))
+        body = (out / f"{name}.md").read_text()
+        sections.append(f"## {name}\n\n*{seconds:.1f} s*\n\n{body}")
+        print()
+    total = time.perf_counter() - total_start
+
+    mode = "quick" if args.quick else "full"
+    lines = [f"# minigrad demos ({mode} run, seed {args.seed}, {total:.1f} s)", "",
+             "| demo | seconds | status |", "|---|---:|---|"]
+    lines += [f"| [{n}](#{n}) | {s:.1f} | {st} |" for n, s, st in timings]
+    (out / "index.md").write_text("\n".join(lines) + "\n\n" + "\n".join(sections))
+    print(f"wrote {out / 'index.md'} ({mode} run, {total:.1f} s)")
+
+    if copy_docs and not failures:
+        DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
+        figures = sorted(f for n in names for f in out.glob(f"{n}_*.png"))
+        for f in figures:
+            shutil.copy2(f, DOCS_FIGURES / f.name)
+        print(f"copied {len(figures)} figures to {DOCS_FIGURES}")
+    if failures:
+        print(f"FAILED: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
