@@ -152,7 +152,8 @@ def _accumulate(grads: dict, owned: set, t, g_in) -> None:
     elif key in owned:
         prev += g_in
     else:
-        grads[key] = prev + g_in
+        # asarray: a 0-d sum comes back as a NumPy scalar, on which `+=` would not add in place
+        grads[key] = np.asarray(prev + g_in)
         owned.add(key)
 
 
