@@ -35,24 +35,36 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that turns graph recording on or off."""
+    """Turn graph recording on or off: as a call, a context manager, or a decorator.
+
+    As in PyTorch, ``minigrad.set_grad_enabled(False)`` on its own switches recording
+    off at once; ``with set_grad_enabled(False):`` restores the previous mode on exit.
+    """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self.prev = _GradMode.enabled
+        _GradMode.enabled = self.mode
 
     def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
         _GradMode.enabled = self.mode
 
     def __exit__(self, *exc) -> None:
         _GradMode.enabled = self.prev
 
     def __call__(self, fn):
+        """Use as a decorator: ``fn`` runs with recording set to ``mode``."""
+        _GradMode.enabled = self.prev  # decorating must not change the mode (PyTorch does this too)
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.mode):
+            prev = _GradMode.enabled
+            _GradMode.enabled = mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                _GradMode.enabled = prev
 
         return wrapper
 
@@ -61,18 +73,29 @@ class no_grad(set_grad_enabled):
     """``with minigrad.no_grad():`` (or ``@minigrad.no_grad()``): build no graph.
 
     Use it for evaluation and for optimizer updates, which must not become part
-    of the graph they update.
+    of the graph they update. Unlike ``set_grad_enabled``, creating it changes nothing
+    until the ``with`` block is entered.
     """
 
     def __init__(self) -> None:
-        super().__init__(False)
+        self.mode = False
+        self.prev = _GradMode.enabled
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = False
 
 
 class enable_grad(set_grad_enabled):
     """Turn graph recording back on inside a ``no_grad`` block."""
 
     def __init__(self) -> None:
-        super().__init__(True)
+        self.mode = True
+        self.prev = _GradMode.enabled
+
+    def __enter__(self) -> None:
+        self.prev = _GradMode.enabled
+        _GradMode.enabled = True
 
 
 def topological_order(roots) -> list:
