@@ -6,8 +6,11 @@ NumPy-style functions say ``axis``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from minigrad import functional as _mf
-from minigrad.tensor import Tensor
+from minigrad.random import get_generator
+from minigrad.tensor import Tensor, as_tensor
 
 
 def sigmoid(input) -> Tensor:
@@ -43,3 +46,202 @@ def softmax(input, dim: int = -1) -> Tensor:
 def log_softmax(input, dim: int = -1) -> Tensor:
     r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``; stable for logits of magnitude 1e4."""
     return _mf.log_softmax(input, axis=dim)
+
+
+def softplus(input) -> Tensor:
+    r"""$\log(1 + e^{x})$, as $\log(e^0 + e^x)$ with ``logsumexp``: no overflow, smooth at 0."""
+    x = _as_float(input, "softplus")
+    return _mf.logsumexp(_mf.stack([_zeros_like(x), x]), axis=0)
+
+
+# ----- layers as functions ---------------------------------------------------------------
+def linear(input, weight, bias=None) -> Tensor:
+    r"""$y = x W^\top + b$; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
+    x, w = as_tensor(input), as_tensor(weight)
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"linear: expected input (..., {w.shape[-1] if w.ndim else '?'}) and weight "
+            f"(out_features, in_features), got input {x.shape} and weight {w.shape}"
+        )
+    out = x @ w.T
+    return out if bias is None else out + as_tensor(bias)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
+    r"""$y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta$ over the last axes.
+
+    $\mu$ and the biased $\sigma^2$ are taken over the trailing ``normalized_shape`` axes.
+    """
+    x = _as_float(input, "layer_norm")
+    shape = _shape_tuple(normalized_shape, "layer_norm")
+    if x.shape[x.ndim - len(shape):] != shape or len(shape) > x.ndim:
+        raise ValueError(
+            f"layer_norm: normalized_shape {shape} must match the last dimensions of the input, "
+            f"got input shape {x.shape}"
+        )
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    out = centered / _mf.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        out = out * as_tensor(weight)
+    if bias is not None:
+        out = out + as_tensor(bias)
+    return out
+
+
+def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
+    r"""Zero each element with probability $p$, scale the rest by $1/(1-p)$.
+
+    The identity when ``training=False``. The mask comes from minigrad's generator
+    (``minigrad.manual_seed``).
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    x = _as_float(input, "dropout")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = get_generator().random(x.shape) >= p
+    return x * Tensor(keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype), dtype=x.dtype)
+
+
+# ----- losses ----------------------------------------------------------------------------
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(reduction, name: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(input, target, reduction: str = "mean") -> Tensor:
+    r"""$\ell = (x - y)^2$ elementwise, then reduced; ``input`` and ``target`` share one shape."""
+    _check_reduction(reduction, "mse_loss")
+    x, y = _as_float(input, "mse_loss"), as_tensor(target)
+    if x.shape != y.shape:
+        # PyTorch only warns; a (N, 1) vs (N,) broadcast to (N, N) is a classic silent bug
+        raise ValueError(
+            f"mse_loss: input and target must have the same shape, got {x.shape} and {y.shape}"
+        )
+    d = x - y
+    return _reduce(d * d, reduction)
+
+
+def nll_loss(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    r"""$\ell_n = -w_{y_n}\, x_{n, y_n}$ for log-probabilities $x$.
+
+    ``input`` is ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; ``target`` holds class indices.
+
+    ``reduction='mean'`` divides by $\sum_n w_{y_n}$ (PyTorch's weighted mean); targets equal
+    to ``ignore_index`` contribute nothing, to the sum or to the count.
+    """
+    _check_reduction(reduction, "nll_loss")
+    x = _as_float(input, "nll_loss")
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}")
+    if x.ndim == 0:
+        raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
+    class_axis = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[class_axis]
+    expected = x.shape[:class_axis] + x.shape[class_axis + 1:]
+    if t.shape != expected:
+        raise ValueError(
+            f"nll_loss: target must have shape {expected} for input {x.shape}, got {t.shape}"
+        )
+    valid = t != ignore_index
+    if np.any((t[valid] < 0) | (t[valid] >= n_classes)):
+        raise ValueError(
+            f"nll_loss: target values must be in [0, {n_classes}) or ignore_index, got {t[valid]}"
+        )
+    # move the class axis last and flatten: rows of log-probabilities, one per target
+    if x.ndim > 2:
+        x = x.transpose((0, *range(2, x.ndim), 1))
+    rows = x.reshape(-1, n_classes)
+    safe_t = np.where(valid, t, 0).ravel()
+    picked = -rows[np.arange(rows.shape[0]), safe_t]
+    w = np.ones(n_classes) if weight is None else np.asarray(getattr(weight, "data", weight), float)
+    if w.shape != (n_classes,):
+        raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
+    w_t = (w[safe_t] * valid.ravel()).astype(x.dtype)
+    losses = picked * Tensor(w_t, dtype=x.dtype)
+    if reduction == "none":
+        return losses.reshape(t.shape)
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / Tensor(np.asarray(w_t.sum(), dtype=x.dtype), dtype=x.dtype)
+
+
+def cross_entropy(
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    r"""$\ell_n = -\log \mathrm{softmax}(x_n)_{y_n} = \log\sum_c e^{x_{n,c}} - x_{n, y_n}$.
+
+    ``input`` holds logits, ``target`` class indices. ``log_softmax`` then ``nll_loss``:
+    stable for logits of magnitude 1e4.
+    """
+    x = _as_float(input, "cross_entropy")
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    logp = log_softmax(x, dim=0 if x.ndim == 1 else 1)
+    return nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input, target, weight=None, reduction: str = "mean", pos_weight=None
+) -> Tensor:
+    r"""$\ell = -[p y \log\sigma(x) + (1-y)\log(1-\sigma(x))] = (1-y)x + (1+(p-1)y)\,sp(-x)$.
+
+    $sp$ is softplus, $\log(1 + e^x)$.
+    The softplus form never takes the log of a rounded-to-zero $\sigma(x)$, so it is finite for
+    any logit. ``pos_weight`` $p$ (default 1) weights the positive term; ``weight`` each element.
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    x, y = _as_float(input, "binary_cross_entropy_with_logits"), as_tensor(target, input)
+    if x.shape != y.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: target must have the input's shape {x.shape}, "
+            f"got {y.shape}"
+        )
+    if pos_weight is None:
+        loss = (1 - y) * x + softplus(-x)
+    else:
+        loss = (1 - y) * x + (1 + (as_tensor(pos_weight, x) - 1) * y) * softplus(-x)
+    if weight is not None:
+        loss = loss * as_tensor(weight, x)
+    return _reduce(loss, reduction)
+
+
+# ----- helpers ---------------------------------------------------------------------------
+def _as_float(x, name: str) -> Tensor:
+    t = as_tensor(x)
+    if t.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a float tensor, got dtype {t.dtype}")
+    return t
+
+
+def _zeros_like(x: Tensor) -> Tensor:
+    return Tensor(np.zeros(x.shape, dtype=x.dtype), dtype=x.dtype)
+
+
+def _shape_tuple(shape, name: str) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(
+            f"{name}: normalized_shape must be an int or a tuple of ints, got {shape!r}"
+        ) from None
+    return out
