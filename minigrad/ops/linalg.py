@@ -38,10 +38,10 @@ class MatMul(Op):
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
         g = grad_out
+        if b.ndim == 1:  # first: for vector @ vector, grad_out is 0-d and has no axis -2 yet
+            g = np.expand_dims(g, -1)
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         grad_a = grad_b = None
         if self.needs_grad[0]:
             grad_a = g @ np.swapaxes(b2, -1, -2)
