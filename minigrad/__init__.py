@@ -4,7 +4,7 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 -> ``broadcast.py`` -> ``autodiff.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
 """
 
-from minigrad import nn, ops
+from minigrad import nn, ops, optim
 from minigrad.autodiff import grad, jacobian, vjp
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -14,12 +14,14 @@ from minigrad.functional import (
     sqrt, stack, sum, tanh, transpose, var, where,
 )  # fmt: skip
 from minigrad.gradcheck import GradcheckError, gradcheck, numerical_jacobian
+from minigrad.random import manual_seed
+from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, as_tensor, tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "as_tensor", "nn", "ops",
+    "Tensor", "tensor", "as_tensor", "nn", "ops", "optim", "save", "load", "manual_seed",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "jacobian", "vjp", "gradcheck", "numerical_jacobian", "GradcheckError",

@@ -1,6 +1,23 @@
 """Neural-network building blocks with PyTorch's names (``minigrad.nn``)."""
 
-from minigrad.nn import functional, init
+from minigrad.nn import functional, init, utils
+from minigrad.nn.layers import (
+    GELU,
+    Dropout,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from minigrad.nn.module import Module, ModuleList, Parameter, Sequential
 
-__all__ = ["functional", "init", "Module", "ModuleList", "Parameter", "Sequential"]
+__all__ = [
+    "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential",
+    "Linear", "LayerNorm", "Dropout", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
+    "Softmax", "LogSoftmax",
+]

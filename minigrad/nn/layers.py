@@ -1,0 +1,199 @@
+r"""Layers: ``Linear``, ``LayerNorm``, ``Dropout`` and the activation modules.
+
+Each is a thin :class:`~minigrad.nn.module.Module` around a function of
+``minigrad.nn.functional``; the module only owns the parameters (with PyTorch's names,
+shapes and default initialisation) and the train/eval switch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad.dtypes import get_default_dtype
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter
+from minigrad.tensor import Tensor
+
+
+def _positive_int(value, name: str, cls: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+class Linear(Module):
+    r"""$y = x W^\top + b$, with ``weight`` $W$ of shape ``(out_features, in_features)``.
+
+    PyTorch's default initialisation: $W, b \sim U(-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}})$
+    (``kaiming_uniform_`` with ``a=sqrt(5)`` gives exactly that bound for $W$).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
+        super().__init__()
+        self.in_features = _positive_int(in_features, "in_features", "Linear")
+        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw fresh weights with PyTorch's default scheme."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class LayerNorm(Module):
+    r"""$y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta$ (last axes).
+
+    $\mu$, $\sigma^2$ are taken over the last ``len(normalized_shape)`` axes of each sample.
+    $\gamma$ (``weight``) starts at 1 and $\beta$ (``bias``) at 0, as in PyTorch.
+    """
+
+    def __init__(
+        self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None
+    ) -> None:
+        super().__init__()
+        shape = F._shape_tuple(normalized_shape, "LayerNorm")
+        for n in shape:
+            _positive_int(n, "normalized_shape", "LayerNorm")
+        if not eps > 0:
+            raise ValueError(f"LayerNorm: eps must be > 0, got {eps!r}")
+        self.normalized_shape = shape
+        self.eps = float(eps)
+        self.elementwise_affine = bool(elementwise_affine)
+        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        if self.elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=dtype))
+            self.bias = Parameter(np.zeros(shape, dtype=dtype))
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, input) -> Tensor:
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, "
+            f"elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class Dropout(Module):
+    r"""Training: zero each element with probability $p$, scale the rest by $1/(1-p)$.
+
+    Evaluation (``eval()``): the identity.
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        self.p = float(p)
+
+    def forward(self, input) -> Tensor:
+        return F.dropout(input, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+# ----- activations -----------------------------------------------------------------------
+class Identity(Module):
+    """$y = x$ (a placeholder, e.g. to switch a layer off)."""
+
+    def forward(self, input):
+        return input
+
+
+class Sigmoid(Module):
+    r"""$\sigma(x) = 1/(1 + e^{-x})$."""
+
+    def forward(self, input) -> Tensor:
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    r"""$\tanh(x)$."""
+
+    def forward(self, input) -> Tensor:
+        return F.tanh(input)
+
+
+class ReLU(Module):
+    r"""$\max(x, 0)$."""
+
+    def forward(self, input) -> Tensor:
+        return F.relu(input)
+
+
+class LeakyReLU(Module):
+    r"""$x$ for $x > 0$, else ``negative_slope`` $\cdot x$."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    r"""$x\,\Phi(x)$ (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input) -> Tensor:
+        return F.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softmax(Module):
+    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input) -> Tensor:
+        return F.softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input) -> Tensor:
+        return F.log_softmax(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

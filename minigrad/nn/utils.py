@@ -1,0 +1,77 @@
+r"""Gradient clipping, PyTorch's ``torch.nn.utils.clip_grad_norm_`` and ``clip_grad_value_``.
+
+Clipping by norm is the standard cure for *exploding* gradients in recurrent networks
+(Pascanu et al., 2013): when $\|g\|$ is larger than ``max_norm``, every gradient is scaled
+by the same factor, so the update keeps its direction and only its length is capped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+
+def _with_grad(parameters, name: str) -> list[Tensor]:
+    """The parameters (a Tensor or an iterable, consumed once) that have a ``.grad``."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    params = list(parameters)
+    for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
+    return [p for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
+    r"""Scale all gradients by $\min(1, \text{max\_norm} / (\|g\|_p + 10^{-6}))$; return $\|g\|_p$.
+
+    $\|g\|_p$ is the norm of all gradients concatenated into one vector (``norm_type`` $p$,
+    ``float('inf')`` for the max-abs norm), measured *before* clipping. Parameters without a
+    gradient are skipped. A non-finite norm raises ``RuntimeError`` when
+    ``error_if_nonfinite`` (PyTorch's behaviour); otherwise the gradients become NaN.
+    """
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
+    max_norm = float(max_norm)
+    params = _with_grad(parameters, "clip_grad_norm_")
+    if not params:
+        return 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # an inf/nan norm is reported below
+        if math.isinf(norm_type):
+            total = max(float(np.max(np.abs(p.grad), initial=0.0)) for p in params)
+        else:
+            # the norm of the per-tensor norms equals the norm of everything concatenated
+            norms = [np.linalg.norm(p.grad.ravel().astype(np.float64), norm_type) for p in params]
+            total = float(np.linalg.norm(np.array(norms), norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
+            f"so they cannot be clipped; set error_if_nonfinite=False to allow this"
+        )
+    clip_coef = min(max_norm / (total + 1e-6), 1.0) if math.isfinite(total) else math.nan
+    with np.errstate(invalid="ignore"):  # a NaN coefficient makes NaN gradients, as in PyTorch
+        for p in params:
+            p.grad = (p.grad * clip_coef).astype(p.grad.dtype)
+    return total
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    r"""Clamp every gradient element to $[-c, c]$, $c$ = ``clip_value``.
+
+    Unlike norm clipping, this can change the gradient's direction.
+    """
+    c = float(clip_value)
+    if not c >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
+    for p in _with_grad(parameters, "clip_grad_value_"):
+        p.grad = np.clip(p.grad, -c, c)
