@@ -1,0 +1,440 @@
+r"""Recurrent cells and layers with PyTorch's names, shapes and parameters: RNN, LSTM, GRU.
+
+A layer runs, for each layer $k$ and direction, the recurrence $s_t = f(x'_t, s_{t-1})$ where
+$x'_t = W_{ih} x_t + b_{ih}$ is computed for *all* time steps in one matmul, and each step
+is one fused op from ``minigrad/ops/recurrent.py`` (hand-derived VJP). The outputs of all
+steps are joined with one ``Stack`` op. The state $s$ is $h$ for RNN and GRU and $[h; c]$
+for the LSTM (so every step maps one vector to one vector, as in the seed texts).
+
+Every cell, and every layer/direction (``layer.cell_for(k, reverse)``), exposes that step:
+``state_step(x_t, s_prev) -> s_next``, ``state_size``, ``initial_state(N)`` and the
+parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``; ``minigrad.bptt`` builds on it.
+
+Parameters (names and layout exactly PyTorch's, so state dicts move both ways):
+``weight_ih_l{k}`` (G*H, H_in or D*H), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``,
+``bias_hh_l{k}`` (G*H,), and ``..._reverse`` for the backward direction; G = 1 (RNN),
+4 (LSTM: gates i, f, g, o), 3 (GRU: r, z, n). Init: $U(-1/\sqrt H, 1/\sqrt H)$.
+
+GRU, two forms side by side (same parameters):
+
+* ``reset_after=True`` (PyTorch):  $n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn}))$
+* ``reset_after=False`` (Cho 2014): $n = \tanh(W_{in} x + b_{in} + W_{hn} (r \odot h) + b_{hn})$
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from minigrad import functional as mf
+from minigrad.dtypes import get_default_dtype
+from minigrad.nn import functional as F
+from minigrad.nn import init
+from minigrad.nn.module import Module, Parameter
+from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.tensor import Tensor, apply_op, as_tensor
+
+
+def _positive_int(value, name: str, owner: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class _Steps:
+    """The per-step state map shared by cells and by one layer/direction of a sequence layer.
+
+    Subclasses set ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (or None), ``input_size``,
+    ``hidden_size``, ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU') and ``reset_after``.
+    """
+
+    @property
+    def state_size(self) -> int:
+        """S: H, or 2H for the LSTM's state $[h; c]$."""
+        return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
+
+    def new_op(self) -> RecurrentStep:
+        """A fresh fused step op for this cell (one op instance per time step)."""
+        if self.mode == "LSTM":
+            return LSTMStep()
+        if self.mode == "GRU":
+            return GRUStep(self.reset_after)
+        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
+
+    def project(self, x: Tensor) -> Tensor:
+        r"""$x' = x W_{ih}^\top + b_{ih}$ for all rows of ``x`` (..., H_in) -> (..., G*H)."""
+        lead = x.shape[:-1]
+        if x.ndim != 2:  # one 2-D matmul: a batched one would build T weight gradients
+            x = x.reshape(-1, x.shape[-1])
+        xp = x @ self.weight_ih.T
+        if self.bias_ih is not None:
+            xp = xp + self.bias_ih
+        return xp if len(lead) == 1 else xp.reshape(*lead, xp.shape[-1])
+
+    def step(self, xp_t: Tensor, s_prev: Tensor) -> Tensor:
+        """One fused step from a precomputed input projection ``xp_t`` (N, G*H)."""
+        if self.bias_hh is None:
+            return apply_op(self.new_op(), xp_t, s_prev, self.weight_hh)
+        return apply_op(self.new_op(), xp_t, s_prev, self.weight_hh, self.bias_hh)
+
+    def state_step(self, x_t: Tensor, s_prev: Tensor) -> Tensor:
+        r"""$s_t = f(x_t, s_{t-1})$ for ``x_t`` (N, H_in), ``s_prev`` (N, S).
+
+        The result's ``_op`` is the fused step op (``state_jacobian()``, ``input_jacobian()``).
+        """
+        return self.step(self.project(as_tensor(x_t)), as_tensor(s_prev))
+
+    def initial_state(self, batch_size: int) -> Tensor:
+        """Zeros of shape (N, S), the state PyTorch starts from when no h0 is given."""
+        return Tensor(np.zeros((batch_size, self.state_size), dtype=self.weight_hh.dtype))
+
+    def split_state(self, s: Tensor) -> tuple[Tensor, Tensor] | Tensor:
+        """LSTM: ``(h, c)`` from $s = [h; c]$; RNN and GRU: $s$ is $h$ itself."""
+        if self.mode != "LSTM":
+            return s
+        H = self.hidden_size
+        return s[..., :H], s[..., H:]
+
+
+# ----- cells --------------------------------------------------------------------------------
+class _CellBase(_Steps, Module):
+    gate_count = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = _positive_int(input_size, "input_size", owner)
+        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
+        self.bias = bool(bias)
+        G, H, dtype = self.gate_count, self.hidden_size, get_default_dtype()
+        self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
+        self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
+        self.bias_ih = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
+        self.bias_hh = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r"""Every weight and bias from $U(-1/\sqrt H, 1/\sqrt H)$, like PyTorch."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _prepare(self, input, hx, name: str = "hx"):
+        """(x as (N, H_in), hx as (N, H) or None, whether the input was unbatched)."""
+        owner = type(self).__name__
+        x = as_tensor(input)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{owner}: input must have shape (N, {self.input_size}) or ({self.input_size},), "
+                f"got {x.shape}"
+            )
+        unbatched = x.ndim == 1
+        if unbatched:
+            x = x.reshape(1, self.input_size)
+        if hx is None:
+            return x, None, unbatched
+        h = as_tensor(hx)
+        expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
+        if h.shape != expected:
+            raise ValueError(f"{owner}: {name} must have shape {expected}, got {h.shape}")
+        return x, (h.reshape(1, self.hidden_size) if unbatched else h), unbatched
+
+    def _run(self, input, hx):
+        x, h, unbatched = self._prepare(input, hx)
+        s = self.state_step(x, self.initial_state(x.shape[0]) if h is None else h)
+        return s.reshape(self.hidden_size) if unbatched else s
+
+
+class RNNCell(_CellBase):
+    r"""$h' = \phi(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})$, $\phi$ = tanh or relu."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh") -> None:  # fmt: skip
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
+        self.nonlinearity = nonlinearity
+        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(input_size, hidden_size, bias)
+
+    def forward(self, input, hx=None) -> Tensor:
+        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
+        return self._run(input, hx)
+
+
+class GRUCell(_CellBase):
+    r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
+
+    gate_count = 3
+    mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 reset_after: bool = True) -> None:  # fmt: skip
+        self.reset_after = bool(reset_after)
+        super().__init__(input_size, hidden_size, bias)
+
+    def forward(self, input, hx=None) -> Tensor:
+        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
+        return self._run(input, hx)
+
+
+class LSTMCell(_CellBase):
+    r"""$c' = f \odot c + i \odot g$, $h' = o \odot \tanh(c')$; returns ``(h', c')``."""
+
+    gate_count = 4
+    mode = "LSTM"
+
+    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
+        """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+        x, h, unbatched = self._prepare(input, None if hx is None else hx[0], "hx[0] (h)")
+        if hx is None:
+            s = self.initial_state(x.shape[0])
+        else:
+            _, c, _ = self._prepare(input, hx[1], "hx[1] (c)")
+            s = mf.concatenate([h, c], axis=1)
+        h, c = self.split_state(self.state_step(x, s))
+        if unbatched:
+            return h.reshape(self.hidden_size), c.reshape(self.hidden_size)
+        return h, c
+
+
+# ----- sequence layers ---------------------------------------------------------------------
+class LayerCell(_Steps):
+    """Layer ``k``, one direction, of an RNN/LSTM/GRU seen as a cell: it *uses* the layer's
+    own parameters (no copies), so gradients through ``state_step`` reach the layer."""
+
+    def __init__(self, layer: _RNNBase, layer_index: int, reverse: bool = False) -> None:
+        self.layer_index, self.reverse = layer_index, reverse
+        self.suffix = f"_l{layer_index}" + ("_reverse" if reverse else "")
+        self.mode, self.reset_after = layer.mode, layer.reset_after
+        self.hidden_size = layer.hidden_size
+        D = 2 if layer.bidirectional else 1
+        self.input_size = layer.input_size if layer_index == 0 else D * layer.hidden_size
+        self.weight_ih = getattr(layer, "weight_ih" + self.suffix)
+        self.weight_hh = getattr(layer, "weight_hh" + self.suffix)
+        self.bias_ih = getattr(layer, "bias_ih" + self.suffix) if layer.bias else None
+        self.bias_hh = getattr(layer, "bias_hh" + self.suffix) if layer.bias else None
+
+    def named_parameters(self):
+        """``(name in the layer, parameter)``, e.g. ``('weight_hh_l1_reverse', ...)``."""
+        for base in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            p = getattr(self, base)
+            if p is not None:
+                yield base + self.suffix, p
+
+    def run(self, x: Tensor, s0: Tensor) -> tuple[list[Tensor], Tensor]:
+        """``([s_1..s_T] in time order, last state computed)`` for ``x`` (T, N, H_in)."""
+        xp = self.project(x)  # (T, N, G*H): one matmul for every time step
+        T = x.shape[0]
+        order = range(T - 1, -1, -1) if self.reverse else range(T)
+        s, states = s0, []
+        for t in order:
+            s = self.step(xp[t], s)
+            states.append(s)
+        last = s
+        if self.reverse:
+            states.reverse()
+        return states, last
+
+
+class _RNNBase(Module):
+    gate_count = 1
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, reset_after: bool = True) -> None:  # fmt: skip
+        super().__init__()
+        owner = type(self).__name__
+        self.mode = mode
+        self.input_size = _positive_int(input_size, "input_size", owner)
+        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
+        self.num_layers = _positive_int(num_layers, "num_layers", owner)
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+                or not 0 <= dropout <= 1:
+            raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout!r}")
+        self.bias, self.batch_first = bool(bias), bool(batch_first)
+        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
+        self.reset_after = bool(reset_after)
+        G, H, D, dtype = self.gate_count, self.hidden_size, self.num_directions, get_default_dtype()
+        for k in range(self.num_layers):
+            fan_in = self.input_size if k == 0 else D * H
+            for suffix in [f"_l{k}", f"_l{k}_reverse"][:D]:  # PyTorch's parameter order
+                setattr(self, "weight_ih" + suffix, Parameter(np.zeros((G * H, fan_in), dtype)))
+                setattr(self, "weight_hh" + suffix, Parameter(np.zeros((G * H, H), dtype)))
+                if self.bias:
+                    setattr(self, "bias_ih" + suffix, Parameter(np.zeros(G * H, dtype)))
+                    setattr(self, "bias_hh" + suffix, Parameter(np.zeros(G * H, dtype)))
+        self.reset_parameters()
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def reset_parameters(self) -> None:
+        r"""Every weight and bias from $U(-1/\sqrt H, 1/\sqrt H)$, like PyTorch."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
+                              ("bidirectional", False), ("reset_after", True)):  # fmt: skip
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)}"
+        return s
+
+    def cell_for(self, layer_index: int, reverse: bool = False) -> LayerCell:
+        """Layer ``layer_index`` in one direction as a cell (``state_step``, ...): no copies."""
+        if not isinstance(layer_index, (int, np.integer)) or not 0 <= layer_index < self.num_layers:
+            raise ValueError(
+                f"cell_for: layer_index must be in [0, {self.num_layers}), got {layer_index!r}"
+            )
+        if reverse and not self.bidirectional:
+            raise ValueError("cell_for: reverse=True needs a bidirectional layer")
+        return LayerCell(self, int(layer_index), bool(reverse))
+
+    def _check_input(self, input) -> tuple[Tensor, bool]:
+        """The input as (T, N, H_in), and whether it was unbatched."""
+        owner = type(self).__name__
+        x = as_tensor(input)
+        if x.ndim not in (2, 3) or x.shape[-1] != self.input_size:
+            layout = "(N, L, H_in)" if self.batch_first else "(L, N, H_in)"
+            raise ValueError(
+                f"{owner}: input must have shape {layout} or (L, H_in) with "
+                f"H_in = input_size = {self.input_size}, got {x.shape}"
+            )
+        if x.ndim == 2:
+            return x.reshape(x.shape[0], 1, x.shape[1]), True
+        return (x.transpose(1, 0, 2) if self.batch_first else x), False
+
+    def _check_state(self, h, name: str, N: int, unbatched: bool) -> Tensor:
+        LD, H = self.num_layers * self.num_directions, self.hidden_size
+        h = as_tensor(h)
+        expected = (LD, H) if unbatched else (LD, N, H)
+        if h.shape != expected:
+            raise ValueError(
+                f"{type(self).__name__}: {name} must have shape {expected} "
+                f"(num_layers * num_directions, {'' if unbatched else 'N, '}hidden_size), "
+                f"got {h.shape}"
+            )
+        return h.reshape(LD, 1, H) if unbatched else h
+
+    def _run(self, input, h0, c0=None):
+        """(output, [final state of every layer/direction]) with the layer's PyTorch layout."""
+        x, unbatched = self._check_input(input)
+        N, H = x.shape[1], self.hidden_size
+        if h0 is not None:
+            h0 = self._check_state(h0, "h0", N, unbatched)
+        if c0 is not None:
+            c0 = self._check_state(c0, "c0", N, unbatched)
+        finals = []
+        for k in range(self.num_layers):
+            outputs = []
+            for d in range(self.num_directions):
+                cell = self.cell_for(k, reverse=d == 1)
+                i = k * self.num_directions + d
+                if h0 is None:
+                    s0 = cell.initial_state(N)
+                elif self.mode == "LSTM":
+                    s0 = mf.concatenate([h0[i], c0[i]], axis=1)
+                else:
+                    s0 = h0[i]
+                states, last = cell.run(x, s0)
+                out = mf.stack(states, axis=0)  # (T, N, S): one op for all steps
+                outputs.append(out[..., :H] if self.mode == "LSTM" else out)
+                finals.append(last)
+            x = outputs[0] if len(outputs) == 1 else mf.concatenate(outputs, axis=2)
+            if self.dropout > 0 and self.training and k < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, training=True)
+        if unbatched:
+            x = x.reshape(x.shape[0], x.shape[2])
+        elif self.batch_first:
+            x = x.transpose(1, 0, 2)
+        return x, finals, unbatched
+
+    def _stack_finals(self, finals: list[Tensor], unbatched: bool) -> Tensor:
+        h_n = mf.stack(finals, axis=0)  # (num_layers * D, N, H)
+        return h_n.reshape(h_n.shape[0], h_n.shape[2]) if unbatched else h_n
+
+
+class RNN(_RNNBase):
+    r"""Elman RNN, $h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})$; gives (output, h_n).
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``; input (L, N, H_in), (N, L, H_in)
+    with ``batch_first``, or (L, H_in); output (L, N, D*H); h_n (num_layers*D, N, H).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False) -> None:  # fmt: skip
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional)  # fmt: skip
+
+    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
+        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
+        out, finals, unbatched = self._run(input, hx)
+        return out, self._stack_finals(finals, unbatched)
+
+
+class GRU(_RNNBase):
+    r"""GRU, $h_t = (1-z) \odot n + z \odot h_{t-1}$, gates r, z, n; returns ``(output, h_n)``.
+
+    Arguments as ``RNN`` (without ``nonlinearity``), plus ``reset_after`` (default True, PyTorch;
+    False: Cho et al., see the module docstring).
+    """
+
+    gate_count = 3
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 reset_after: bool = True) -> None:  # fmt: skip
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, reset_after)  # fmt: skip
+
+    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
+        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
+        out, finals, unbatched = self._run(input, hx)
+        return out, self._stack_finals(finals, unbatched)
+
+
+class LSTM(_RNNBase):
+    r"""LSTM, $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$.
+
+    Arguments as ``GRU`` without ``reset_after``; ``hx = (h0, c0)``, each (num_layers*D, N, H);
+    returns ``(output, (h_n, c_n))``.
+    """
+
+    gate_count = 4
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False) -> None:  # fmt: skip
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional)  # fmt: skip
+
+    def forward(self, input, hx=None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """``(output, (h_n, c_n))``; ``hx = (h0, c0)`` or None for zeros."""
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTM: hx must be a tuple (h0, c0) or None, got {type(hx).__name__}")
+        out, finals, unbatched = self._run(input, *(hx if hx is not None else (None, None)))
+        H = self.hidden_size
+        h_n = self._stack_finals([s[:, :H] for s in finals], unbatched)
+        c_n = self._stack_finals([s[:, H:] for s in finals], unbatched)
+        return out, (h_n, c_n)
