@@ -15,9 +15,11 @@ from minigrad.nn.layers import (
     Tanh,
 )
 from minigrad.nn.module import Module, ModuleList, Parameter, Sequential
+from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential",
     "Linear", "LayerNorm", "Dropout", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
 ]
