@@ -29,6 +29,7 @@ from _common import DEFAULT_OUT, REPO  # noqa: E402  (needs the sys.path line ab
 # The demos in reading order. Adding a demo is adding its module name here.
 DEMOS: tuple[str, ...] = (
     "scalar_chain",
+    "activations",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
