@@ -47,9 +47,10 @@ def load(path: str | os.PathLike) -> dict[str, np.ndarray]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {os.fspath(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not a state dict (.npz)")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):  # a .npy file: one bare array
+            raise ValueError("it holds a single array, not a state dict (.npz)")
+        with data:  # read every array now, while the file is open: errors surface here
             return {name: data[name] for name in data.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
         raise ValueError(

@@ -91,18 +91,22 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module (name ``prefix``) and every descendant, depth first, each once."""
+    def _walk(self, prefix: str, dedup: bool) -> Iterator[tuple[str, Module]]:
+        # depth first with an explicit stack; a module reached twice is skipped if dedup
         seen: set[int] = set()
         stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
-            if id(m) in seen:
+            if dedup and id(m) in seen:
                 continue
             seen.add(id(m))
             yield name, m
             kids = [(f"{name}.{k}" if name else k, c) for k, c in m.named_children()]
             stack.extend(reversed(kids))
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (name ``prefix``) and every descendant, depth first, each once."""
+        return self._walk(prefix, dedup=True)
 
     def modules(self) -> Iterator[Module]:
         """This module and every descendant, depth first."""
@@ -110,8 +114,8 @@ class Module:
             yield m
 
     def _all_named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        # every (name, parameter) pair, including a shared parameter under each of its names
-        for mod_name, m in self.named_modules():
+        # every (name, parameter) pair, a shared module or parameter under each of its names
+        for mod_name, m in self._walk("", dedup=False):
             for name, p in m._own_parameters():
                 yield (f"{mod_name}.{name}" if mod_name else name), p
 
