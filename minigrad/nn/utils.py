@@ -58,8 +58,9 @@ def clip_grad_norm_(
             f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, "
             f"so they cannot be clipped; set error_if_nonfinite=False to allow this"
         )
-    clip_coef = min(max_norm / (total + 1e-6), 1.0) if math.isfinite(total) else math.nan
-    with np.errstate(invalid="ignore"):  # a NaN coefficient makes NaN gradients, as in PyTorch
+    # as PyTorch: an inf norm gives coefficient 0 (so inf * 0 = NaN), a NaN norm NaN
+    clip_coef = min(max_norm / (total + 1e-6), 1.0) if not math.isnan(total) else math.nan
+    with np.errstate(invalid="ignore"):
         for p in params:
             p.grad = (p.grad * clip_coef).astype(p.grad.dtype)
     return total
