@@ -89,11 +89,13 @@ def gradcheck(
         a, n = np.asarray(analytic[k]), np.asarray(numeric[k])
         bad = ~(np.abs(a - n) <= atol + rtol * np.abs(n))
         if bad.any():
-            idx = np.unravel_index(int(np.argmax(bad)), a.shape)
+            # Plain ints and floats: NumPy 2 would print np.int64(0) and np.float64(1.0).
+            idx = tuple(int(j) for j in np.unravel_index(int(np.argmax(bad)), a.shape))
             out_ndim = a.ndim - np.ndim(getattr(items[k], "data", items[k]))
             msg = (
                 f"gradcheck: Jacobian mismatch for input {k} at output index {idx[:out_ndim]}, "
-                f"input element {idx[out_ndim:]}: analytic {a[idx]!r} vs numerical {n[idx]!r} "
+                f"input element {idx[out_ndim:]}: analytic {float(a[idx])!r} "
+                f"vs numerical {float(n[idx])!r} "
                 f"({int(bad.sum())} of {bad.size} entries differ; atol={atol}, rtol={rtol})"
             )
             if raise_exception:
