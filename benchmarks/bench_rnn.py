@@ -1,4 +1,4 @@
-"""Recurrent layers against hand-written NumPy BPTT (``numpy_rnn.py``), in one run, one thread, float32.
+"""Recurrent layers vs hand-written NumPy BPTT (``numpy_rnn.py``): one run, one thread, float32.
 
 Each measurement is forward + backward of $\\mathcal{L} = \\sum_t \\|h_t\\|^2$ over all outputs of a
 one-layer ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (all parameter gradients; the input needs none),
@@ -14,17 +14,18 @@ are first checked to give the same loss and gradients.
 
 from __future__ import annotations
 
-import _timing  # noqa: I001  (sets one BLAS thread before NumPy loads)
 import sys
+import time
 import tracemalloc
 
+import _timing  # noqa: I001  (sets one BLAS thread before NumPy loads)
 import numpy as np
 import numpy_rnn
 
 import minigrad as mg
 
 N, H_IN, H = 32, 32, 128
-REPEATS = 3 if "--quick" in sys.argv else 7
+REPEATS = 5 if "--quick" in sys.argv else 20
 MODELS = {
     "RNN": (lambda: mg.nn.RNN(H_IN, H), numpy_rnn.rnn_tanh),
     "LSTM": (lambda: mg.nn.LSTM(H_IN, H), numpy_rnn.lstm),
@@ -63,6 +64,21 @@ def check_same(kind: str) -> None:
         assert np.allclose(grads_m[k], g, rtol=1e-3, atol=1e-3 * np.abs(g).max()), (kind, k)
 
 
+def interleaved_best(fa, fb, repeats: int) -> tuple[float, float]:
+    """Best-of-``repeats`` wall times of ``fa`` and ``fb``, run alternately.
+
+    Alternating keeps a change in machine load from favouring one side of the ratio.
+    """
+    fa(), fb()  # warm up
+    ta, tb = [], []
+    for _ in range(repeats):
+        for fn, times in ((fa, ta), (fb, tb)):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return min(ta), min(tb)
+
+
 def peak_memory(fn) -> int:
     fn()  # warm up (first-call allocations)
     tracemalloc.start()
@@ -78,8 +94,7 @@ def main() -> None:
     print(f"one thread, float32, N={N}, H_in={H_IN}, H={H}; fwd+bwd of sum(h_t^2) over all outputs")
     for kind, T, target in (("RNN", 100, 1.5), ("LSTM", 64, 1.3), ("GRU", 64, 1.3)):
         run_minigrad, run_numpy = setup(kind, T)
-        t_m = _timing.best_time(run_minigrad, REPEATS)
-        t_n = _timing.best_time(run_numpy, REPEATS)
+        t_m, t_n = interleaved_best(run_minigrad, run_numpy, REPEATS)
         _timing.report(f"{kind} T={T}", t_m, t_n, target)
 
     print("\ncost linear in T: time per step at T=800 / at T=50 (target <= 1.25)")
@@ -91,8 +106,8 @@ def main() -> None:
         ratio = per_step[800] / per_step[50]
         verdict = "ok" if ratio <= 1.25 else "MISSED"
         print(
-            f"{kind:<5} per step: T=50 {per_step[50] * 1e6:7.1f} us   T=800 {per_step[800] * 1e6:7.1f} us"
-            f"   ratio {ratio:4.2f}  ({verdict})"
+            f"{kind:<5} per step: T=50 {per_step[50] * 1e6:7.1f} us   "
+            f"T=800 {per_step[800] * 1e6:7.1f} us   ratio {ratio:4.2f}  ({verdict})"
         )
 
     print("\npeak memory (tracemalloc), LSTM T=64 (target <= 1.5x)")

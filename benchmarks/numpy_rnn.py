@@ -3,8 +3,9 @@ r"""Hand-written NumPy BPTT for one-layer RNN (tanh), LSTM and GRU: the benchmar
 Written the way one would by hand, with the same equations and PyTorch's parameter layout:
 the input projection $x'_t = W_{ih} x_t + b_{ih}$ for all steps in one matmul, a forward loop
 that stores what backward needs, then the backward loop $\delta_t = g_t + J_t^\top \delta_{t+1}$
-accumulating $\partial\mathcal{L}/\partial W_{hh}$ step by step, and $\partial\mathcal{L}/\partial W_{ih}$
-in one matmul at the end. Sigmoid is $\frac12(1+\tanh(a/2))$ in place, as in minigrad's ops.
+accumulating $\partial\mathcal{L}/\partial W_{hh}$ step by step, and
+$\partial\mathcal{L}/\partial W_{ih}$ in one matmul at the end. Sigmoid is
+$\frac12(1+\tanh(a/2))$ in place, as in minigrad's ops.
 
 Each function takes ``x`` (T, N, H_in) and a dict of parameters named as in PyTorch
 (``weight_ih_l0``, ...), computes the loss $\mathcal{L} = \sum_t \|h_t\|^2$ over all outputs,
@@ -25,7 +26,7 @@ def _sigmoid_(a: np.ndarray) -> np.ndarray:
 
 
 def _input_grads(x, dxp, p, grads) -> None:
-    """$\\partial\\mathcal{L}/\\partial W_{ih}$, $b_{ih}$ from all steps' $\\partial\\mathcal{L}/\\partial x'_t$ at once."""
+    """Gradients of W_ih and b_ih from every step's dL/dx'_t at once (one matmul)."""
     T, N, _ = x.shape
     d = dxp.reshape(T * N, -1)
     grads["weight_ih_l0"] = d.T @ x.reshape(T * N, -1)
@@ -109,7 +110,7 @@ def lstm(x: np.ndarray, p: dict) -> tuple[float, dict]:
 
 
 def gru(x: np.ndarray, p: dict) -> tuple[float, dict]:
-    r"""$h_t = (1-z) n + z h_{t-1}$, $n = \tanh(x'_n + r(W_{hn} h_{t-1} + b_{hn}))$; loss $\sum_t \|h_t\|^2$."""
+    r"""$h_t = (1-z) n + z h_{t-1}$, $n = \tanh(x'_n + r(W_{hn} h_{t-1} + b_{hn}))$."""
     W_ih, W_hh, b_ih, b_hh = p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"], p["bias_hh_l0"]
     T, N, _ = x.shape
     H = W_hh.shape[1]
