@@ -15,11 +15,11 @@ Run: ``python benchmarks/bench_bptt.py`` (``--quick`` for fewer repeats).
 
 from __future__ import annotations
 
-import _timing  # noqa: I001  (sets one BLAS thread before NumPy loads)
 import statistics
 import sys
 import time
 
+import _timing  # noqa: F401, I001  (sets one BLAS thread before NumPy loads)
 import numpy as np
 
 import minigrad as mg
@@ -41,26 +41,31 @@ def times(fn, repeats=REPEATS, warmup=1) -> list[float]:
     return out
 
 
+def measure(cls) -> tuple[list[float], list[float]]:
+    """(fused forward+backward times, jacobians() times) for one layer class."""
+    mg.manual_seed(0)
+    layer = cls(H_IN, H).to(np.float32)
+    x = np.random.default_rng(0).standard_normal((T, N, H_IN)).astype(np.float32)
+
+    def fwd_bwd():
+        layer.zero_grad()
+        out = layer(mg.tensor(x))[0]
+        (out * out).sum().backward()
+
+    (traj,) = bptt.unroll(layer, x)
+
+    def jacobians():
+        traj._jacobians = None  # drop the cache: time the computation, not the lookup
+        return traj.jacobians()
+
+    assert jacobians().shape[0] == T
+    return times(fwd_bwd), times(jacobians)
+
+
 def main() -> None:
     print(f"T={T}, N={N}, H_in={H_IN}, H={H}, float32, one thread, {REPEATS} repeats")
     for kind, cls in LAYERS.items():
-        mg.manual_seed(0)
-        layer = cls(H_IN, H).to(np.float32)
-        x = np.random.default_rng(0).standard_normal((T, N, H_IN)).astype(np.float32)
-
-        def fwd_bwd():
-            layer.zero_grad()
-            out = layer(mg.tensor(x))[0]
-            (out * out).sum().backward()
-
-        (traj,) = bptt.unroll(layer, x)
-
-        def jacobians():
-            traj._jacobians = None  # drop the cache: time the computation, not the lookup
-            return traj.jacobians()
-
-        assert jacobians().shape[0] == T
-        t_fb, t_j = times(fwd_bwd), times(jacobians)
+        t_fb, t_j = measure(cls)
         best = min(t_j) / min(t_fb)
         med = statistics.median(t_j) / statistics.median(t_fb)
         verdict = "" if kind != "RNN" else f"  (target <= 3x: {'ok' if best <= 3 else 'MISSED'})"
@@ -68,7 +73,6 @@ def main() -> None:
             f"{kind:<5} fwd+bwd {min(t_fb) * 1e3:8.2f} ms   jacobians() {min(t_j) * 1e3:8.2f} ms"
             f"   ratio best {best:5.2f}x   median {med:5.2f}x{verdict}"
         )
-
 
 if __name__ == "__main__":
     main()
