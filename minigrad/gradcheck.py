@@ -28,7 +28,9 @@ def _arrays(inputs) -> tuple[list[np.ndarray], bool]:
     return [np.array(getattr(x, "data", x), dtype=None) for x in items], single
 
 
-def numerical_jacobian(f: Callable, inputs, eps: float = 1e-6):
+def numerical_jacobian(
+    f: Callable, inputs, eps: float = 1e-6
+) -> np.ndarray | tuple[np.ndarray, ...]:
     r"""Central-difference Jacobian of ``f`` for every input: shape ``out.shape + in.shape``.
 
     ``inputs`` is a tensor/array (one result) or a tuple of them (a tuple of results).

@@ -113,18 +113,22 @@ class Tensor:
     # ----- attributes -------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each axis, as in NumPy."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The NumPy dtype of ``data`` (and of ``grad``)."""
         return self.data.dtype
 
     @property
@@ -310,46 +314,60 @@ class Tensor:
 
     # ----- elementwise functions -----------------------------------------------------
     def exp(self) -> Tensor:
+        r"""$e^x$ elementwise (``minigrad.exp``)."""
         return apply_op(Exp(), self)
 
     def log(self) -> Tensor:
+        r"""$\ln x$ elementwise (``minigrad.log``)."""
         return apply_op(Log(), self)
 
     def sqrt(self) -> Tensor:
+        r"""$\sqrt{x}$ elementwise (``minigrad.sqrt``)."""
         return apply_op(Sqrt(), self)
 
     def abs(self) -> Tensor:
+        r"""$|x|$ elementwise (``minigrad.abs``)."""
         return apply_op(Abs(), self)
 
     def clip(self, a_min=None, a_max=None) -> Tensor:
+        """Limit values to ``[a_min, a_max]`` (``minigrad.clip``)."""
         return apply_op(Clip(a_min, a_max), self)
 
     def tanh(self) -> Tensor:
+        r"""$\tanh(x)$ elementwise (``minigrad.tanh``)."""
         return apply_op(Tanh(), self)
 
     def sigmoid(self) -> Tensor:
+        r"""$\sigma(x) = 1/(1+e^{-x})$ elementwise, without overflow (``minigrad.sigmoid``)."""
         return apply_op(Sigmoid(), self)
 
     def relu(self) -> Tensor:
+        r"""$\max(x, 0)$ elementwise (``minigrad.relu``)."""
         return apply_op(ReLU(), self)
 
     # ----- reductions (NumPy's axis / keepdims) ------------------------------------
     def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (None: all axes), like ``ndarray.sum``."""
         return apply_op(Sum(axis, keepdims), self)
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis``, like ``ndarray.mean``."""
         return apply_op(Mean(axis, keepdims), self)
 
     def var(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Variance over ``axis`` with NumPy's ``ddof`` (default 0), like ``ndarray.var``."""
         return apply_op(Var(axis, ddof, keepdims), self)
 
     def max(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Maximum over ``axis``; tied maxima share the gradient equally."""
         return apply_op(Max(axis, keepdims), self)
 
     def min(self, axis=None, keepdims: bool = False) -> Tensor:
+        """Minimum over ``axis``; tied minima share the gradient equally."""
         return apply_op(Min(axis, keepdims), self)
 
     def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
+        r"""$\log\sum e^x$ over ``axis``, computed stably (``minigrad.logsumexp``)."""
         return apply_op(LogSumExp(axis, keepdims), self)
 
 
