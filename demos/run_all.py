@@ -30,6 +30,7 @@ from _common import DEFAULT_OUT, REPO  # noqa: E402  (needs the sys.path line ab
 DEMOS: tuple[str, ...] = (
     "scalar_chain",
     "activations",
+    "deep_mlp",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
