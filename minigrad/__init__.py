@@ -9,9 +9,9 @@ from minigrad.autodiff import grad, jacobian, vjp
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.functional import (
-    abs, broadcast_to, clip, concatenate, exp, gelu, leaky_relu, log, log_softmax, logsumexp,
-    matmul, max, maximum, mean, min, minimum, permute, relu, reshape, sigmoid, softmax, split,
-    sqrt, stack, sum, tanh, transpose, var, where,
+    abs, add, broadcast_to, clip, concatenate, divide, exp, gelu, leaky_relu, log, log_softmax,
+    logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, permute, power, relu,
+    reshape, sigmoid, softmax, split, sqrt, stack, subtract, sum, tanh, transpose, var, where,
 )  # fmt: skip
 from minigrad.gradcheck import GradcheckError, gradcheck, numerical_jacobian
 from minigrad.random import manual_seed
@@ -29,4 +29,5 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack", "sum",
     "tanh", "transpose", "var", "where",
+    "add", "subtract", "multiply", "divide", "power", "negative",
 ]  # fmt: skip

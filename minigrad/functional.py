@@ -23,6 +23,37 @@ def _tensors(xs, name: str) -> list[Tensor]:
     return [as_tensor(x) for x in xs]
 
 
+# ----- arithmetic (the operators, under NumPy's function names) --------------------------
+def add(x1, x2) -> Tensor:
+    r"""$x_1 + x_2$ (broadcasting), like ``np.add``; the same op as ``x1 + x2``."""
+    return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) + x2
+
+
+def subtract(x1, x2) -> Tensor:
+    r"""$x_1 - x_2$ (broadcasting), like ``np.subtract``."""
+    return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) - x2
+
+
+def multiply(x1, x2) -> Tensor:
+    r"""$x_1 \odot x_2$ (broadcasting), like ``np.multiply``."""
+    return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) * x2
+
+
+def divide(x1, x2) -> Tensor:
+    r"""$x_1 / x_2$ (broadcasting), like ``np.divide``."""
+    return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) / x2
+
+
+def power(x1, x2) -> Tensor:
+    r"""$x_1^{x_2}$ (broadcasting; the exponent may be a tensor too), like ``np.power``."""
+    return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) ** x2
+
+
+def negative(x) -> Tensor:
+    r"""$-x$, like ``np.negative``."""
+    return -as_tensor(x)
+
+
 # ----- elementwise --------------------------------------------------------------------
 def exp(x) -> Tensor:
     r"""$e^x$ elementwise."""
