@@ -81,3 +81,11 @@ def test_clip_grad_norm_matches_pytorch(norm_type):
     np.testing.assert_allclose(total, REF[f"clip/{norm_type}/total"], rtol=1e-12)
     for i, p in enumerate(ps):
         np.testing.assert_allclose(p.grad, REF[f"clip/{norm_type}/grad{i}"], rtol=1e-12)
+
+
+def test_a_pytorch_state_dict_loads_unchanged_and_gives_the_same_output():
+    state = {k[len("mlp/state/"):]: v for k, v in REF.items() if k.startswith("mlp/state/")}
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Linear(4, 2))
+    assert list(state) == list(model.state_dict())  # same names, same order
+    model.load_state_dict(state)
+    np.testing.assert_allclose(model(REF["mlp/x"]).data, REF["mlp/y"], rtol=1e-12, atol=1e-14)
