@@ -259,7 +259,7 @@ def assert_gradients_match(
             raise AssertionError(
                 f"gradient mismatch for input {i} (shape {a.shape}) "
                 f"at element {tuple(map(int, j))}: "
-                f"autograd {a[j]!r} vs central difference {numeric[j]!r} "
+                f"autograd {float(a[j])!r} vs central difference {float(numeric[j])!r} "
                 f"({int(bad.sum())} of {bad.size} elements differ; "
                 f"eps={eps}, atol={atol}, rtol={rtol})"
             )
