@@ -4,14 +4,46 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 -> ``broadcast.py`` -> ``autodiff.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
 """
 
-from minigrad import nn, ops, optim
+from minigrad import bptt, diagnostics, nn, ops, optim
 from minigrad.autodiff import grad, jacobian, vjp
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.functional import (
-    abs, add, broadcast_to, clip, concatenate, divide, exp, gelu, leaky_relu, log, log_softmax,
-    logsumexp, matmul, max, maximum, mean, min, minimum, multiply, negative, permute, power, relu,
-    reshape, sigmoid, softmax, split, sqrt, stack, subtract, sum, tanh, transpose, var, where,
+    abs,
+    add,
+    broadcast_to,
+    clip,
+    concatenate,
+    divide,
+    exp,
+    gelu,
+    leaky_relu,
+    log,
+    log_softmax,
+    logsumexp,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    multiply,
+    negative,
+    permute,
+    power,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    split,
+    sqrt,
+    stack,
+    subtract,
+    sum,
+    tanh,
+    transpose,
+    var,
+    where,
 )  # fmt: skip
 from minigrad.gradcheck import GradcheckError, gradcheck, numerical_jacobian
 from minigrad.random import manual_seed
@@ -22,6 +54,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "as_tensor", "nn", "ops", "optim", "save", "load", "manual_seed",
+    "bptt", "diagnostics",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "jacobian", "vjp", "gradcheck", "numerical_jacobian", "GradcheckError",

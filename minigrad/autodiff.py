@@ -8,7 +8,7 @@ with the basis vectors $e_k$, which is exactly what reverse mode can do cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
@@ -88,11 +88,11 @@ def jacobian(f: Callable, *inputs) -> np.ndarray | tuple[np.ndarray, ...]:
     if not isinstance(out, Tensor):
         raise TypeError(f"jacobian: f must return a Tensor, got {type(out).__name__}")
     rows = [np.zeros((out.size, x.size), dtype=x.dtype) for x in xs]
+    wanted = {id(x) for x in xs}
     if out.requires_grad:
         for k in range(out.size):
             e = np.zeros(out.size, dtype=out.dtype)
             e[k] = 1
-            wanted = {id(x) for x in xs}
             found = engine.compute_grads([out], [e.reshape(out.shape)], lambda t: id(t) in wanted)
             for J, x in zip(rows, xs):
                 if id(x) in found:

@@ -157,7 +157,8 @@ def _accumulate(grads: dict, owned: set, t, g_in) -> None:
     data = t.data
     key = id(t)
     prev = grads.get(key)
-    if type(g_in) is not np.ndarray and hasattr(g_in, "add_to"):  # a sparse IndexedGrad from x[index]: scatter into a buffer
+    # A sparse IndexedGrad from x[index]: scatter it into a buffer of t's shape.
+    if type(g_in) is not np.ndarray and hasattr(g_in, "add_to"):
         if key not in owned:
             buf = np.zeros(data.shape, dtype=data.dtype)
             if prev is not None:

@@ -11,8 +11,28 @@ from collections.abc import Sequence
 import numpy as np
 
 from minigrad.ops import (
-    GELU, Abs, BroadcastTo, Clip, Concatenate, Exp, LeakyReLU, Log, LogSoftmax, LogSumExp,
-    MatMul, Maximum, Minimum, ReLU, Reshape, Sigmoid, Softmax, Sqrt, Stack, Tanh, Transpose, Where,
+    GELU,
+    Abs,
+    BroadcastTo,
+    Clip,
+    Concatenate,
+    Exp,
+    LeakyReLU,
+    Log,
+    LogSoftmax,
+    LogSumExp,
+    MatMul,
+    Maximum,
+    Minimum,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Softmax,
+    Sqrt,
+    Stack,
+    Tanh,
+    Transpose,
+    Where,
 )  # fmt: skip
 from minigrad.tensor import Tensor, apply_op, as_tensor
 

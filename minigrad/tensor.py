@@ -19,8 +19,30 @@ import numpy as np
 from minigrad import engine
 from minigrad.dtypes import get_default_dtype
 from minigrad.ops import (
-    Abs, Add, Clip, Div, Exp, GetItem, Log, LogSumExp, MatMul, Max, Mean, Min, Mul, Neg, Pow,
-    ReLU, Reshape, Sigmoid, Sqrt, Sub, Sum, Tanh, Transpose, Var,
+    Abs,
+    Add,
+    Clip,
+    Div,
+    Exp,
+    GetItem,
+    Log,
+    LogSumExp,
+    MatMul,
+    Max,
+    Mean,
+    Min,
+    Mul,
+    Neg,
+    Pow,
+    ReLU,
+    Reshape,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Sum,
+    Tanh,
+    Transpose,
+    Var,
 )  # fmt: skip
 
 

@@ -18,7 +18,6 @@ import numpy as np
 
 from minigrad.broadcast import unbroadcast
 
-
 _ALL = ((), (True,), (True, True), (True, True, True))
 
 

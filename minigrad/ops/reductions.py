@@ -90,7 +90,7 @@ class Mean(Reduction):
 
 
 class Var(Reduction):
-    r"""$y = \frac{1}{n - \text{ddof}} \sum_k (x_k - \bar x)^2$;  $\partial y/\partial x_k = \frac{2(x_k - \bar x)}{n - \text{ddof}}$.
+    r"""$y = \frac{1}{n - d} \sum_k (x_k - \bar x)^2$;  $\partial y/\partial x_k = 2(x_k - \bar x)/(n - d)$, $d$ = ddof.
 
     NumPy's default ``ddof=0`` (PyTorch's ``var`` defaults to the unbiased ``correction=1``).
     """
