@@ -4,7 +4,7 @@ Seeds 000/001/004: exploding gradients show up as "sudden loss spikes, ``nan`` v
 remedy is to clip the gradient before the optimizer step. Norm clipping (PyTorch's
 ``clip_grad_norm_``) rescales $g \leftarrow \frac{c}{\|g\|} g$ when $\|g\| > c$, keeping its
 direction; value clipping clamps every entry to $[-c, c]$ (it can turn the direction); adaptive
-clipping (seed 003) uses a threshold that follows the gradient history,
+clipping (seed 003; ``minigrad.nn.clipping.AdaptiveGradClipper``) follows the gradient history,
 $\theta_t = \alpha\,\theta_{t-1} + (1-\alpha)\,\|g_t\|$.
 
 The model: a tanh RNN (hidden 16) with a linear read-out of $h_T$, float32 (PyTorch's default),
@@ -26,6 +26,7 @@ from _common import Report, figure, progress, run
 
 import minigrad as mg
 from minigrad import nn, optim
+from minigrad.nn.clipping import AdaptiveGradClipper
 from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
 
 HIDDEN, T, BATCH, LR = 16, 20, 32, 0.3
@@ -54,32 +55,6 @@ class Regressor(nn.Module):
         return self.head(h_n[0])
 
 
-class AdaptiveClipper:
-    r"""Adaptive threshold, $\theta_t = \alpha\theta_{t-1} + (1-\alpha)\|\tilde g_t\|$.
-
-    The gradient at step t is clipped to $\theta_{t-1}$ (the first step only sets $\theta_0$).
-    The running average is fed the *clipped* norm $\|\tilde g_t\|$: fed the raw norm, one spike
-    of $10^{20}$ would lift the threshold to $10^{19}$ and let the next spike through.
-    """
-
-    def __init__(self, alpha: float = ALPHA) -> None:
-        self.alpha = alpha
-        self.theta: float | None = None
-
-    def __call__(self, parameters) -> tuple[float, float]:
-        """Clip the gradients in place; return (norm before clipping, threshold used)."""
-        params = list(parameters)
-        if self.theta is None:  # nothing to compare with yet: measure only
-            norm = clip_grad_norm_(params, math.inf)
-            self.theta, used = norm, math.inf
-        else:
-            used = self.theta
-            norm = clip_grad_norm_(params, used)
-        clipped = min(norm, used) if math.isfinite(norm) else used
-        self.theta = self.alpha * self.theta + (1 - self.alpha) * clipped
-        return norm, used
-
-
 def _global_norm(params) -> float:
     return math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64))) for p in params))
 
@@ -91,7 +66,7 @@ def train(method: str, steps: int, seed: int) -> dict:
     params = list(model.parameters())
     names = [n for n, _ in model.named_parameters()]
     opt = optim.SGD(params, lr=LR)
-    adaptive = AdaptiveClipper()
+    adaptive = AdaptiveGradClipper(alpha=ALPHA)  # fed the clipped norm, so one spike cannot lift it
     rng = np.random.default_rng(seed)  # the same batches for every method
     rec = {"loss": [], "grad_norm": [], "clipped_norm": [], "threshold": [], "max_abs_grad": []}
     events: list[
@@ -124,7 +99,8 @@ def train(method: str, steps: int, seed: int) -> dict:
             elif method == "value":
                 clip_grad_value_(params, CLIP_VALUE)
             elif method == "adaptive":
-                _, threshold = adaptive(params)
+                threshold = math.inf if adaptive.threshold is None else adaptive.threshold
+                adaptive(params)
             rec["clipped_norm"].append(_global_norm(params))
             rec["max_abs_grad"].append(max(float(np.max(np.abs(p.grad))) for p in params))
             opt.step()

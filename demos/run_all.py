@@ -31,6 +31,8 @@ DEMOS: tuple[str, ...] = (
     "scalar_chain",
     "activations",
     "deep_mlp",
+    "clipping",
+    "lr_zero_baseline",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
