@@ -156,14 +156,12 @@ def distinct_arrays(
 
     Elements are distinct lattice points $k \cdot \text{spacing} + \text{offset}$ plus a jitter
     below ``spacing / 4``. Two such arrays with offsets 0 and ``spacing / 2`` never share
-    a value either (use that for ``maximum(a, b)``). Needs ``shape`` to have at most
-    ``2 * max_abs / spacing`` elements.
+    a value either (use that for ``maximum(a, b)``). Values lie within about ``max_abs``
+    unless the shape has more elements than that range has lattice points.
     """
     shp = draw(_shape_strategy(shape))
     n = int(np.prod(shp))
-    half = int(max_abs / spacing)
-    if n > 2 * half + 1:
-        raise ValueError(f"distinct_arrays: shape {shp} has {n} elements, more than {2 * half + 1}")
+    half = max(int(max_abs / spacing), n // 2)  # enough distinct lattice points for n elements
     ks = draw(st.lists(st.integers(-half, half), min_size=n, max_size=n, unique=True))
     jitter = draw(hnp.arrays(np.float64, n, elements=st.floats(0.0, spacing / 4)))
     return (np.array(ks, dtype=np.float64) * spacing + offset + jitter).reshape(shp)
