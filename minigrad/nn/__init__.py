@@ -1,6 +1,6 @@
 """Neural-network building blocks with PyTorch's names (``minigrad.nn``)."""
 
-from minigrad.nn import functional, init, utils
+from minigrad.nn import clipping, functional, init, recurrent_init, regularizers, utils
 from minigrad.nn.layers import (
     GELU,
     Dropout,
@@ -19,6 +19,7 @@ from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential",
+    "clipping", "recurrent_init", "regularizers",
     "Linear", "LayerNorm", "Dropout", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
