@@ -1,0 +1,178 @@
+"""The task file: which pieces a course removes, what each task is worth, which tests grade it.
+
+A task file is TOML (see ``course/example_tasks.toml``)::
+
+    title = "Backpropagation from scratch"
+    pytest_args = ["--hypothesis-profile=ci"]    # optional; this is the default
+
+    [[task]]
+    id = "1.1"
+    title = "Elementwise derivatives"
+    points = 10
+    pieces = ["minigrad.ops.Tanh.derivative"]    # qualified names, never markers in the source
+    tests = ["tests/ops/test_activations.py"]    # pytest node ids, files or folders
+    markers = "not slow"                          # optional: pytest -m
+    keyword = "tanh"                              # optional: pytest -k
+
+Parsing needs :mod:`tomllib` (Python 3.11+). On Python 3.10 ``make`` accepts the task file
+only if the third-party ``tomli`` package happens to be installed; it is not a dependency of
+minigrad. ``grade`` never needs TOML: ``make`` writes the parsed tasks into the student copy
+as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DEFAULT_PYTEST_ARGS = ("--hypothesis-profile=ci",)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_QUALNAME = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
+
+
+class TaskFileError(ValueError):
+    """A task file that cannot be used: the message names the file, the task and the field."""
+
+
+@dataclass
+class Task:
+    """One assignment task: pieces to implement, points, and the pytest selection that grades it."""
+
+    id: str
+    title: str
+    points: float
+    pieces: list[str]
+    tests: list[str] = field(default_factory=list)
+    markers: str = ""
+    keyword: str = ""
+
+    def pytest_selection(self) -> list[str]:
+        """The pytest arguments that select this task's graded tests."""
+        args = list(self.tests) or ["tests"]
+        if self.markers:
+            args += ["-m", self.markers]
+        if self.keyword:
+            args += ["-k", self.keyword]
+        return args
+
+
+@dataclass
+class TaskFile:
+    """A parsed task file: a title, extra pytest arguments, and the tasks in order."""
+
+    title: str
+    tasks: list[Task]
+    pytest_args: list[str] = field(default_factory=lambda: list(DEFAULT_PYTEST_ARGS))
+
+    @property
+    def max_points(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+
+def _load_toml(path: Path) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # optional, not a dependency of minigrad
+        except ModuleNotFoundError:
+            raise TaskFileError(
+                f"{path}: reading a TOML task file needs Python 3.11+ (tomllib) "
+                "or the 'tomli' package on Python 3.10 (pip install tomli)"
+            ) from None
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise TaskFileError(f"{path}: not valid TOML: {e}") from None
+
+
+def load_tasks(path: str | Path) -> TaskFile:
+    """Read and check a task file (``.toml``, or the ``.json`` that ``make`` writes)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TaskFileError(f"task file {str(path)!r} does not exist")
+    if path.suffix == ".json":
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise TaskFileError(f"{path}: not valid JSON: {e}") from None
+        raw["task"] = raw.pop("tasks", [])
+    else:
+        raw = _load_toml(path)
+    return parse_tasks(raw, source=str(path))
+
+
+def _expect(cond: bool, where: str, msg: str) -> None:
+    if not cond:
+        raise TaskFileError(f"{where}: {msg}")
+
+
+def _str_list(value, where: str, name: str) -> list[str]:
+    _expect(
+        isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+        where, f"'{name}' must be a list of non-empty strings, got {value!r}",
+    )  # fmt: skip
+    return list(value)
+
+
+def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
+    """Check the structure of a parsed task file and build a :class:`TaskFile`."""
+    known = {"title", "pytest_args", "task"}
+    unknown = sorted(set(raw) - known)
+    _expect(not unknown, source, f"unknown top-level key(s) {unknown}; expected {sorted(known)}")
+    title = raw.get("title", "minigrad course")
+    _expect(isinstance(title, str), source, f"'title' must be a string, got {title!r}")
+    pytest_args = _str_list(raw.get("pytest_args", list(DEFAULT_PYTEST_ARGS)), source, "pytest_args")
+    entries = raw.get("task", [])
+    _expect(
+        isinstance(entries, list) and len(entries) > 0, source,
+        "expected at least one [[task]] table",
+    )  # fmt: skip
+    tasks, seen_ids, seen_pieces = [], set(), {}
+    task_keys = {"id", "title", "points", "pieces", "tests", "markers", "keyword"}
+    for n, entry in enumerate(entries, start=1):
+        where = f"{source}: task #{n}"
+        _expect(isinstance(entry, dict), where, f"expected a table, got {entry!r}")
+        unknown = sorted(set(entry) - task_keys)
+        _expect(not unknown, where, f"unknown key(s) {unknown}; expected {sorted(task_keys)}")
+        tid = entry.get("id")
+        _expect(isinstance(tid, str) and bool(_ID.match(tid)), where,
+                f"'id' must be a string like \"2.3\", got {tid!r}")  # fmt: skip
+        where = f"{source}: task {tid}"
+        _expect(tid not in seen_ids, where, "duplicate task id")
+        seen_ids.add(tid)
+        title_ = entry.get("title", "")
+        _expect(isinstance(title_, str), where, f"'title' must be a string, got {title_!r}")
+        points = entry.get("points")
+        _expect(
+            isinstance(points, (int, float)) and not isinstance(points, bool) and points > 0,
+            where, f"'points' must be a positive number, got {points!r}",
+        )  # fmt: skip
+        pieces = _str_list(entry.get("pieces"), where, "pieces")
+        _expect(len(pieces) > 0, where, "'pieces' must name at least one piece")
+        for p in pieces:
+            _expect(
+                bool(_QUALNAME.match(p)),
+                where,
+                f"piece {p!r} is not a qualified name like 'minigrad.ops.Tanh.derivative'",
+            )
+            _expect(p not in seen_pieces, where, f"piece {p!r} is already in task {seen_pieces.get(p)}")
+            seen_pieces[p] = tid
+        tests = _str_list(entry.get("tests", []), where, "tests")
+        markers = entry.get("markers", "")
+        keyword = entry.get("keyword", "")
+        _expect(isinstance(markers, str), where, f"'markers' must be a string, got {markers!r}")
+        _expect(isinstance(keyword, str), where, f"'keyword' must be a string, got {keyword!r}")
+        _expect(
+            bool(tests or markers or keyword),
+            where,
+            "name the graded tests: 'tests' (node ids), 'markers' (-m) or 'keyword' (-k)",
+        )
+        tasks.append(Task(tid, title_, float(points), pieces, tests, markers, keyword))
+    return TaskFile(title, tasks, pytest_args)
