@@ -1,6 +1,8 @@
 """Neural-network building blocks with PyTorch's names (``minigrad.nn``)."""
 
-from minigrad.nn import clipping, functional, init, recurrent_init, regularizers, utils
+from minigrad.nn import (
+    clipping, dropout_rnn, extra_cells, functional, init, recurrent_init, regularizers, utils,
+)  # fmt: skip
 from minigrad.nn.layers import (
     GELU,
     Dropout,
@@ -19,7 +21,7 @@ from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential",
-    "clipping", "recurrent_init", "regularizers",
+    "clipping", "recurrent_init", "regularizers", "extra_cells", "dropout_rnn",
     "Linear", "LayerNorm", "Dropout", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
