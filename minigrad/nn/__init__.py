@@ -1,7 +1,14 @@
 """Neural-network building blocks with PyTorch's names (``minigrad.nn``)."""
 
 from minigrad.nn import (
-    clipping, dropout_rnn, extra_cells, functional, init, recurrent_init, regularizers, utils,
+    clipping,
+    dropout_rnn,
+    extra_cells,
+    functional,
+    init,
+    recurrent_init,
+    regularizers,
+    utils,
 )  # fmt: skip
 from minigrad.nn.layers import (
     GELU,
