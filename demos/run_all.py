@@ -39,6 +39,7 @@ DEMOS: tuple[str, ...] = (
     "activations",
     "deep_mlp",
     "rnn_gradient_flow",
+    "spectral_sweep",
     "clipping",
     "lr_zero_baseline",
 )
