@@ -215,3 +215,19 @@ def test_tensor_as_index_and_out_of_range():
     np.testing.assert_array_equal(x[mg.tensor([2, 0])].data, [3.0, 1.0])
     with pytest.raises(IndexError):
         x[5]
+
+
+# ----- conventions at kinks (documented in each op's docstring) ------------------------------
+def test_gradient_conventions_at_kinks():
+    x = mg.tensor([0.0, 1.0, 1.0, -1.0], requires_grad=True)
+    x.max().backward()  # two tied maxima share the gradient
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5, 0.0])
+    x.zero_grad()
+    mg.maximum(x, 1.0).sum().backward()  # a tie in maximum: half to each side
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5, 0.0])
+    x.zero_grad()
+    (mg.relu(x) + mg.abs(x)).sum().backward()  # relu'(0) = 0 and abs'(0) = 0, like PyTorch
+    np.testing.assert_array_equal(x.grad, [0.0, 2.0, 2.0, -1.0])
+    x.zero_grad()
+    mg.clip(x, -1.0, 1.0).sum().backward()  # the bounds count as inside, like torch.clamp
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0, 1.0])
