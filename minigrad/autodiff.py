@@ -8,7 +8,7 @@ with the basis vectors $e_k$, which is exactly what reverse mode can do cheaply.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -23,7 +23,11 @@ def _as_list(x) -> tuple[list, bool]:
     return [x], True
 
 
-def grad(outputs, inputs, grad_outputs=None) -> tuple[np.ndarray, ...] | np.ndarray:
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: np.ndarray | Tensor | Sequence | None = None,
+) -> tuple[np.ndarray, ...] | np.ndarray:
     r"""$\sum_j g_j^\top\,\partial\,\text{outputs}_j / \partial\,\text{inputs}$, without touching ``.grad``.
 
     Like ``torch.autograd.grad``: ``grad_outputs`` may be omitted for one-element
@@ -66,7 +70,9 @@ def _fresh_inputs(inputs) -> list[Tensor]:
     return [Tensor(np.array(getattr(x, "data", x), dtype=None), requires_grad=True) for x in inputs]
 
 
-def vjp(f: Callable, inputs, v) -> tuple[Tensor, tuple[np.ndarray, ...] | np.ndarray]:
+def vjp(
+    f: Callable[..., Tensor], inputs: np.ndarray | Tensor | Sequence, v: np.ndarray | Tensor
+) -> tuple[Tensor, tuple[np.ndarray, ...] | np.ndarray]:
     r"""``(f(inputs), v^\top J_f)``, like ``torch.autograd.functional.vjp``."""
     ins, single = _as_list(inputs)
     xs = _fresh_inputs(ins)
@@ -75,7 +81,7 @@ def vjp(f: Callable, inputs, v) -> tuple[Tensor, tuple[np.ndarray, ...] | np.nda
     return out.detach(), (g[0] if single else g)
 
 
-def jacobian(f: Callable, *inputs) -> np.ndarray | tuple[np.ndarray, ...]:
+def jacobian(f: Callable[..., Tensor], *inputs: np.ndarray | Tensor) -> np.ndarray | tuple[np.ndarray, ...]:
     r"""$\partial f / \partial x_i$ for each input, each of shape ``out.shape + inputs[i].shape``.
 
     One backward pass per output element (row $k$ is the VJP with $e_k$). With one

@@ -12,7 +12,7 @@ _ALLOWED = (np.dtype(np.float32), np.dtype(np.float64))
 _default = np.dtype(np.float64)
 
 
-def set_default_dtype(dtype) -> None:
+def set_default_dtype(dtype: np.dtype | type | str) -> None:
     """Set the dtype given to Python floats and lists (``float32`` or ``float64``)."""
     global _default
     try:

@@ -36,6 +36,11 @@ from minigrad.ops import (
 )  # fmt: skip
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
+#: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
+TensorLike = Tensor | np.ndarray | float | int | Sequence
+#: NumPy's ``axis``: None (every axis), one axis, or a tuple of axes.
+Axis = int | tuple[int, ...] | None
+
 
 def _tensors(xs, name: str) -> list[Tensor]:
     if isinstance(xs, (Tensor, np.ndarray)) or not isinstance(xs, Sequence) or len(xs) == 0:
@@ -44,184 +49,184 @@ def _tensors(xs, name: str) -> list[Tensor]:
 
 
 # ----- arithmetic (the operators, under NumPy's function names) --------------------------
-def add(x1, x2) -> Tensor:
+def add(x1: TensorLike, x2: TensorLike) -> Tensor:
     r"""$x_1 + x_2$ (broadcasting), like ``np.add``; the same op as ``x1 + x2``."""
     return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) + x2
 
 
-def subtract(x1, x2) -> Tensor:
+def subtract(x1: TensorLike, x2: TensorLike) -> Tensor:
     r"""$x_1 - x_2$ (broadcasting), like ``np.subtract``."""
     return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) - x2
 
 
-def multiply(x1, x2) -> Tensor:
+def multiply(x1: TensorLike, x2: TensorLike) -> Tensor:
     r"""$x_1 \odot x_2$ (broadcasting), like ``np.multiply``."""
     return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) * x2
 
 
-def divide(x1, x2) -> Tensor:
+def divide(x1: TensorLike, x2: TensorLike) -> Tensor:
     r"""$x_1 / x_2$ (broadcasting), like ``np.divide``."""
     return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) / x2
 
 
-def power(x1, x2) -> Tensor:
+def power(x1: TensorLike, x2: TensorLike) -> Tensor:
     r"""$x_1^{x_2}$ (broadcasting; the exponent may be a tensor too), like ``np.power``."""
     return as_tensor(x1, x2 if isinstance(x2, Tensor) else None) ** x2
 
 
-def negative(x) -> Tensor:
+def negative(x: TensorLike) -> Tensor:
     r"""$-x$, like ``np.negative``."""
     return -as_tensor(x)
 
 
 # ----- elementwise --------------------------------------------------------------------
-def exp(x) -> Tensor:
+def exp(x: TensorLike) -> Tensor:
     r"""$e^x$ elementwise."""
     return apply_op(Exp(), as_tensor(x))
 
 
-def log(x) -> Tensor:
+def log(x: TensorLike) -> Tensor:
     r"""$\ln x$ elementwise."""
     return apply_op(Log(), as_tensor(x))
 
 
-def sqrt(x) -> Tensor:
+def sqrt(x: TensorLike) -> Tensor:
     r"""$\sqrt{x}$ elementwise."""
     return apply_op(Sqrt(), as_tensor(x))
 
 
-def abs(x) -> Tensor:  # noqa: A001 - NumPy's name
+def abs(x: TensorLike) -> Tensor:  # noqa: A001 - NumPy's name
     r"""$|x|$ elementwise."""
     return apply_op(Abs(), as_tensor(x))
 
 
-def clip(a, a_min=None, a_max=None) -> Tensor:
+def clip(a: TensorLike, a_min: float | None = None, a_max: float | None = None) -> Tensor:
     """Limit values to ``[a_min, a_max]`` (either may be None), like ``np.clip``."""
     return apply_op(Clip(a_min, a_max), as_tensor(a))
 
 
-def maximum(x1, x2) -> Tensor:
+def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise maximum of two tensors (broadcasting), like ``np.maximum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
     return apply_op(Maximum(), a, as_tensor(x2, a))
 
 
-def minimum(x1, x2) -> Tensor:
+def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting), like ``np.minimum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
     return apply_op(Minimum(), a, as_tensor(x2, a))
 
 
-def where(condition, x, y) -> Tensor:
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
     """``x`` where ``condition`` is true, else ``y`` (broadcasting), like ``np.where``."""
     x = as_tensor(x, y if isinstance(y, Tensor) else None)
     return apply_op(Where(), as_tensor(condition), x, as_tensor(y, x))
 
 
-def tanh(x) -> Tensor:
+def tanh(x: TensorLike) -> Tensor:
     r"""$\tanh(x)$ elementwise."""
     return apply_op(Tanh(), as_tensor(x))
 
 
-def sigmoid(x) -> Tensor:
+def sigmoid(x: TensorLike) -> Tensor:
     r"""$\sigma(x) = 1/(1+e^{-x})$ elementwise, without overflow."""
     return apply_op(Sigmoid(), as_tensor(x))
 
 
-def relu(x) -> Tensor:
+def relu(x: TensorLike) -> Tensor:
     r"""$\max(x, 0)$ elementwise."""
     return apply_op(ReLU(), as_tensor(x))
 
 
-def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: TensorLike, negative_slope: float = 0.01) -> Tensor:
     r"""$x$ if $x > 0$ else ``negative_slope`` $\cdot x$."""
     return apply_op(LeakyReLU(negative_slope), as_tensor(x))
 
 
-def gelu(x, approximate: str = "none") -> Tensor:
+def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
     r"""$x\,\Phi(x)$; ``approximate='tanh'`` for the tanh approximation."""
     return apply_op(GELU(approximate), as_tensor(x))
 
 
-def softmax(x, axis: int = -1) -> Tensor:
+def softmax(x: TensorLike, axis: int = -1) -> Tensor:
     r"""$e^{x_i}/\sum_j e^{x_j}$ along ``axis``."""
     return apply_op(Softmax(axis), as_tensor(x))
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
     r"""$x_i - \log\sum_j e^{x_j}$ along ``axis``."""
     return apply_op(LogSoftmax(axis), as_tensor(x))
 
 
 # ----- linear algebra -------------------------------------------------------------------
-def matmul(x1, x2) -> Tensor:
+def matmul(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Matrix product with NumPy's ``@`` semantics (1-D operands and batches)."""
     return apply_op(MatMul(), as_tensor(x1), as_tensor(x2))
 
 
 # ----- reductions -----------------------------------------------------------------------
-def sum(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def sum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Sum over ``axis`` (None: all), like ``np.sum``."""
     return as_tensor(a).sum(axis=axis, keepdims=keepdims)
 
 
-def mean(a, axis=None, keepdims: bool = False) -> Tensor:
+def mean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``, like ``np.mean``."""
     return as_tensor(a).mean(axis=axis, keepdims=keepdims)
 
 
-def var(a, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+def var(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
     """Variance over ``axis`` with NumPy's ``ddof`` (default 0, the biased estimate)."""
     return as_tensor(a).var(axis=axis, ddof=ddof, keepdims=keepdims)
 
 
-def max(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def max(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Maximum over ``axis``, like ``np.max``."""
     return as_tensor(a).max(axis=axis, keepdims=keepdims)
 
 
-def min(a, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
+def min(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
     """Minimum over ``axis``, like ``np.min``."""
     return as_tensor(a).min(axis=axis, keepdims=keepdims)
 
 
-def logsumexp(a, axis=None, keepdims: bool = False) -> Tensor:
+def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
     r"""$\log\sum e^{a}$ over ``axis``, computed stably (``scipy.special.logsumexp``'s name)."""
     return apply_op(LogSumExp(axis, keepdims), as_tensor(a))
 
 
 # ----- shape ----------------------------------------------------------------------------
-def reshape(a, newshape) -> Tensor:
+def reshape(a: TensorLike, newshape: int | Sequence[int]) -> Tensor:
     """Give ``a`` a new shape with the same number of elements, like ``np.reshape``."""
     return apply_op(Reshape(tuple(np.atleast_1d(newshape).tolist())), as_tensor(a))
 
 
-def transpose(a, axes=None) -> Tensor:
+def transpose(a: TensorLike, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (None reverses them), like ``np.transpose``."""
     return apply_op(Transpose(None if axes is None else tuple(axes)), as_tensor(a))
 
 
-def permute(a, dims) -> Tensor:
+def permute(a: TensorLike, dims: Sequence[int]) -> Tensor:
     """PyTorch's name for ``transpose(a, axes)``."""
     return transpose(a, dims)
 
 
-def broadcast_to(array, shape) -> Tensor:
+def broadcast_to(array: TensorLike, shape: int | Sequence[int]) -> Tensor:
     """``array`` repeated to ``shape`` by broadcasting rules, like ``np.broadcast_to``."""
     return apply_op(BroadcastTo(tuple(np.atleast_1d(shape).tolist())), as_tensor(array))
 
 
-def concatenate(arrays, axis: int = 0) -> Tensor:
+def concatenate(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join tensors along an existing axis, like ``np.concatenate``."""
     return apply_op(Concatenate(axis), *_tensors(arrays, "concatenate"))
 
 
-def stack(arrays, axis: int = 0) -> Tensor:
+def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
     """Join same-shape tensors along a new axis, like ``np.stack``."""
     return apply_op(Stack(axis), *_tensors(arrays, "stack"))
 
 
-def split(ary, indices_or_sections, axis: int = 0) -> list[Tensor]:
+def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split into pieces along ``axis``, like ``np.split``: each piece is a slice (a ``GetItem`` op)."""
     t = as_tensor(ary)
     if t.ndim == 0:

@@ -9,7 +9,7 @@ analytic gradient to about $10^{-8}$; a wrong VJP is off by $O(1)$.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ def _arrays(inputs) -> tuple[list[np.ndarray], bool]:
 
 
 def numerical_jacobian(
-    f: Callable, inputs, eps: float = 1e-6
+    f: Callable, inputs: np.ndarray | Tensor | Sequence, eps: float = 1e-6
 ) -> np.ndarray | tuple[np.ndarray, ...]:
     r"""Central-difference Jacobian of ``f`` for every input: shape ``out.shape + in.shape``.
 
@@ -56,7 +56,7 @@ def numerical_jacobian(
 
 def gradcheck(
     f: Callable,
-    inputs,
+    inputs: np.ndarray | Tensor | Sequence,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
