@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import typing
 
 import numpy as np
 import pytest
@@ -111,3 +112,21 @@ def test_functions_accept_python_numbers(v):
     for fn in (mg.add, mg.subtract, mg.multiply, mg.maximum, mg.minimum):
         assert fn(v, x).requires_grad and fn(x, v).requires_grad
         assert fn(v, x).shape == (2,)
+
+
+FULLY_TYPED_MODULES = (
+    "minigrad.functional", "minigrad.autodiff", "minigrad.gradcheck", "minigrad.dtypes",
+    "minigrad.testing",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name, obj", PUBLIC, ids=[n for n, _ in PUBLIC])
+def test_public_function_parameters_have_type_hints(name, obj):
+    if not inspect.isfunction(obj) or obj.__module__ not in FULLY_TYPED_MODULES:
+        return
+    untyped = [
+        p for p, v in inspect.signature(obj).parameters.items()
+        if v.annotation is inspect.Parameter.empty
+    ]  # fmt: skip
+    assert not untyped, f"minigrad.{name}: parameters without type hints: {untyped}"
+    typing.get_type_hints(obj)  # the hints must also resolve (no undefined names)
