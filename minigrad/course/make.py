@@ -58,6 +58,12 @@ def _ignore(out: Path):
     return ignore
 
 
+def read_source(path: Path) -> str:
+    """A source file's text with its line endings as they are (no newline translation)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return f.read()
+
+
 def _git_files(src: Path) -> list[str] | None:
     """The project's files as git sees them (tracked, plus untracked but not ignored)."""
     try:
@@ -136,7 +142,7 @@ def make_student_copy(task_file: str | Path, out: str | Path, src: str | Path | 
     for tid, piece in pieces:
         by_file[piece.path].append((piece, stub_message(tid, piece)))
     # Stub in memory first: an unstubbable piece must not leave a partial copy behind.
-    stubbed = {path: stub_source(path.read_text(encoding="utf-8"), stubs)
+    stubbed = {path: stub_source(read_source(path), stubs)
                for path, stubs in by_file.items()}  # fmt: skip
 
     copy_project(src, out)

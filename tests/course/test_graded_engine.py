@@ -31,10 +31,7 @@ def reachable(roots):
 def graphs(draw):
     """A random DAG: leaves (some not requiring grad), then ops on earlier nodes, with fan-out."""
     n_leaves = draw(st.integers(1, 4))
-    nodes = [
-        mg.tensor(np.full(2, k + 1.0), requires_grad=draw(st.booleans()) or k == 0)
-        for k in range(n_leaves)
-    ]
+    nodes = [mg.tensor(np.full(2, k + 1.0), requires_grad=draw(st.booleans()) or k == 0) for k in range(n_leaves)]
     for _ in range(draw(st.integers(1, 12))):
         kind = draw(st.sampled_from(["add", "mul", "tanh"]))
         a = draw(st.sampled_from(nodes))

@@ -51,9 +51,7 @@ def check_op(make_op, inputs, grad_out, atol=1e-6):
         expected = numeric_jacobian(make_op, inputs, i)
         np.testing.assert_allclose(op.jacobian(i), expected, atol=atol, rtol=1e-5)
         assert np.shape(vjps[i]) == x.shape
-        np.testing.assert_allclose(
-            vjps[i], (expected.T @ grad_out.ravel()).reshape(x.shape), atol=atol, rtol=1e-5
-        )
+        np.testing.assert_allclose(vjps[i], (expected.T @ grad_out.ravel()).reshape(x.shape), atol=atol, rtol=1e-5)
 
 
 ELEMENTWISE = {"Sigmoid": Sigmoid, "Tanh": Tanh, "ReLU": ReLU}
