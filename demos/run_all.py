@@ -40,6 +40,8 @@ DEMOS: tuple[str, ...] = (
     "deep_mlp",
     "rnn_gradient_flow",
     "spectral_sweep",
+    "gated_vs_vanilla",
+    "long_range",
     "clipping",
     "lr_zero_baseline",
 )
