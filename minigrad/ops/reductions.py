@@ -103,6 +103,10 @@ class Var(Reduction):
 
     def forward(self, x):
         axes = self.resolve(x)
+        if self.count() - self.ddof <= 0:
+            raise ValueError(
+                f"ddof must be smaller than the number of reduced elements ({self.count()}), got ddof={self.ddof}"
+            )
         self.centered = x - np.mean(x, axis=axes, keepdims=True)
         return np.var(x, axis=axes, ddof=self.ddof, keepdims=self.keepdims)
 
@@ -150,8 +154,10 @@ class LogSumExp(Reduction):
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf) must not give nan via inf - inf
         e = np.exp(x - m)
         s = np.sum(e, axis=axes, keepdims=True)
-        self.softmax = e / s
-        out = np.log(s) + m
+        empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
+        with np.errstate(divide="ignore"):
+            out = np.log(s) + m
+        self.softmax = e / np.where(empty, 1, s)
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):
