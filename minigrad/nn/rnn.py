@@ -63,14 +63,21 @@ class _Steps:
         return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
 
     def project(self, x: Tensor) -> Tensor:
-        r"""$x' = x W_{ih}^\top + b_{ih}$ for all rows of ``x`` (..., H_in) -> (..., G*H)."""
-        lead = x.shape[:-1]
-        if x.ndim != 2:  # one 2-D matmul: a batched one would build T weight gradients
-            x = x.reshape(-1, x.shape[-1])
-        xp = x @ self.weight_ih.T
-        if self.bias_ih is not None:
-            xp = xp + self.bias_ih
-        return xp if len(lead) == 1 else xp.reshape(*lead, xp.shape[-1])
+        r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in)."""
+        if x.ndim == 2:
+            xp = x @ self.weight_ih.T
+            return xp if self.bias_ih is None else xp + self.bias_ih
+        T, N, H_in = x.shape
+        x = x.reshape(T * N, H_in)  # one 2-D matmul (a batched one would make T weight grads)
+        if self.bias_ih is None:
+            xp = x @ self.weight_ih.T
+        else:
+            # [x, 1] [W_ih, b_ih]^T = x W_ih^T + b_ih: one matmul, and no second (T*N, G*H)
+            # array (``xp + b`` would keep the matmul's result alive in the graph as well)
+            ones = Tensor(np.ones((T * N, 1), dtype=x.dtype))
+            W = mf.concatenate([self.weight_ih, self.bias_ih.reshape(-1, 1)], axis=1)
+            xp = mf.concatenate([x, ones], axis=1) @ W.T
+        return xp.reshape(T, N, xp.shape[1])
 
     def step(self, xp_t: Tensor, s_prev: Tensor) -> Tensor:
         """One fused step from a precomputed input projection ``xp_t`` (N, G*H)."""
