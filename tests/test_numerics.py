@@ -231,3 +231,19 @@ def test_gradient_conventions_at_kinks():
     x.zero_grad()
     mg.clip(x, -1.0, 1.0).sum().backward()  # the bounds count as inside, like torch.clamp
     np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0, 1.0])
+
+
+def test_logsumexp_of_an_all_minus_inf_row_is_minus_inf_with_zero_gradient():
+    x = mg.tensor([[-np.inf, -np.inf], [1.0, 2.0]], requires_grad=True)
+    y = mg.logsumexp(x, axis=1)
+    assert y.data[0] == -np.inf
+    np.testing.assert_allclose(y.data[1], np.log(np.exp(1.0) + np.exp(2.0)))
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0])
+    np.testing.assert_allclose(x.grad[1].sum(), 1.0)
+
+
+def test_var_with_ddof_not_below_the_count_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"ddof must be smaller .* \(2\), got ddof=2"):
+        mg.var(mg.tensor([1.0, 2.0]), ddof=2)
+    assert mg.var(mg.tensor([1.0, 3.0]), ddof=1).item() == 2.0
