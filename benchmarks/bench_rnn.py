@@ -8,6 +8,12 @@ N=32, H_in=32, H=128:
 4. Cost linear in T: time per step at T=800 within 25% of that at T=50 (ratio <= 1.25).
 5. Peak memory (tracemalloc) of the LSTM benchmark: target <= 1.5x the hand-written one.
 
+Allocator note: minigrad makes more large temporaries than the hand-written loop (gradient
+buffers, the loss's VJP). Where first-touch page faults are expensive (small VMs), glibc handing
+freed memory back to the OS between iterations costs minigrad more; running with
+``MALLOC_MMAP_THRESHOLD_=67108864 MALLOC_TRIM_THRESHOLD_=268435456`` keeps freed memory in the
+process for both sides. Report both figures if they differ.
+
 Run: ``python benchmarks/bench_rnn.py`` (``--quick`` for fewer repeats). Both implementations
 are first checked to give the same loss and gradients.
 """
