@@ -44,6 +44,7 @@ DEMOS: tuple[str, ...] = (
     "long_range",
     "clipping",
     "lr_zero_baseline",
+    "monitor",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
