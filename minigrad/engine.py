@@ -20,7 +20,9 @@ import functools
 
 import numpy as np
 
+from minigrad.anomaly import _AnomalyMode, check_backward
 from minigrad.broadcast import unbroadcast
+from minigrad.ops.base import _SAVED_SLOTS, saved_slots
 
 
 class _GradMode:
@@ -125,12 +127,48 @@ def topological_order(roots) -> list:
     return order
 
 
-def compute_grads(roots, root_grads, keep) -> dict:
+class _FreedGraph:
+    """Stands in for an op whose graph an earlier ``backward()`` freed."""
+
+    inputs = ()
+    name = "freed graph"
+
+    def vjp(self, grad_out):
+        raise RuntimeError(
+            "backward() through a graph a second time: the first backward() freed it (its saved "
+            "arrays were released so they may be modified again). Call the first backward() with "
+            "retain_graph=True if you need to backpropagate through the same graph twice."
+        )
+
+
+FREED = _FreedGraph()
+
+
+def free_op(node) -> None:
+    """Release ``node``'s op: its saved arrays become writable again, and the graph link is cut."""
+    op = node._op
+    if op is None or op is FREED:
+        return
+    names = _SAVED_SLOTS.get(type(op))
+    for name in saved_slots(type(op)) if names is None else names:
+        a = getattr(op, name, None)
+        if type(a) is np.ndarray:
+            # unlock the owner of the memory; a view (e.g. from broadcast_to) stays read-only
+            base = a.base
+            if base is None:
+                a.setflags(True)  # write=True
+            elif type(base) is np.ndarray:
+                base.setflags(True)
+    node._op = FREED
+
+
+def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, dL/dt)}`` for ``t`` in ``keep``.
 
     ``keep(t)`` decides which gradients are returned; every other intermediate
     gradient is dropped as soon as it has been passed on, so memory stays
-    proportional to the graph's width, not its length.
+    proportional to the graph's width, not its length. With ``free``, each op is
+    released (``free_op``) as soon as its vjp has run.
     """
     grads: dict = {}
     owned: set = set()  # ids whose gradient buffer we allocated, so += on it is safe
@@ -140,13 +178,20 @@ def compute_grads(roots, root_grads, keep) -> dict:
     for node in reversed(topological_order(roots)):
         g = grads.pop(id(node), None)
         if g is None:  # nothing downstream of this node reached a root
+            if free:
+                free_op(node)
             continue
         if keep(node):
             kept[id(node)] = (node, g)
         op = node._op
         if op is None:
             continue
-        for parent, g_in in zip(op.inputs, op.vjp(g)):
+        grads_in = op.vjp(g)
+        if _AnomalyMode.enabled:
+            check_backward(op, grads_in, g)
+        if free:
+            free_op(node)
+        for parent, g_in in zip(op.inputs, grads_in):
             if g_in is not None and parent.requires_grad:
                 _accumulate(grads, owned, parent, g_in)
     return kept
@@ -185,13 +230,14 @@ def _keeps_grad(t) -> bool:
     return t._op is None or t._retains_grad
 
 
-def backward(root, grad: np.ndarray) -> None:
+def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate ``d root / d leaf`` (seeded with ``grad``) into every leaf's ``.grad``.
 
     PyTorch semantics: leaves *accumulate* (call ``zero_grad`` between steps);
-    non-leaf tensors keep ``.grad`` only after ``retain_grad()``.
+    non-leaf tensors keep ``.grad`` only after ``retain_grad()``; the graph is freed
+    unless ``retain_graph``.
     """
-    for node, g in compute_grads([root], [grad], _keeps_grad).values():
+    for node, g in compute_grads([root], [grad], _keeps_grad, free=not retain_graph).values():
         if node._op is not None:  # an intermediate with retain_grad(): overwrite, like PyTorch
             node.grad = np.array(g, dtype=node.data.dtype)
         elif node.grad is None:  # copy: g may be shared with another tensor's gradient

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from minigrad import engine
+from minigrad.anomaly import _AnomalyMode, check_forward, user_site
 from minigrad.dtypes import get_default_dtype
 from minigrad.ops import (
     Abs,
@@ -44,6 +45,7 @@ from minigrad.ops import (
     Transpose,
     Var,
 )  # fmt: skip
+from minigrad.ops.base import _SAVED_SLOTS, saved_slots
 
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
@@ -63,11 +65,24 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
             if t.requires_grad:
                 record = True
                 break
+    if _AnomalyMode.enabled:  # detect_anomaly(): remember where, and stop at the first NaN/inf
+        op.site = user_site()
+        check_forward(op, inputs, data, op.site)
     if record:
         op.inputs = inputs
         op.needs_grad = tuple([t.requires_grad for t in inputs])
         out.requires_grad = True
         out._op = op
+        # In-place safety: what vjp will read is read-only until backward has used it, so
+        # `x.data[...] = v` or `x.add_(v)` cannot silently change the gradient (engine.free_op).
+        names = _SAVED_SLOTS.get(type(op))
+        for name in saved_slots(type(op)) if names is None else names:
+            a = getattr(op, name, None)
+            if type(a) is np.ndarray:
+                a.setflags(False)  # write=False (positional: twice as fast)
+                base = a.base
+                if base is not None and type(base) is np.ndarray:  # a view: lock what it views
+                    base.setflags(False)
     else:  # no graph: the op (and what it saved) is dropped right here
         out.requires_grad = False
         out._op = None
@@ -101,7 +116,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     """
     if isinstance(x, Tensor):
         return x
-    if like is not None and isinstance(x, numbers.Number):
+    if like is not None and (type(x) is float or type(x) is int or isinstance(x, numbers.Number)):
         kind = like.data.dtype.kind
         if kind == "f" or (kind in "iu" and type(x) is int):  # the common case, made fast
             t = Tensor.__new__(Tensor)
@@ -224,11 +239,15 @@ class Tensor:
         self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.grad)
 
     # ----- backward ---------------------------------------------------------------
-    def backward(self, grad=None) -> None:
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
         r"""Compute $\partial\,\text{self} / \partial\,\text{leaf}$ for every leaf, accumulating into ``.grad``.
 
         ``grad`` is $\partial\mathcal{L}/\partial\,\text{self}$; it may be omitted for a
         one-element tensor (it is then 1, i.e. self *is* the loss).
+
+        As in PyTorch, backward frees the graph it walked (and makes the arrays it saved
+        writable again); a second backward through it is an error unless the first one
+        was called with ``retain_graph=True``.
         """
         if not self.requires_grad:
             raise ValueError(
@@ -246,7 +265,7 @@ class Tensor:
             grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
-        engine.backward(self, grad)
+        engine.backward(self, grad, retain_graph)
 
     # ----- arithmetic operators ---------------------------------------------------
     def __add__(self, other) -> Tensor:

@@ -85,9 +85,11 @@ def test_leaves_accumulate_across_backward_calls():
 def test_same_graph_backward_twice_doubles():
     x = leaf([1.0, 2.0])
     y = (x * x).sum()
-    y.backward()
+    y.backward(retain_graph=True)  # without it the first backward frees the graph (PyTorch)
     y.backward()
     np.testing.assert_array_equal(x.grad, 4 * x.data)
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
 
 
 def test_leaf_grad_is_a_copy_not_shared():
@@ -106,12 +108,13 @@ def test_intermediates_keep_grad_only_after_retain_grad():
     h = x * 2.0
     k = h * 3.0
     h.retain_grad()
-    k.sum().backward()
+    loss = k.sum()
+    loss.backward(retain_graph=True)
     np.testing.assert_array_equal(h.grad, [3.0, 3.0])
     assert k.grad is None
     np.testing.assert_array_equal(x.grad, [6.0, 6.0])
     # PyTorch: a retained intermediate's grad is overwritten (it is recomputed), leaves add.
-    k.sum().backward()
+    loss.backward()
     np.testing.assert_array_equal(h.grad, [3.0, 3.0])
     np.testing.assert_array_equal(x.grad, [12.0, 12.0])
 

@@ -28,18 +28,29 @@ class Op:
     (and keeps the millions of small nodes of a long RNN cheap).
     """
 
-    __slots__ = ("inputs", "needs_grad", "in_shapes", "out_shape", "__weakref__")
+    # site: where in the user's code the op was created (recorded only in detect_anomaly mode)
+    __slots__ = ("inputs", "needs_grad", "in_shapes", "out_shape", "site", "__weakref__")
 
     def __call__(self, *arrays: np.ndarray) -> np.ndarray:
         """Run ``forward`` and record the shapes that ``jacobian`` needs."""
-        self.in_shapes = tuple([a.shape for a in arrays])
         n = len(arrays)
+        if n == 2:  # the common cases written out: this line runs for every op of every pass
+            self.in_shapes = (arrays[0].shape, arrays[1].shape)
+        elif n == 1:
+            self.in_shapes = (arrays[0].shape,)
+        else:
+            self.in_shapes = tuple([a.shape for a in arrays])
         self.needs_grad = _ALL[n] if n < 4 else (True,) * n
         out = self.forward(*arrays)
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         self.out_shape = out.shape
         return out
+
+    def saved_arrays(self) -> list:
+        """The arrays this op saved on ``self`` for ``vjp`` (its ``__slots__`` holding arrays)."""
+        values = [getattr(self, n, None) for n in saved_slots(type(self))]
+        return [a for a in values if type(a) is np.ndarray]
 
     @property
     def name(self) -> str:
@@ -67,6 +78,23 @@ class Op:
             g = dense_grad(self.vjp(e.reshape(self.out_shape))[i], in_shape)
             rows.append(np.ravel(g))
         return np.array(rows, dtype=np.float64).reshape(out_size, int(np.prod(in_shape)))
+
+
+_SAVED_SLOTS: dict = {}  # op class -> names of the slots its subclasses added (what vjp needs)
+
+
+def saved_slots(cls) -> tuple:
+    """The ``__slots__`` an op class adds to :class:`Op`: where it saves what ``vjp`` needs."""
+    names = _SAVED_SLOTS.get(cls)
+    if names is None:
+        found = []
+        for klass in cls.__mro__:
+            if klass is Op:
+                break
+            slots = klass.__dict__.get("__slots__", ())
+            found += [slots] if isinstance(slots, str) else list(slots)
+        names = _SAVED_SLOTS[cls] = tuple(found)
+    return names
 
 
 def dense_grad(g, shape: tuple) -> np.ndarray:
@@ -110,6 +138,8 @@ class Elementwise(Op):
         raise NotImplementedError(f"{self.name}.derivative")
 
     def vjp(self, grad_out: np.ndarray) -> tuple:
+        if len(self.needs_grad) == 1:  # unary (tanh, exp, ...): recorded only if x needs grad
+            return (grad_out * self.derivative(0),)
         return tuple([
             grad_out * self.derivative(i) if need else None
             for i, need in enumerate(self.needs_grad)
