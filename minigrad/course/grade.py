@@ -202,7 +202,7 @@ def _check_interpreter_loads_copy(directory: Path) -> str:
     says why); a copy shadowed by another minigrad would grade the wrong code, so that
     stops grading.
     """
-    code = "import pathlib, minigrad.tensor as t; print(pathlib.Path(t.__file__).resolve())"
+    code = "import pathlib, minigrad; print(pathlib.Path(minigrad.__file__).resolve())"
     proc = subprocess.run([sys.executable, "-c", code], cwd=directory, env=student_env(directory),
                           capture_output=True, text=True)  # fmt: skip
     if proc.returncode == 0 and directory not in Path(proc.stdout.strip()).parents:

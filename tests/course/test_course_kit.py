@@ -328,35 +328,8 @@ def test_make_refuses_a_non_empty_out(tmp_path):
 
 # ---- grade --------------------------------------------------------------------------------
 
-# One or two cheap tests per example task, and a control task whose test uses no stubbed piece.
-GRADING = """\
-title = "small"
-
-[[task]]
-id = "1.1"
-points = 10
-pieces = ["minigrad.ops.Tanh.derivative"]
-tests = ["tests/course/test_graded_ops.py::test_elementwise_derivative[Tanh]"]
-
-[[task]]
-id = "2.1"
-points = 10
-pieces = ["minigrad.broadcast.unbroadcast"]
-tests = ["tests/course/test_graded_ops.py::test_unbroadcast_rejects_incompatible_shape"]
-
-[[task]]
-id = "3.2"
-points = 5
-pieces = ["minigrad.ops.MatMul.jacobian"]
-tests = ["tests/course/test_graded_ops.py::test_matmul_jacobian"]
-
-[[task]]
-id = "4.1"
-points = 20
-pieces = ["minigrad.engine.topological_order"]
-tests = ["tests/course/test_graded_engine.py::test_topological_order_skips_tensors_that_need_no_grad",
-         "tests/course/test_graded_engine.py::test_topological_order_long_chain_needs_no_recursion"]
-
+# The example's tasks, and a control task whose test uses no stubbed piece.
+CONTROL = """
 [[task]]
 id = "control"
 points = 1
@@ -373,24 +346,27 @@ def grade_json(directory: Path, task_file: Path, capsys) -> dict:
 def test_grade_fails_exactly_the_stubbed_pieces_then_full_marks(tmp_path, capsys):
     out = tmp_path / "student"
     pieces = make_student_copy(EXAMPLE, out, src=ROOT)
-    small = write(tmp_path / "small.toml", GRADING)
-    report = grade_json(out, small, capsys)
+    example = load_tasks(EXAMPLE)
+    grading = write(tmp_path / "grading.toml", EXAMPLE.read_text(encoding="utf-8") + CONTROL)
+    report = grade_json(out, grading, capsys)
+    assert report["import_error"] == ""
     by_id = {t["id"]: t for t in report["tasks"]}
-    for task_id in ["1.1", "2.1", "3.2", "4.1"]:
-        task = by_id[task_id]
-        assert task["earned"] == 0 and task["passed"] == 0 and task["total"] >= 1, task
-        for test in task["tests"]:  # each fails on its own task's stub, nothing else
-            assert test["outcome"] == "failed"
-            assert test["message"].startswith(f"NotImplementedError: Task {task_id}: implement")
+    for task in example.tasks:
+        result = by_id[task.id]
+        assert result["earned"] == 0 and result["passed"] == 0 and result["total"] >= 1, result
+        for test in result["tests"]:  # each fails on its own task's stub, nothing else
+            assert test["outcome"] == "failed", test
+            assert test["message"].startswith(f"NotImplementedError: Task {task.id}: implement"), test
     assert by_id["control"]["earned"] == 1 and by_id["control"]["passed"] == 1
-    assert report["earned"] == 1 and report["max_points"] == 46
+    total = example.max_points + 1
+    assert report["earned"] == 1 and report["max_points"] == total
     assert not (out / ".hypothesis").exists() and not (out / ".pytest_cache").exists()
 
     # Putting the reference implementation back gives full marks.
     for path in {p.path for _, p in pieces}:
         shutil.copyfile(path, out / path.relative_to(ROOT))
-    report = grade_json(out, small, capsys)
-    assert report["earned"] == report["max_points"] == 46
+    report = grade_json(out, grading, capsys)
+    assert report["earned"] == report["max_points"] == total
     assert all(t["passed"] == t["total"] > 0 and not t["error"] for t in report["tasks"])
 
 
