@@ -5,6 +5,7 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 """
 
 from minigrad import bptt, diagnostics, nn, ops, optim
+from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from minigrad.autodiff import grad, jacobian, vjp
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -57,6 +58,7 @@ __all__ = [
     "bptt", "diagnostics",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
     "grad", "jacobian", "vjp", "gradcheck", "numerical_jacobian", "GradcheckError",
     "abs", "broadcast_to", "clip", "concatenate", "exp", "gelu", "leaky_relu", "log",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from minigrad.engine import enable_grad
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, writable_data
 
 
 def _check(value, name: str, cls: str, low: float = 0.0) -> float:
@@ -85,6 +85,7 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
+                    writable_data(p)  # a graph never backpropagated may still hold p.data
                     self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from minigrad.random import get_generator
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, writable_data
 
 _LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")  # fmt: skip
@@ -34,7 +34,7 @@ def _check(tensor, name: str) -> Tensor:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    tensor.data[...] = values  # in place: the dtype (float32 or float64) is kept
+    writable_data(tensor)[...] = values  # in place: the dtype (float32 or float64) is kept
     return tensor
 
 

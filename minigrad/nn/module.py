@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minigrad.dtypes import get_default_dtype
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, writable_data
 
 
 class Parameter(Tensor):
@@ -210,7 +210,7 @@ class Module:
                 + "\n  ".join(problems)
             )
         for name, arr in arrays.items():
-            own[name].data[...] = arr  # in place: casts to the parameter's dtype
+            writable_data(own[name])[...] = arr  # in place: casts to the parameter's dtype
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------
