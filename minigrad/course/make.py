@@ -104,7 +104,7 @@ def resolve_all(src: Path, tasks: TaskFile) -> list[tuple[str, Piece]]:
     return [(t.id, resolve_piece(src, name)) for t in tasks.tasks for name in t.pieces]
 
 
-def assignment_text(tasks: TaskFile, pieces: list[tuple[str, Piece]], src: Path) -> str:
+def assignment_text(tasks: TaskFile, pieces: list[tuple[str, Piece]], src: Path, out: Path) -> str:
     """ASSIGNMENT.md for students: each task, its points, what to implement and how it is graded."""
     lines = [f"# {tasks.title}", "",
              f"{len(tasks.tasks)} tasks, {tasks.max_points:g} points. Each piece below raises",
@@ -118,7 +118,8 @@ def assignment_text(tasks: TaskFile, pieces: list[tuple[str, Piece]], src: Path)
         lines.append("")
         for p in by_task[t.id]:
             where = p.path.relative_to(src).as_posix()
-            lines.append(f"- `{p.name}` in `{where}`, line {p.node.lineno}")
+            line = resolve_piece(out, p.name).node.lineno  # in the copy: stubs above it shift it
+            lines.append(f"- `{p.name}` in `{where}`, line {line}")
         args = " ".join(t.pytest_selection() + tasks.pytest_args)
         lines += ["", "Graded by:", "", "```", f"python -m pytest {args}", "```", ""]
     return "\n".join(lines)
@@ -151,7 +152,7 @@ def make_student_copy(task_file: str | Path, out: str | Path, src: str | Path | 
             f.write(text)
     (out / MANIFEST).parent.mkdir(exist_ok=True)
     (out / MANIFEST).write_text(tasks.to_json(), encoding="utf-8")
-    (out / "ASSIGNMENT.md").write_text(assignment_text(tasks, pieces, src), encoding="utf-8")
+    (out / "ASSIGNMENT.md").write_text(assignment_text(tasks, pieces, src, out), encoding="utf-8")
     if check_import:
         check_imports(out)
     return pieces

@@ -268,6 +268,19 @@ def test_every_piece_is_stubbed_and_keeps_its_docstring(student):
         assert ast.unparse(copy.node.args) == ast.unparse(original.node.args)
 
 
+def test_assignment_lists_each_piece_at_its_line_in_the_copy(student):
+    out, pieces = student
+    text = (out / "ASSIGNMENT.md").read_text(encoding="utf-8")
+    for task_id, p in pieces:
+        where = p.path.relative_to(ROOT).as_posix()
+        lines = (out / where).read_text(encoding="utf-8").splitlines()
+        entry = next(line for line in text.splitlines() if line.startswith(f"- `{p.name}` in `{where}`"))
+        number = int(entry.rsplit("line ", 1)[1])
+        assert lines[number - 1].lstrip().startswith(f"def {p.node.name}("), (p.name, number)
+        body = "\n".join(lines[number : number + 40])
+        assert f"Task {task_id}: implement" in body.split("\n    def ")[0], p.name
+
+
 def test_everything_else_survives_byte_for_byte(student):
     out, pieces = student
     spans: dict = {}
