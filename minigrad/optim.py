@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from minigrad.engine import enable_grad
-from minigrad.tensor import Tensor, writable_data
+from minigrad.tensor import Tensor
 
 
 def _check(value, name: str, cls: str, low: float = 0.0) -> float:
@@ -85,7 +85,9 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    writable_data(p)  # a graph never backpropagated may still hold p.data
+                    # copy-on-write: a graph not yet backpropagated may still hold the old array
+                    # (even one another backward has already released), so never update it in place
+                    p.data = p.data.copy()
                     self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
 

@@ -491,11 +491,11 @@ class Tensor:
 
 
 def writable_data(t: Tensor) -> np.ndarray:
-    """``t.data``, ready to be overwritten by an optimizer step, an initializer or a load.
+    """``t.data``, ready to be overwritten in place by an initializer or ``load_state_dict``.
 
-    If a graph still holds the array (it is read-only: a forward pass that was never
-    backpropagated, e.g. an evaluation run without ``no_grad``), ``t`` gets a fresh copy
-    (copy-on-write): that graph keeps the values it saw, and the update still happens.
+    If a graph still holds the array (read-only: a forward pass never backpropagated, e.g. an
+    evaluation run without ``no_grad``), ``t`` gets a fresh copy (copy-on-write): that graph
+    keeps the values it saw, and the write still happens.
     """
     if not t.data.flags.writeable:
         t.data = t.data.copy()
