@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,7 +166,8 @@ def body_span(source_lines: list[str], piece: Piece) -> tuple[int, int, str]:
             "the 'def'; put the body on its own lines so it can be stubbed"
         )
     if doc is not None:
-        after = source_lines[doc.end_lineno - 1][doc.end_col_offset :]
+        # ast columns count UTF-8 bytes, and docstrings hold math such as "∂h_t/∂h_{t-1}"
+        after = source_lines[doc.end_lineno - 1].encode("utf-8")[doc.end_col_offset :].decode("utf-8")
         if after.strip() and not after.strip().startswith("#"):
             raise PieceError(f"piece {piece.name!r} ({piece.path}:{doc.end_lineno}): "
                              "code follows the docstring on the same line")  # fmt: skip
@@ -181,7 +183,8 @@ def stub_source(source: str, stubs: list[tuple[Piece, str]]) -> str:
 
     Only the lines of each replaced body change; the result is checked to parse.
     """
-    lines = source.splitlines(keepends=True)
+    # Split on "\n" only, as ast numbers lines (str.splitlines also splits on \f, \x1c, ...).
+    lines = re.findall(r".*?\n|.+$", source, flags=re.S)
     spans = []
     for piece, message in stubs:
         start, stop, indent = body_span(lines, piece)

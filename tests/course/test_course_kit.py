@@ -221,6 +221,18 @@ def test_stubbed_function_raises_with_its_message(tmp_path):
     assert namespace["after"] is not None and namespace["Thing"]().method() == 42
 
 
+def test_non_ascii_docstrings_and_form_feeds(tmp_path):
+    # ast columns count UTF-8 bytes; str.splitlines would also split at the form feed.
+    source = (
+        'def f(h):\n    """∂h_t/∂h_{t-1} ≤ γ."""  # ∂ again\n    return h\n\x0c\n# page two\ndef g():\n    return 1\n'
+    )
+    write(tmp_path / "m.py", "")
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    piece = resolve_piece(tmp_path, "m.f")
+    stubbed = stub_source(source, [(piece, "Task 1: f")])
+    assert stubbed == source.replace("    return h\n", '    raise NotImplementedError("Task 1: f")\n', 1)
+
+
 def test_body_on_the_def_line_is_refused(tmp_path):
     with pytest.raises(PieceError, match="put the body on its own lines"):
         stub_all(make_package(tmp_path), ["pkg.core.Thing.one_liner"])
