@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from graded_helpers import EPS, numeric_jacobian
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,22 +20,6 @@ from minigrad.nn import Parameter
 from minigrad.nn.rnn import GRUCell
 from minigrad.ops.recurrent import LSTMStep, RNNStep
 from minigrad.optim import Adam
-
-EPS = 1e-6
-
-
-def numeric_jacobian(make_op, inputs, i):
-    """Central differences of ``make_op()(*inputs)`` w.r.t. input ``i``: (out.size, in.size)."""
-    out = make_op()(*inputs)
-    J = np.zeros((out.size, inputs[i].size))
-    for j in range(inputs[i].size):
-        values = []
-        for step in (EPS, -EPS):
-            shifted = [x.copy() for x in inputs]
-            shifted[i].flat[j] += step
-            values.append(make_op()(*shifted).ravel())
-        J[:, j] = (values[0] - values[1]) / (2 * EPS)
-    return J
 
 
 def check_step_vjp(make_op, inputs, seed):
