@@ -194,6 +194,8 @@ def cross_entropy(
     x = _as_float(input, "cross_entropy")
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
+    if x.shape[0 if x.ndim == 1 else 1] == 0:
+        raise ValueError(f"cross_entropy: input must have at least one class, got shape {x.shape}")
     logp = log_softmax(x, dim=0 if x.ndim == 1 else 1)
     return nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 

@@ -14,11 +14,11 @@ from minigrad import nn, optim
 
 def _lstm_setup():
     mg.manual_seed(0)
-    lstm = nn.LSTM(3, 8)
-    head = nn.Linear(8, 1)
+    lstm = nn.LSTM(3, 16)
+    head = nn.Linear(16, 1)
     params = list(lstm.parameters()) + list(head.parameters())
-    x = mg.tensor(np.random.default_rng(0).standard_normal((6, 4, 3)))
-    y = mg.tensor(np.random.default_rng(1).standard_normal((4, 1)))
+    x = mg.tensor(np.random.default_rng(0).standard_normal((6, 64, 3)))
+    y = mg.tensor(np.random.default_rng(1).standard_normal((64, 1)))
     return lstm, head, optim.Adam(params, lr=1e-2), x, y
 
 
