@@ -32,7 +32,7 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep, StepOutputs
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
 
@@ -54,13 +54,16 @@ class _Steps:
         """S: H, or 2H for the LSTM's state $[h; c]$."""
         return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
 
-    def new_op(self) -> RecurrentStep:
-        """A fresh fused step op for this cell (one op instance per time step)."""
+    def new_op(self, t: int | None = None, out: np.ndarray | None = None) -> RecurrentStep:
+        """A fresh fused step op for this cell (one op instance per time step).
+
+        ``t`` and ``out``: see ``minigrad/ops/recurrent.py`` (a layer's whole-sequence options).
+        """
         if self.mode == "LSTM":
-            return LSTMStep()
+            return LSTMStep(t, out)
         if self.mode == "GRU":
-            return GRUStep(self.reset_after)
-        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
+            return GRUStep(self.reset_after, t, out)
+        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu", t, out)
 
     def project(self, x: Tensor) -> Tensor:
         r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in)."""
@@ -236,19 +239,31 @@ class LayerCell(_Steps):
             if p is not None:
                 yield base + self.suffix, p
 
-    def run(self, x: Tensor, s0: Tensor) -> tuple[list[Tensor], Tensor]:
-        """``([s_1..s_T] in time order, last state computed)`` for ``x`` (T, N, H_in)."""
+    def run(self, x: Tensor, s0: Tensor) -> tuple[Tensor, Tensor]:
+        """``(output (T, N, H) in time order, last state computed)`` for ``x`` (T, N, H_in).
+
+        The same steps as ``step``, with no per-step copies or indexing ops: step t reads row t
+        of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
+        ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
+        """
         xp = self.project(x)  # (T, N, G*H): one matmul for every time step
-        T = x.shape[0]
-        order = range(T - 1, -1, -1) if self.reverse else range(T)
+        T, N = x.shape[0], x.shape[1]
+        buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
+        # Every row view is made now, while the buffer is writable: once a recorded step has
+        # saved its output (a row), the engine makes the buffer read-only for the user.
+        rows = list(buffer)
+        W, b = self.weight_hh, self.bias_hh
         s, states = s0, []
-        for t in order:
-            s = self.step(xp[t], s)
+        for t in range(T - 1, -1, -1) if self.reverse else range(T):
+            op = self.new_op(t, rows[t])
+            s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s
         if self.reverse:
             states.reverse()
-        return states, last
+        H = self.hidden_size
+        cols = slice(0, H) if self.mode == "LSTM" else slice(None)
+        return apply_op(StepOutputs(buffer, rows, cols), *states), last
 
 
 class _RNNBase(Module):
@@ -341,7 +356,7 @@ class _RNNBase(Module):
     def _run(self, input, h0, c0=None):
         """(output, [final state of every layer/direction]) with the layer's PyTorch layout."""
         x, unbatched = self._check_input(input)
-        N, H = x.shape[1], self.hidden_size
+        N = x.shape[1]
         if h0 is not None:
             h0 = self._check_state(h0, "h0", N, unbatched)
         if c0 is not None:
@@ -358,9 +373,8 @@ class _RNNBase(Module):
                     s0 = mf.concatenate([h0[i], c0[i]], axis=1)
                 else:
                     s0 = h0[i]
-                states, last = cell.run(x, s0)
-                out = mf.stack(states, axis=0)  # (T, N, S): one op for all steps
-                outputs.append(out[..., :H] if self.mode == "LSTM" else out)
+                out, last = cell.run(x, s0)  # (T, N, H): one op gathers all steps
+                outputs.append(out)
                 finals.append(last)
             x = outputs[0] if len(outputs) == 1 else mf.concatenate(outputs, axis=2)
             if self.dropout > 0 and self.training and k < self.num_layers - 1:
