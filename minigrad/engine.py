@@ -181,9 +181,9 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
             if free:
                 free_op(node)
             continue
-        if keep(node):
-            kept[id(node)] = (node, g)
         op = node._op
+        if (op is None or node._retains_grad) if keep is _keeps_grad else keep(node):  # inlined: hot
+            kept[id(node)] = (node, g)
         if op is None:
             continue
         grads_in = op.vjp(g)

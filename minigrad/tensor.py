@@ -51,7 +51,10 @@ from minigrad.ops.base import _SAVED_SLOTS, saved_slots
 def apply_op(op, *inputs: Tensor) -> Tensor:
     """Run ``op`` on the inputs' arrays; record it in the graph if any input requires grad."""
     try:
-        data = op(*[t.data for t in inputs])
+        if len(inputs) == 2:  # written out: this runs for every op
+            data = op(inputs[0].data, inputs[1].data)
+        else:
+            data = op(*[t.data for t in inputs])
     except ValueError as e:
         shapes = ", ".join(str(t.data.shape) for t in inputs)
         raise ValueError(f"{op.name}: {e} (input shapes: {shapes})") from None
@@ -70,7 +73,10 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
         check_forward(op, inputs, data, op.site)
     if record:
         op.inputs = inputs
-        op.needs_grad = tuple([t.requires_grad for t in inputs])
+        if len(inputs) == 2:  # the common case written out (a comprehension costs a call)
+            op.needs_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
+        else:
+            op.needs_grad = tuple([t.requires_grad for t in inputs])
         out.requires_grad = True
         out._op = op
         # In-place safety: what vjp will read is read-only until backward has used it, so
