@@ -64,8 +64,14 @@ def test_float32_gradients_stay_float32():
 
 def test_nonfinite_norm():
     ps = _params([np.inf, 1.0])
-    with pytest.raises(RuntimeError, match="inf"):
+    try:
         clip_grad_norm_(ps, 1.0, error_if_nonfinite=True)
+    except NotImplementedError:
+        raise  # a course-kit stub (a RuntimeError subclass) must report itself, not a regex mismatch
+    except RuntimeError as e:
+        assert "inf" in str(e)
+    else:
+        pytest.fail("a non-finite norm with error_if_nonfinite=True must raise RuntimeError")
     np.testing.assert_array_equal(ps[0].grad, [np.inf, 1.0])  # untouched after the error
     assert math.isinf(clip_grad_norm_(ps, 1.0))
     # PyTorch's behaviour: coefficient 1 / (inf + 1e-6) = 0, and inf * 0 is NaN
