@@ -54,6 +54,12 @@ class Mul(Elementwise):
     def derivative(self, i):
         return self.b if i == 0 else self.a
 
+    def vjp(self, grad_out):
+        if self.a is self.b and all(self.needs_grad):  # x * x: both are g * x, computed once
+            g = grad_out * self.a
+            return g, g
+        return super().vjp(grad_out)
+
 
 class Div(Elementwise):
     r"""$y = a / b$;  $\partial y/\partial a = 1/b$, $\partial y/\partial b = -a/b^2$."""
