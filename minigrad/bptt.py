@@ -217,8 +217,8 @@ class Trajectory:
 
 def _full_vjp(op, grad_out: np.ndarray) -> tuple:
     """The op's VJP for *every* input, even those that did not require grad when it ran."""
-    saved = op.needs_grad
-    op.needs_grad = (True,) * len(saved)
+    saved = op.needs_grad  # RELEASED (None) if autograd's backward() already ran through it
+    op.needs_grad = (True,) * len(op.in_shapes)
     try:
         return op.vjp(grad_out)
     finally:
