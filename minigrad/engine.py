@@ -172,11 +172,7 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     for r, g in zip(roots, root_grads):
         _accumulate(grads, owned, r, g)
     kept: dict = {}
-    order = topological_order(roots)
-    while order:
-        # pop, not iterate: a node the pass is done with is no longer held here, so its array
-        # (e.g. the output of `out * out`, which no op saved) is freed as the pass goes on
-        node = order.pop()
+    for node in reversed(topological_order(roots)):
         g = grads.pop(id(node), None)
         if g is None:  # nothing downstream of this node reached a root
             if free:
