@@ -65,8 +65,11 @@ class _Steps:
             return GRUStep(self.reset_after, t, out)
         return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu", t, out)
 
-    def project(self, x: Tensor) -> Tensor:
-        r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in)."""
+    def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
+        r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in).
+
+        ``extra_bias`` (G*H,) is added too (a layer folds $b_{hh}$ in here; see ``run``).
+        """
         if x.ndim == 2:
             xp = x @ self.weight_ih.T
             return xp if self.bias_ih is None else xp + self.bias_ih
@@ -78,7 +81,8 @@ class _Steps:
             # [x, 1] [W_ih, b_ih]^T = x W_ih^T + b_ih: one matmul, and no second (T*N, G*H)
             # array (``xp + b`` would keep the matmul's result alive in the graph as well)
             ones = Tensor(np.ones((T * N, 1), dtype=x.dtype))
-            W = mf.concatenate([self.weight_ih, self.bias_ih.reshape(-1, 1)], axis=1)
+            b = self.bias_ih if extra_bias is None else self.bias_ih + extra_bias
+            W = mf.concatenate([self.weight_ih, b.reshape(-1, 1)], axis=1)
             xp = mf.concatenate([x, ones], axis=1) @ W.T
         return xp.reshape(T, N, xp.shape[1])
 
@@ -245,14 +249,23 @@ class LayerCell(_Steps):
         The same steps as ``step``, with no per-step copies or indexing ops: step t reads row t
         of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
         ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
+
+        RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
+        in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
+        gradient of the sum reaches both). The GRU keeps $b_{hh}$ in the step: $b_{hn}$ is
+        multiplied by $r$ there.
         """
-        xp = self.project(x)  # (T, N, G*H): one matmul for every time step
+        b = self.bias_hh
+        fold = b is not None and self.bias_ih is not None and self.mode != "GRU"
+        xp = self.project(x, b if fold else None)  # (T, N, G*H): one matmul for all steps
+        if fold:
+            b = None
         T, N = x.shape[0], x.shape[1]
         buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
         # Every row view is made now, while the buffer is writable: once a recorded step has
         # saved its output (a row), the engine makes the buffer read-only for the user.
         rows = list(buffer)
-        W, b = self.weight_hh, self.bias_hh
+        W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
             op = self.new_op(t, rows[t])
