@@ -54,15 +54,17 @@ class _Steps:
         """S: H, or 2H for the LSTM's state $[h; c]$."""
         return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
 
-    def new_op(self, t: int | None = None, out: np.ndarray | None = None) -> RecurrentStep:
+    def new_op(self, t: int | None = None, out: np.ndarray | None = None,
+               gates: np.ndarray | None = None) -> RecurrentStep:  # fmt: skip
         """A fresh fused step op for this cell (one op instance per time step).
 
-        ``t`` and ``out``: see ``minigrad/ops/recurrent.py`` (a layer's whole-sequence options).
+        ``t``, ``out``, ``gates``: see ``minigrad/ops/recurrent.py`` (a layer's whole-sequence
+        options; the RNN has no gates to place).
         """
         if self.mode == "LSTM":
-            return LSTMStep(t, out)
+            return LSTMStep(t, out, gates)
         if self.mode == "GRU":
-            return GRUStep(self.reset_after, t, out)
+            return GRUStep(self.reset_after, t, out, gates)
         return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu", t, out)
 
     def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
@@ -248,7 +250,9 @@ class LayerCell(_Steps):
 
         The same steps as ``step``, with no per-step copies or indexing ops: step t reads row t
         of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
-        ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
+        ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM). LSTM and GRU
+        steps compute their gates in place in their row of the projection: after the loop the
+        projection tensor holds the gates, not $x'$ (it is internal to this method).
 
         RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
         in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
@@ -265,10 +269,12 @@ class LayerCell(_Steps):
         # Every row view is made now, while the buffer is writable: once a recorded step has
         # saved its output (a row), the engine makes the buffer read-only for the user.
         rows = list(buffer)
+        # LSTM, GRU: step t computes its gates in row t of the projection, which it alone reads
+        gates = list(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
-            op = self.new_op(t, rows[t])
+            op = self.new_op(t, rows[t], gates[t])
             s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s

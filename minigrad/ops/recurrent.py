@@ -10,11 +10,14 @@ RNN and GRU: $s = h$ ($S = H$). LSTM: $s = [h; c]$ concatenated on the last axis
 so that one state vector carries everything the next step needs and the seed texts'
 $\partial s_{t+1}/\partial s_t$ is a single square matrix.
 
-Two options a sequence layer uses to run T steps without extra copies or ops (a cell leaves
-both off): ``t`` -- the op reads row ``t`` of the whole projection (T, N, G*H) itself, instead
-of a separate ``xp[t]`` indexing op per step, and returns that input's gradient as an
-``IndexedGrad``; ``out`` -- the op writes $s_t$ into a buffer row the layer allocated, so that
-:class:`StepOutputs` gathers the T outputs with no copy.
+Three options a sequence layer uses to run T steps without extra copies, ops or memory (a
+cell leaves them off): ``t`` -- the op reads row ``t`` of the whole projection (T, N, G*H)
+itself, instead of a separate ``xp[t]`` indexing op per step, and returns that input's
+gradient as an ``IndexedGrad``; ``out`` -- the op writes $s_t$ into a buffer row the layer
+allocated, so that :class:`StepOutputs` gathers the T outputs with no copy; ``gates`` (LSTM,
+GRU) -- an (N, G*H) array to compute the gates in: the layer passes row t of the projection
+itself, which nothing reads again, so the gates of all T steps (what backward needs) take no
+memory beyond the projection's (cuDNN's "reserve space" does the same).
 
 Besides ``vjp`` (what backward runs), each op gives the two Jacobians BPTT is made of, per sample:
 ``state_jacobian()`` $J_t = \partial s_t/\partial s_{t-1}$, shape (N, S, S), and
@@ -73,16 +76,18 @@ class RecurrentStep(Op):
     """What the three step ops share: shape checks, weight gradients, dense Jacobians.
 
     ``t``: None (``xp`` is this step's (N, G*H)) or the row of a whole (T, N, G*H) projection
-    to read. ``out``: None, or an (N, S) array to write $s_t$ into (see the module docstring).
+    to read. ``out``: None, or an (N, S) array to write $s_t$ into. ``gates``: None, or an
+    (N, G*H) array to compute the gate activations in (see the module docstring).
     """
 
-    __slots__ = ("h", "W", "t", "dest")
+    __slots__ = ("h", "W", "t", "dest", "work")
 
     gates = 1  # G: how many H-sized blocks the projections have
     state_factor = 1  # S = state_factor * H
 
-    def __init__(self, t: int | None = None, out: np.ndarray | None = None):
-        self.t, self.dest = t, out
+    def __init__(self, t: int | None = None, out: np.ndarray | None = None,
+                 gates: np.ndarray | None = None):  # fmt: skip
+        self.t, self.dest, self.work = t, out, gates
 
     def _rows(self, xp):
         """This step's projection: ``xp`` itself, or row ``t`` of the whole sequence's."""
@@ -100,6 +105,14 @@ class RecurrentStep(Op):
             raise ValueError(f"out must have shape {like.shape} and dtype {like.dtype}, got "
                              f"{self.dest.shape} {self.dest.dtype}")  # fmt: skip
         return self.dest
+
+    def _gate_rows(self, xp: np.ndarray) -> np.ndarray | None:
+        """The ``gates`` array (checked against this step's projection ``xp``), or None."""
+        work = self.work
+        if work is not None and (work.shape != xp.shape or work.dtype != xp.dtype):
+            raise ValueError(f"gates must have shape {xp.shape} and dtype {xp.dtype}, got "
+                             f"{work.shape} {work.dtype}")  # fmt: skip
+        return work
 
     def _xp_grad(self, grad_xp: np.ndarray):
         """The gradient for input 0: dense, or sparse (row ``t`` only) for a whole projection."""
@@ -236,8 +249,12 @@ class LSTMStep(RecurrentStep):
         H = self._check(xp, s, W, b)
         h, c = s[:, :H], s[:, H:]
         self.h, self.c, self.W = h, c, W
-        a = h @ W.T
-        a += xp
+        a = self._gate_rows(xp)
+        if a is None:
+            a = h @ W.T
+            a += xp
+        else:  # in place when ``gates`` is this step's row of the projection
+            np.add(xp, h @ W.T, out=a)
         if b is not None:
             a += b
         _sigmoid_(a[:, :2 * H])  # i, f
@@ -359,35 +376,38 @@ class GRUStep(RecurrentStep):
     gates = 3
 
     def __init__(self, reset_after: bool = True, t: int | None = None,
-                 out: np.ndarray | None = None):  # fmt: skip
-        super().__init__(t, out)
+                 out: np.ndarray | None = None, gates: np.ndarray | None = None):  # fmt: skip
+        super().__init__(t, out, gates)
         self.reset_after = bool(reset_after)
 
     def forward(self, xp, h, W, b=None):
         xp = self._rows(xp)
         H = self._check(xp, h, W, b)
         self.h, self.W = h, W
+        work = self._gate_rows(xp)  # where r, z and n go (None: new arrays)
         if self.reset_after:
             gh = h @ W.T  # (N, 3H): W_hr h, W_hz h, W_hn h
             if b is not None:
                 gh += b
-            rz = gh[:, :2 * H]
-            self.hn = gh[:, 2 * H:]
+            rz_h, hn = gh[:, :2 * H], gh[:, 2 * H:]
+            self.hn = hn if work is None else hn.copy()  # copy: the rest of gh is not kept
         else:
-            rz = h @ W[:2 * H].T
+            rz_h = h @ W[:2 * H].T
             if b is not None:
-                rz += b[:2 * H]
-        rz += xp[:, :2 * H]
+                rz_h += b[:2 * H]
+        rz = rz_h if work is None else work[:, :2 * H]
+        np.add(rz_h, xp[:, :2 * H], out=rz)
         self.rz = _sigmoid_(rz)
         r, z = rz[:, :H], rz[:, H:]
         if self.reset_after:
-            n = r * self.hn
+            n_h = r * self.hn
         else:
             self.rh = r * h
-            n = self.rh @ W[2 * H:].T
+            n_h = self.rh @ W[2 * H:].T
             if b is not None:
-                n += b[2 * H:]
-        n += xp[:, 2 * H:]
+                n_h += b[2 * H:]
+        n = n_h if work is None else work[:, 2 * H:]
+        np.add(n_h, xp[:, 2 * H:], out=n)
         self.n = np.tanh(n, out=n)
         out = np.subtract(h, n, out=self._new_state(h))  # h_t = n + z (h_{t-1} - n)
         out *= z

@@ -16,12 +16,13 @@ from minigrad.tensor import Tensor, apply_op
 from tests.nn.test_fused_ops import GATES, KINDS, away_from_relu_kink, draw_inputs
 
 
-def make_op(kind: str, t=None, out=None):
+def make_op(kind: str, t=None, out=None, gates=None):
     if kind.startswith("rnn"):
+        assert gates is None  # the RNN has no gates
         return RNNStep(kind[4:], t, out)
     if kind == "lstm":
-        return LSTMStep(t, out)
-    return GRUStep(kind == "gru", t, out)
+        return LSTMStep(t, out, gates)
+    return GRUStep(kind == "gru", t, out, gates)
 
 
 def whole_projection(kind, T, t, arrays, seed):
@@ -70,10 +71,53 @@ def test_out_receives_the_state(kind):
     np.testing.assert_allclose(dest, expected, rtol=1e-14)
 
 
+GATED = ("lstm", "gru", "gru_cho")
+
+
+@pytest.mark.parametrize("kind", GATED)
+@given(N=st.integers(1, 2), H=st.integers(1, 3), seed=st.integers(0, 2**31 - 1),
+       bias=st.booleans())  # fmt: skip
+def test_gates_array_gives_the_same_step_and_gradients(kind, N, H, seed, bias):
+    arrays = draw_inputs(kind, N, H, seed, bias)
+    plain = apply_op(make_op(kind), *[Tensor(a) for a in arrays])
+
+    def f(*tensors):
+        return apply_op(make_op(kind, gates=np.empty_like(arrays[0])), *tensors)
+
+    ins = [Tensor(a, requires_grad=True) for a in arrays]
+    np.testing.assert_allclose(f(*ins).data, plain.data, rtol=1e-14, atol=1e-14)
+    assert gradcheck(f, ins, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kind", GATED)
+def test_gates_in_place_in_the_projection_row(kind):
+    """The layer's way: gates computed over row t of the projection (read by no one else)."""
+    T, N, H, t = 3, 2, 3, 1
+    arrays = draw_inputs(kind, N, H, 21, True)
+    xp = whole_projection(kind, T, t, arrays, 21)
+    expected_ins = [Tensor(a, requires_grad=True) for a in arrays]
+    expected = apply_op(make_op(kind), *expected_ins)
+    g = np.random.default_rng(22).normal(size=expected.shape)
+    want = mg.grad(expected, expected_ins, g)
+    rows = list(xp)
+    ins = [Tensor(xp, requires_grad=True)] + [Tensor(a, requires_grad=True) for a in arrays[1:]]
+    out = apply_op(make_op(kind, t=t, gates=rows[t]), *ins)
+    np.testing.assert_allclose(out.data, expected.data, rtol=1e-14)
+    saved = out._op.acts if kind == "lstm" else out._op.rz
+    assert np.shares_memory(saved, xp[t])  # the gates live in the projection's row
+    got = mg.grad(out, ins, g)
+    np.testing.assert_allclose(got[0][t], want[0], rtol=1e-12, atol=1e-14)
+    assert np.all(np.delete(got[0], t, axis=0) == 0)
+    for a, b in zip(got[1:], want[1:], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_bad_out_and_t_are_named():
     arrays = draw_inputs("lstm", 2, 3, 12, True)
     with pytest.raises(ValueError, match=r"out must have shape \(2, 6\)"):
         apply_op(make_op("lstm", out=np.zeros((2, 3))), *[Tensor(a) for a in arrays])
+    with pytest.raises(ValueError, match=r"gates must have shape \(2, 12\)"):
+        apply_op(make_op("lstm", gates=np.zeros((2, 3))), *[Tensor(a) for a in arrays])
     xp = whole_projection("lstm", 2, 0, arrays, 12)
     with pytest.raises(ValueError, match=r"xp must have shape \(T > 2, N, G\*H\) for t=2"):
         apply_op(make_op("lstm", t=2), Tensor(xp), *[Tensor(a) for a in arrays[1:]])
