@@ -250,9 +250,12 @@ class LayerCell(_Steps):
 
         The same steps as ``step``, with no per-step copies or indexing ops: step t reads row t
         of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
-        ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM). LSTM and GRU
-        steps compute their gates in place in their row of the projection: after the loop the
-        projection tensor holds the gates, not $x'$ (it is internal to this method).
+        ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
+
+        Memory: row t of the projection is read by step t alone, so steps reuse it (as cuDNN's
+        "reserve space" does): LSTM and GRU steps compute their gates there, and the RNN's
+        buffer *is* the projection ($h_t$ overwrites $x'_t$). After the loop the projection
+        tensor (internal to this method) holds gates or states, not $x'$.
 
         RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
         in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
@@ -265,7 +268,10 @@ class LayerCell(_Steps):
         if fold:
             b = None
         T, N = x.shape[0], x.shape[1]
-        buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
+        if self.mode in ("RNN_TANH", "RNN_RELU"):
+            buffer = xp.data  # h_t overwrites x'_t, which step t alone reads: no second array
+        else:
+            buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
         # Every row view is made now, while the buffer is writable: once a recorded step has
         # saved its output (a row), the engine makes the buffer read-only for the user.
         rows = list(buffer)

@@ -187,8 +187,7 @@ class RNNStep(RecurrentStep):
         xp = self._rows(xp)
         self._check(xp, h, W, b)
         self.h, self.W = h, W
-        z = np.matmul(h, W.T, out=self._new_state(h))
-        z += xp
+        z = np.add(xp, h @ W.T, out=self._new_state(h))  # ``out`` may be xp's own memory
         if b is not None:
             z += b
         if self.nonlinearity == "tanh":

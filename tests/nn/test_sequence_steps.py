@@ -179,3 +179,16 @@ def test_layer_output_is_one_buffer_of_the_step_states(cls):
     assert [step.t for step in steps] == list(range(5))
     for k, s in enumerate(op.inputs):
         assert s.data is op.rows[k]
+
+
+@pytest.mark.parametrize("cls", [mg.nn.RNN, mg.nn.LSTM, mg.nn.GRU])
+def test_layer_output_is_read_only_while_its_graph_needs_it(cls):
+    """The output shares memory with what the steps saved: writing into it must fail."""
+    mg.manual_seed(0)
+    layer = cls(3, 4)
+    out = layer(mg.tensor(np.random.default_rng(0).normal(size=(5, 2, 3))))[0]
+    with pytest.raises(ValueError, match="read-only"):
+        out.data[0] = 0.0
+    with mg.no_grad():  # no graph: nothing to protect
+        free = layer(mg.tensor(np.ones((5, 2, 3))))[0]
+    free.data[0] = 0.0
