@@ -2,25 +2,28 @@
 
 Issue target: for T=200, N=16, H=64 (H_in=64), building all T per-step Jacobians
 $J_t = \\partial s_{t+1}/\\partial s_t$, shape (T, N, S, S), costs no more than 3x one fused
-forward + backward of the same layer (``nn.RNN``; loss $\\sum_t\\|h_t\\|^2$). One thread,
-float32, best of N runs. LSTM and GRU are printed too (S = 2H for the LSTM: a 4x larger
-array, and a per-step (2H x 4H) @ (4H x H) matmul inside ``LSTMStep.state_jacobian``).
+forward + backward of the same layer (loss $\\sum_t\\|h_t\\|^2$). One thread, float32; the two
+run alternately after a warm-up, best of N, CPU time (wall time printed too; see
+``bench_rnn.py`` for why CPU time).
 
-The output is large (RNN: 200*16*64*64 float32 = 52 MB), so the first touch of fresh memory
-(page faults) is part of the cost; "best" is with the allocator's memory already warm,
-"median" includes cold runs.
+Each $J_t$ is a closed form of the step op (``minigrad/ops/recurrent.py``): for the RNN
+$\\mathrm{diag}(\\phi') W_{hh}$; for the LSTM (S = 2H, a 4x larger array) and the GRU the
+gate derivatives are diagonal blocks, so $J_t$ is a sum of row-scaled blocks of $W_{hh}$ --
+no dense (S x G*H) @ (G*H x H) product.
+
+The output is large (RNN: 200*16*64*64 float32 = 52 MB, LSTM 210 MB), so writing it once is a
+real part of the cost.
 
 Run: ``python benchmarks/bench_bptt.py`` (``--quick`` for fewer repeats).
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 
 import _timing  # noqa: F401, I001  (sets one BLAS thread before NumPy loads)
 import numpy as np
+from bench_rnn import interleaved, verdict
 
 import minigrad as mg
 from minigrad import bptt
@@ -30,19 +33,8 @@ REPEATS = 3 if "--quick" in sys.argv else 7
 LAYERS = {"RNN": mg.nn.RNN, "GRU": mg.nn.GRU, "LSTM": mg.nn.LSTM}
 
 
-def times(fn, repeats=REPEATS, warmup=1) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return out
-
-
-def measure(cls) -> tuple[list[float], list[float]]:
-    """(fused forward+backward times, jacobians() times) for one layer class."""
+def setup(cls):
+    """(fused forward+backward closure, jacobians() closure) for one layer class."""
     mg.manual_seed(0)
     layer = cls(H_IN, H).to(np.float32)
     x = np.random.default_rng(0).standard_normal((T, N, H_IN)).astype(np.float32)
@@ -59,20 +51,20 @@ def measure(cls) -> tuple[list[float], list[float]]:
         return traj.jacobians()
 
     assert jacobians().shape[0] == T
-    return times(fwd_bwd), times(jacobians)
+    return fwd_bwd, jacobians
 
 
 def main() -> None:
-    print(f"T={T}, N={N}, H_in={H_IN}, H={H}, float32, one thread, {REPEATS} repeats")
+    print(f"T={T}, N={N}, H_in={H_IN}, H={H}, float32, one thread, best of {REPEATS}, CPU time")
     for kind, cls in LAYERS.items():
-        t_fb, t_j = measure(cls)
-        best = min(t_j) / min(t_fb)
-        med = statistics.median(t_j) / statistics.median(t_fb)
-        verdict = "" if kind != "RNN" else f"  (target <= 3x: {'ok' if best <= 3 else 'MISSED'})"
+        fb, jac = interleaved(setup(cls), REPEATS, warmup=1)
+        ratio = jac.best_cpu / fb.best_cpu
         print(
-            f"{kind:<5} fwd+bwd {min(t_fb) * 1e3:8.2f} ms   jacobians() {min(t_j) * 1e3:8.2f} ms"
-            f"   ratio best {best:5.2f}x   median {med:5.2f}x{verdict}"
+            f"{kind:<5} fwd+bwd {fb.best_cpu * 1e3:8.2f} ms   jacobians() {jac.best_cpu * 1e3:8.2f} ms"
+            f"   ratio {ratio:5.2f}x  (target <= 3x: {verdict(ratio, 3.0)})"
+            f"   [wall {jac.best_wall / fb.best_wall:5.2f}x]"
         )
+
 
 if __name__ == "__main__":
     main()
