@@ -32,7 +32,13 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep, StepOutputs
+from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.recurrent_sequence import (
+    GRUSequenceStep,
+    LSTMSequenceStep,
+    RNNSequenceStep,
+    StepOutputs,
+)
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
 
@@ -54,18 +60,21 @@ class _Steps:
         """S: H, or 2H for the LSTM's state $[h; c]$."""
         return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
 
-    def new_op(self, t: int | None = None, out: np.ndarray | None = None,
-               gates: np.ndarray | None = None) -> RecurrentStep:  # fmt: skip
-        """A fresh fused step op for this cell (one op instance per time step).
-
-        ``t``, ``out``, ``gates``: see ``minigrad/ops/recurrent.py`` (a layer's whole-sequence
-        options; the RNN has no gates to place).
-        """
+    def new_op(self) -> RecurrentStep:
+        """A fresh fused step op for this cell (one op instance per time step)."""
         if self.mode == "LSTM":
-            return LSTMStep(t, out, gates)
+            return LSTMStep()
         if self.mode == "GRU":
-            return GRUStep(self.reset_after, t, out, gates)
-        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu", t, out)
+            return GRUStep(self.reset_after)
+        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
+
+    def sequence_op(self, t: int, out: np.ndarray, gates: np.ndarray | None) -> RecurrentStep:
+        """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
+        if self.mode == "LSTM":
+            return LSTMSequenceStep(t, out, gates)
+        if self.mode == "GRU":
+            return GRUSequenceStep(t, self.reset_after, out, gates)
+        return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
 
     def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
         r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in).
@@ -280,7 +289,7 @@ class LayerCell(_Steps):
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
-            op = self.new_op(t, rows[t], gates[t])
+            op = self.sequence_op(t, rows[t], gates[t])
             s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s

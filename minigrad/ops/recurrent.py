@@ -10,14 +10,13 @@ RNN and GRU: $s = h$ ($S = H$). LSTM: $s = [h; c]$ concatenated on the last axis
 so that one state vector carries everything the next step needs and the seed texts'
 $\partial s_{t+1}/\partial s_t$ is a single square matrix.
 
-Three options a sequence layer uses to run T steps without extra copies, ops or memory (a
-cell leaves them off): ``t`` -- the op reads row ``t`` of the whole projection (T, N, G*H)
-itself, instead of a separate ``xp[t]`` indexing op per step, and returns that input's
-gradient as an ``IndexedGrad``; ``out`` -- the op writes $s_t$ into a buffer row the layer
-allocated, so that :class:`StepOutputs` gathers the T outputs with no copy; ``gates`` (LSTM,
-GRU) -- an (N, G*H) array to compute the gates in: the layer passes row t of the projection
-itself, which nothing reads again, so the gates of all T steps (what backward needs) take no
-memory beyond the projection's (cuDNN's "reserve space" does the same).
+Two forward options a sequence layer uses (a cell leaves them off): ``out`` -- an (N, S)
+array to write $s_t$ into (a row of one (T, N, S) buffer, so the T outputs need no copy);
+``gates`` (LSTM, GRU) -- an (N, G*H) array to compute the gates in: the layer passes row t of
+the projection itself, which nothing reads again, so the gates of all T steps (what backward
+needs) take no memory beyond the projection's (cuDNN's "reserve space" does the same).
+``minigrad/ops/recurrent_sequence.py`` has the layer's variants of these ops (they read row t
+of the whole projection) and ``StepOutputs``.
 
 Besides ``vjp`` (what backward runs), each op gives the two Jacobians BPTT is made of, per sample:
 ``state_jacobian()`` $J_t = \partial s_t/\partial s_{t-1}$, shape (N, S, S), and
@@ -33,7 +32,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.base import Op
-from minigrad.ops.shape import IndexedGrad
 
 
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
@@ -75,27 +73,17 @@ def block_diagonal(blocks: np.ndarray) -> np.ndarray:
 class RecurrentStep(Op):
     """What the three step ops share: shape checks, weight gradients, dense Jacobians.
 
-    ``t``: None (``xp`` is this step's (N, G*H)) or the row of a whole (T, N, G*H) projection
-    to read. ``out``: None, or an (N, S) array to write $s_t$ into. ``gates``: None, or an
-    (N, G*H) array to compute the gate activations in (see the module docstring).
+    ``out``: None, or an (N, S) array to write $s_t$ into. ``gates``: None, or an (N, G*H)
+    array to compute the gate activations in (see the module docstring).
     """
 
-    __slots__ = ("h", "W", "t", "dest", "work")
+    __slots__ = ("h", "W", "dest", "work")
 
     gates = 1  # G: how many H-sized blocks the projections have
     state_factor = 1  # S = state_factor * H
 
-    def __init__(self, t: int | None = None, out: np.ndarray | None = None,
-                 gates: np.ndarray | None = None):  # fmt: skip
-        self.t, self.dest, self.work = t, out, gates
-
-    def _rows(self, xp):
-        """This step's projection: ``xp`` itself, or row ``t`` of the whole sequence's."""
-        if self.t is None:
-            return xp
-        if xp.ndim != 3 or not 0 <= self.t < xp.shape[0]:
-            raise ValueError(f"xp must have shape (T > {self.t}, N, G*H) for t={self.t}, got {xp.shape}")
-        return xp[self.t]
+    def __init__(self, out: np.ndarray | None = None, gates: np.ndarray | None = None):
+        self.dest, self.work = out, gates
 
     def _new_state(self, like: np.ndarray) -> np.ndarray:
         """Where $s_t$ goes: the layer's buffer row ``out`` if given, else a new array."""
@@ -113,10 +101,6 @@ class RecurrentStep(Op):
             raise ValueError(f"gates must have shape {xp.shape} and dtype {xp.dtype}, got "
                              f"{work.shape} {work.dtype}")  # fmt: skip
         return work
-
-    def _xp_grad(self, grad_xp: np.ndarray):
-        """The gradient for input 0: dense, or sparse (row ``t`` only) for a whole projection."""
-        return grad_xp if self.t is None else IndexedGrad((self.t,), grad_xp, False)
 
     def _check(self, xp, s_prev, W, b):
         G, S = self.gates, self.state_factor
@@ -149,13 +133,7 @@ class RecurrentStep(Op):
     def jacobian(self, i: int) -> np.ndarray:
         """Dense Jacobian: block diagonal over the batch for ``xp`` (0) and ``s_prev`` (1)."""
         if i == 0:
-            J = block_diagonal(self.input_jacobian())
-            if self.t is None:
-                return J
-            # a whole projection (T, N, G*H): only the columns of row t are nonzero
-            full = np.zeros((J.shape[0], int(np.prod(self.in_shapes[0]))))
-            full[:, self.t * J.shape[1]:(self.t + 1) * J.shape[1]] = J
-            return full
+            return block_diagonal(self.input_jacobian())
         if i == 1:
             return block_diagonal(self.state_jacobian())
         return super().jacobian(i)
@@ -175,16 +153,14 @@ class RNNStep(RecurrentStep):
 
     __slots__ = ("nonlinearity", "out", "dphi")
 
-    def __init__(self, nonlinearity: str = "tanh", t: int | None = None,
-                 out: np.ndarray | None = None):  # fmt: skip
+    def __init__(self, nonlinearity: str = "tanh", out: np.ndarray | None = None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        super().__init__(t, out)
+        super().__init__(out)
         self.nonlinearity = nonlinearity
         self.dphi = None
 
     def forward(self, xp, h, W, b=None):
-        xp = self._rows(xp)
         self._check(xp, h, W, b)
         self.h, self.W = h, W
         z = np.add(xp, h @ W.T, out=self._new_state(h))  # ``out`` may be xp's own memory
@@ -211,7 +187,7 @@ class RNNStep(RecurrentStep):
         else:
             delta = grad_out * self.dphi
         dh = delta @ self.W if self.needs_grad[1] else None
-        return (self._xp_grad(delta), dh) + self._weight_grads(delta, self.h)
+        return (delta, dh) + self._weight_grads(delta, self.h)
 
     def input_jacobian(self):
         r"""$\partial h_t/\partial x'_t = \mathrm{diag}(\phi'(z_t))$, shape (N, H, H)."""
@@ -244,7 +220,6 @@ class LSTMStep(RecurrentStep):
     state_factor = 2
 
     def forward(self, xp, s, W, b=None):
-        xp = self._rows(xp)
         H = self._check(xp, s, W, b)
         h, c = s[:, :H], s[:, H:]
         self.h, self.c, self.W = h, c, W
@@ -298,7 +273,7 @@ class LSTMStep(RecurrentStep):
             ds = np.empty_like(grad_out)
             np.matmul(da, self.W, out=ds[:, :H])
             np.multiply(dc, f, out=ds[:, H:])
-        return (self._xp_grad(da), ds) + self._weight_grads(da, self.h)
+        return (da, ds) + self._weight_grads(da, self.h)
 
     def input_jacobian(self):
         r"""$\partial [h_t; c_t] / \partial a$, shape (N, 2H, 4H): diagonal blocks.
@@ -374,13 +349,12 @@ class GRUStep(RecurrentStep):
 
     gates = 3
 
-    def __init__(self, reset_after: bool = True, t: int | None = None,
-                 out: np.ndarray | None = None, gates: np.ndarray | None = None):  # fmt: skip
-        super().__init__(t, out, gates)
+    def __init__(self, reset_after: bool = True, out: np.ndarray | None = None,
+                 gates: np.ndarray | None = None):  # fmt: skip
+        super().__init__(out, gates)
         self.reset_after = bool(reset_after)
 
     def forward(self, xp, h, W, b=None):
-        xp = self._rows(xp)
         H = self._check(xp, h, W, b)
         self.h, self.W = h, W
         work = self._gate_rows(xp)  # where r, z and n go (None: new arrays)
@@ -436,7 +410,7 @@ class GRUStep(RecurrentStep):
             dgh = dx.copy()  # gradient reaching W_hh h + b_hh: the n block is scaled by r
             dgh[:, 2 * H:] *= r
             dh = grad_out * z + dgh @ W if need[1] else None
-            return (self._xp_grad(dx), dh) + self._weight_grads(dgh, h)
+            return (dx, dh) + self._weight_grads(dgh, h)
         dh = None
         if need[1]:
             dh = grad_out * z
@@ -446,10 +420,10 @@ class GRUStep(RecurrentStep):
         if need[2]:
             dW = np.concatenate([dx[:, :2 * H].T @ h, dan.T @ self.rh])
         if len(need) == 3:
-            return self._xp_grad(dx), dh, dW
+            return dx, dh, dW
         if need[3]:
             db = dx.sum(axis=0)
-        return self._xp_grad(dx), dh, dW, db
+        return dx, dh, dW, db
 
     def input_jacobian(self):
         r"""$\partial h_t/\partial x'_t$, shape (N, H, 3H): three blocks $[D_r, D_z, D_n]$.
@@ -496,31 +470,3 @@ class GRUStep(RecurrentStep):
         J[:, k, k] += z
         return J
 
-
-class StepOutputs(Op):
-    r"""$Y = [s_1, \dots, s_T]$ (columns ``cols`` of each), shape (T, N, C): a layer's output.
-
-    ``Stack`` without the copy: step t wrote $s_t$ into ``rows[t]``, a row of ``buffer``
-    (T, N, S), so forward returns the buffer itself -- or the view of columns ``cols``: an
-    LSTM's output is the $h$ half of $s = [h; c]$. The VJP gives step t the slice $\bar Y_t$
-    (an ``IndexedGrad``, zero outside ``cols``, when only some columns are output).
-    """
-
-    __slots__ = ("buffer", "rows", "cols")
-
-    def __init__(self, buffer: np.ndarray, rows: list, cols: slice = slice(None)):
-        self.buffer, self.rows, self.cols = buffer, rows, cols
-
-    def forward(self, *states):
-        if len(states) != len(self.rows):
-            raise ValueError(f"expected {len(self.rows)} step outputs, got {len(states)}")
-        for row, s in zip(self.rows, states):
-            if s is not row:  # not written in place by its step: copy it in
-                row[...] = s
-        return self.buffer if self.cols == slice(None) else self.buffer[:, :, self.cols]
-
-    def vjp(self, grad_out):
-        if self.cols == slice(None):
-            return tuple(grad_out)  # views, as in Stack
-        index = (slice(None), self.cols)
-        return tuple([IndexedGrad(index, g, False) for g in grad_out])

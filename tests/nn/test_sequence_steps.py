@@ -11,18 +11,27 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.gradcheck import gradcheck, numerical_jacobian
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep, StepOutputs
+from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep
+from minigrad.ops.recurrent_sequence import (
+    GRUSequenceStep,
+    LSTMSequenceStep,
+    RNNSequenceStep,
+    StepOutputs,
+)
 from minigrad.tensor import Tensor, apply_op
 from tests.nn.test_fused_ops import GATES, KINDS, away_from_relu_kink, draw_inputs
 
 
 def make_op(kind: str, t=None, out=None, gates=None):
+    """The plain step op, or (given ``t``) a layer's step reading row t of the projection."""
     if kind.startswith("rnn"):
         assert gates is None  # the RNN has no gates
-        return RNNStep(kind[4:], t, out)
+        return RNNStep(kind[4:], out) if t is None else RNNSequenceStep(t, kind[4:], out)
     if kind == "lstm":
-        return LSTMStep(t, out, gates)
-    return GRUStep(kind == "gru", t, out, gates)
+        return LSTMStep(out, gates) if t is None else LSTMSequenceStep(t, out, gates)
+    if t is None:
+        return GRUStep(kind == "gru", out, gates)
+    return GRUSequenceStep(t, kind == "gru", out, gates)
 
 
 def whole_projection(kind, T, t, arrays, seed):
