@@ -1,24 +1,16 @@
-r"""Recurrent cells and layers with PyTorch's names, shapes and parameters: RNN, LSTM, GRU.
+r"""Recurrent sequence layers with PyTorch's names, shapes and parameters: RNN, LSTM, GRU.
 
-A layer runs, for each layer $k$ and direction, the recurrence $s_t = f(x'_t, s_{t-1})$ where
-$x'_t = W_{ih} x_t + b_{ih}$ is computed for *all* time steps in one matmul, and each step
-is one fused op from ``minigrad/ops/recurrent.py`` (hand-derived VJP). The outputs of all
-steps are joined with one ``Stack`` op. The state $s$ is $h$ for RNN and GRU and $[h; c]$
-for the LSTM (so every step maps one vector to one vector, as in the seed texts).
-
-Every cell, and every layer/direction (``layer.cell_for(k, reverse)``), exposes that step:
-``state_step(x_t, s_prev) -> s_next``, ``state_size``, ``initial_state(N)`` and the
-parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``; ``minigrad.bptt`` builds on it.
+A layer runs, for each layer $k$ and direction, the recurrence $s_t = f(x'_t, s_{t-1})$ of the
+cells (``minigrad/nn/rnn_cells.py``), where $x'_t = W_{ih} x_t + b$ is computed for *all* time
+steps in one matmul and each step is one fused op reading its row of that projection
+(``minigrad/ops/recurrent_sequence.py``). The steps write their states into one buffer, which
+one ``StepOutputs`` op returns as the output (no copy).
 
 Parameters (names and layout exactly PyTorch's, so state dicts move both ways):
 ``weight_ih_l{k}`` (G*H, H_in or D*H), ``weight_hh_l{k}`` (G*H, H), ``bias_ih_l{k}``,
 ``bias_hh_l{k}`` (G*H,), and ``..._reverse`` for the backward direction; G = 1 (RNN),
 4 (LSTM: gates i, f, g, o), 3 (GRU: r, z, n). Init: $U(-1/\sqrt H, 1/\sqrt H)$.
-
-GRU, two forms side by side (same parameters):
-
-* ``reset_after=True`` (PyTorch):  $n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn}))$
-* ``reset_after=False`` (Cho 2014): $n = \tanh(W_{in} x + b_{in} + W_{hn} (r \odot h) + b_{hn})$
+The cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) are importable from here too.
 """
 
 from __future__ import annotations
@@ -32,7 +24,8 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps
+from minigrad.ops.recurrent import RecurrentStep
 from minigrad.ops.recurrent_sequence import (
     GRUSequenceStep,
     LSTMSequenceStep,
@@ -41,193 +34,7 @@ from minigrad.ops.recurrent_sequence import (
 )
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
-
-def _positive_int(value, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-class _Steps:
-    """The per-step state map shared by cells and by one layer/direction of a sequence layer.
-
-    Subclasses set ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (or None), ``input_size``,
-    ``hidden_size``, ``mode`` ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU') and ``reset_after``.
-    """
-
-    @property
-    def state_size(self) -> int:
-        """S: H, or 2H for the LSTM's state $[h; c]$."""
-        return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
-
-    def new_op(self) -> RecurrentStep:
-        """A fresh fused step op for this cell (one op instance per time step)."""
-        if self.mode == "LSTM":
-            return LSTMStep()
-        if self.mode == "GRU":
-            return GRUStep(self.reset_after)
-        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
-
-    def sequence_op(self, t: int, out: np.ndarray, gates: np.ndarray | None) -> RecurrentStep:
-        """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
-        if self.mode == "LSTM":
-            return LSTMSequenceStep(t, out, gates)
-        if self.mode == "GRU":
-            return GRUSequenceStep(t, self.reset_after, out, gates)
-        return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
-
-    def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
-        r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in).
-
-        ``extra_bias`` (G*H,) is added too (a layer folds $b_{hh}$ in here; see ``run``).
-        """
-        if x.ndim == 2:
-            xp = x @ self.weight_ih.T
-            return xp if self.bias_ih is None else xp + self.bias_ih
-        T, N, H_in = x.shape
-        x = x.reshape(T * N, H_in)  # one 2-D matmul (a batched one would make T weight grads)
-        if self.bias_ih is None:
-            xp = x @ self.weight_ih.T
-        else:
-            # [x, 1] [W_ih, b_ih]^T = x W_ih^T + b_ih: one matmul, and no second (T*N, G*H)
-            # array (``xp + b`` would keep the matmul's result alive in the graph as well)
-            ones = Tensor(np.ones((T * N, 1), dtype=x.dtype))
-            b = self.bias_ih if extra_bias is None else self.bias_ih + extra_bias
-            W = mf.concatenate([self.weight_ih, b.reshape(-1, 1)], axis=1)
-            xp = mf.concatenate([x, ones], axis=1) @ W.T
-        return xp.reshape(T, N, xp.shape[1])
-
-    def step(self, xp_t: Tensor, s_prev: Tensor) -> Tensor:
-        """One fused step from a precomputed input projection ``xp_t`` (N, G*H)."""
-        if self.bias_hh is None:
-            return apply_op(self.new_op(), xp_t, s_prev, self.weight_hh)
-        return apply_op(self.new_op(), xp_t, s_prev, self.weight_hh, self.bias_hh)
-
-    def state_step(self, x_t: Tensor, s_prev: Tensor) -> Tensor:
-        r"""$s_t = f(x_t, s_{t-1})$ for ``x_t`` (N, H_in), ``s_prev`` (N, S).
-
-        The result's ``_op`` is the fused step op (``state_jacobian()``, ``input_jacobian()``).
-        """
-        return self.step(self.project(as_tensor(x_t)), as_tensor(s_prev))
-
-    def initial_state(self, batch_size: int) -> Tensor:
-        """Zeros of shape (N, S), the state PyTorch starts from when no h0 is given."""
-        return Tensor(np.zeros((batch_size, self.state_size), dtype=self.weight_hh.dtype))
-
-    def split_state(self, s: Tensor) -> tuple[Tensor, Tensor] | Tensor:
-        """LSTM: ``(h, c)`` from $s = [h; c]$; RNN and GRU: $s$ is $h$ itself."""
-        if self.mode != "LSTM":
-            return s
-        H = self.hidden_size
-        return s[..., :H], s[..., H:]
-
-
-# ----- cells --------------------------------------------------------------------------------
-class _CellBase(_Steps, Module):
-    gate_count = 1
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", owner)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
-        self.bias = bool(bias)
-        G, H, dtype = self.gate_count, self.hidden_size, get_default_dtype()
-        self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
-        self.bias_ih = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
-        self.bias_hh = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        r"""Every weight and bias from $U(-1/\sqrt H, 1/\sqrt H)$, like PyTorch."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -k, k)
-
-    def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
-
-    def _prepare(self, input, hx, name: str = "hx"):
-        """(x as (N, H_in), hx as (N, H) or None, whether the input was unbatched)."""
-        owner = type(self).__name__
-        x = as_tensor(input)
-        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{owner}: input must have shape (N, {self.input_size}) or ({self.input_size},), "
-                f"got {x.shape}"
-            )
-        unbatched = x.ndim == 1
-        if unbatched:
-            x = x.reshape(1, self.input_size)
-        if hx is None:
-            return x, None, unbatched
-        h = as_tensor(hx)
-        expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
-        if h.shape != expected:
-            raise ValueError(f"{owner}: {name} must have shape {expected}, got {h.shape}")
-        return x, (h.reshape(1, self.hidden_size) if unbatched else h), unbatched
-
-    def _run(self, input, hx):
-        x, h, unbatched = self._prepare(input, hx)
-        s = self.state_step(x, self.initial_state(x.shape[0]) if h is None else h)
-        return s.reshape(self.hidden_size) if unbatched else s
-
-
-class RNNCell(_CellBase):
-    r"""$h' = \phi(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})$, $\phi$ = tanh or relu."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh") -> None:  # fmt: skip
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(
-                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
-            )
-        self.nonlinearity = nonlinearity
-        self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(input_size, hidden_size, bias)
-
-    def forward(self, input, hx=None) -> Tensor:
-        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
-        return self._run(input, hx)
-
-
-class GRUCell(_CellBase):
-    r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
-
-    gate_count = 3
-    mode = "GRU"
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 reset_after: bool = True) -> None:  # fmt: skip
-        self.reset_after = bool(reset_after)
-        super().__init__(input_size, hidden_size, bias)
-
-    def forward(self, input, hx=None) -> Tensor:
-        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
-        return self._run(input, hx)
-
-
-class LSTMCell(_CellBase):
-    r"""$c' = f \odot c + i \odot g$, $h' = o \odot \tanh(c')$; returns ``(h', c')``."""
-
-    gate_count = 4
-    mode = "LSTM"
-
-    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
-        """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
-        x, h, unbatched = self._prepare(input, None if hx is None else hx[0], "hx[0] (h)")
-        if hx is None:
-            s = self.initial_state(x.shape[0])
-        else:
-            _, c, _ = self._prepare(input, hx[1], "hx[1] (c)")
-            s = mf.concatenate([h, c], axis=1)
-        h, c = self.split_state(self.state_step(x, s))
-        if unbatched:
-            return h.reshape(self.hidden_size), c.reshape(self.hidden_size)
-        return h, c
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "LayerCell"]
 
 
 # ----- sequence layers ---------------------------------------------------------------------
@@ -253,6 +60,14 @@ class LayerCell(_Steps):
             p = getattr(self, base)
             if p is not None:
                 yield base + self.suffix, p
+
+    def sequence_op(self, t: int, out: np.ndarray, gates: np.ndarray | None) -> RecurrentStep:
+        """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
+        if self.mode == "LSTM":
+            return LSTMSequenceStep(t, out, gates)
+        if self.mode == "GRU":
+            return GRUSequenceStep(t, self.reset_after, out, gates)
+        return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
 
     def run(self, x: Tensor, s0: Tensor) -> tuple[Tensor, Tensor]:
         """``(output (T, N, H) in time order, last state computed)`` for ``x`` (T, N, H_in).
