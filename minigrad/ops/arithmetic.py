@@ -55,10 +55,12 @@ class Mul(Elementwise):
         return self.b if i == 0 else self.a
 
     def vjp(self, grad_out):
-        if self.a is self.b and all(self.needs_grad):  # x * x: both are g * x, computed once
-            g = grad_out * self.a
+        a, b = self.a, self.b
+        if a is b:  # x * x: both gradients are g * x, computed once
+            g = grad_out * a
             return g, g
-        return super().vjp(grad_out)
+        need = self.needs_grad
+        return (grad_out * b if need[0] else None), (grad_out * a if need[1] else None)
 
 
 class Div(Elementwise):
