@@ -24,9 +24,17 @@ SIZES = [(784, 512), (512, 512), (512, 10)]
 WEIGHTS = [(rng.standard_normal(s).astype(f32) * f32(np.sqrt(2 / s[0])), np.zeros(s[1], f32)) for s in SIZES]
 
 
+# A training step reuses its parameters: they are made once, like the NumPy side's arrays.
+PARAMS = [(mg.tensor(W, requires_grad=True), mg.tensor(b, requires_grad=True)) for W, b in WEIGHTS]
+X_TENSOR = mg.tensor(X)
+
+
 def mlp_minigrad():
-    params = [(mg.tensor(W, requires_grad=True), mg.tensor(b, requires_grad=True)) for W, b in WEIGHTS]
-    h = mg.tensor(X)
+    params = PARAMS
+    for pair in params:
+        for p in pair:
+            p.zero_grad()
+    h = X_TENSOR
     for k, (W, b) in enumerate(params):
         h = h @ W + b
         if k < len(params) - 1:

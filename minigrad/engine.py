@@ -191,7 +191,13 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
         if free:
             free_op(node)
         for parent, g_in in zip(op.inputs, grads_in):
-            if g_in is not None and parent.requires_grad:
+            if g_in is None or not parent.requires_grad:
+                continue
+            key = id(parent)
+            data = parent.data
+            if key not in grads and type(g_in) is np.ndarray and g_in.shape == data.shape and g_in.dtype == data.dtype:
+                grads[key] = g_in  # the usual case, written out: a first gradient, already in shape
+            else:
                 _accumulate(grads, owned, parent, g_in)
     return kept
 

@@ -123,14 +123,23 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if like is not None and (type(x) is float or type(x) is int or isinstance(x, numbers.Number)):
-        kind = like.data.dtype.kind
-        if kind == "f" or (kind in "iu" and type(x) is int):  # the common case, made fast
-            t = Tensor.__new__(Tensor)
-            t.data, t.grad, t.requires_grad = np.asarray(x, dtype=like.data.dtype), None, False
-            t._op, t._retains_grad = None, False
+        dtype = like.data.dtype
+        if dtype.kind == "f" or (dtype.kind in "iu" and type(x) is int):  # the common case, made fast
+            # `h * 1.01` in a loop over time steps would build the same constant every step:
+            # keep one read-only constant per (number, dtype).
+            key = (x, dtype)
+            t = _CONSTANTS.get(key)
+            if t is None:
+                if len(_CONSTANTS) >= 1024:
+                    _CONSTANTS.clear()
+                t = _CONSTANTS[key] = _detached(np.asarray(x, dtype=dtype))
+                t.data.setflags(write=False)
             return t
         return _detached(np.asarray(x, dtype=np.result_type(like.data, x)))
     return Tensor(x)
+
+
+_CONSTANTS: dict = {}  # (Python number, dtype) -> constant Tensor, for as_tensor
 
 
 class Tensor:

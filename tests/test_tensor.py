@@ -215,3 +215,15 @@ def test_len_and_iteration():
     assert len(rows) == 2 and isinstance(rows[0], mg.Tensor)
     with pytest.raises(TypeError):
         len(mg.tensor(1.0))
+
+
+def test_python_number_constants_are_shared_read_only_and_typed_like_the_tensor():
+    x64 = mg.tensor([1.0, 2.0], requires_grad=True)
+    x32 = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    a, b, c = x64 * 1.5, x64 * 1.5, x32 * 1.5
+    k64, k32 = a._op.inputs[1], c._op.inputs[1]
+    assert k64 is b._op.inputs[1]  # one constant per (number, dtype), not one per op
+    assert k64.dtype == np.float64 and k32.dtype == np.float32 and c.dtype == np.float32
+    assert not k64.requires_grad and not k64.data.flags.writeable
+    (a.sum() + b.sum()).backward()
+    np.testing.assert_array_equal(x64.grad, [3.0, 3.0])
