@@ -126,7 +126,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
         dtype = like.data.dtype
         if dtype.kind == "f" or (dtype.kind in "iu" and type(x) is int):  # the common case, made fast
             # `h * 1.01` in a loop over time steps would build the same constant every step:
-            # keep one read-only constant per (number, dtype).
+            # keep one constant per (number, dtype) (locked like any saved array).
             key = (x, dtype)
             t = _CONSTANTS.get(key)
             if t is None:

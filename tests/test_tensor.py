@@ -217,7 +217,7 @@ def test_len_and_iteration():
         len(mg.tensor(1.0))
 
 
-def test_python_number_constants_are_shared_read_only_and_typed_like_the_tensor():
+def test_python_number_constants_are_shared_locked_and_typed_like_the_tensor():
     x64 = mg.tensor([1.0, 2.0], requires_grad=True)
     x32 = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     a, b, c = x64 * 1.5, x64 * 1.5, x32 * 1.5
