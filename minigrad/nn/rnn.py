@@ -15,16 +15,13 @@ The cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) are importable from here too.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
-from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps, uniform_recurrent_init_
 from minigrad.ops.recurrent import RecurrentStep
 from minigrad.ops.recurrent_sequence import (
     GRUSequenceStep,
@@ -150,9 +147,7 @@ class _RNNBase(Module):
 
     def reset_parameters(self) -> None:
         r"""Every weight and bias from $U(-1/\sqrt H, 1/\sqrt H)$, like PyTorch."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -k, k)
+        uniform_recurrent_init_(self)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

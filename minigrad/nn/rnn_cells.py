@@ -37,6 +37,13 @@ def _positive_int(value, name: str, owner: str) -> int:
     return int(value)
 
 
+def uniform_recurrent_init_(module: Module) -> None:
+    r"""PyTorch's recurrent init: every parameter of ``module`` from $U(-1/\sqrt H, 1/\sqrt H)$."""
+    k = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -k, k)
+
+
 class _Steps:
     """The per-step state map shared by cells and by one layer/direction of a sequence layer.
 
@@ -122,9 +129,11 @@ class _CellBase(_Steps, Module):
 
     def reset_parameters(self) -> None:
         r"""Every weight and bias from $U(-1/\sqrt H, 1/\sqrt H)$, like PyTorch."""
-        k = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -k, k)
+        uniform_recurrent_init_(self)
+
+    def forward(self, input, hx=None) -> Tensor:
+        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
+        return self._run(input, hx)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
@@ -168,10 +177,6 @@ class RNNCell(_CellBase):
         self.mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(input_size, hidden_size, bias)
 
-    def forward(self, input, hx=None) -> Tensor:
-        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
-        return self._run(input, hx)
-
 
 class GRUCell(_CellBase):
     r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
@@ -183,10 +188,6 @@ class GRUCell(_CellBase):
                  reset_after: bool = True) -> None:  # fmt: skip
         self.reset_after = bool(reset_after)
         super().__init__(input_size, hidden_size, bias)
-
-    def forward(self, input, hx=None) -> Tensor:
-        """``input`` (N, H_in) or (H_in,); ``hx`` (N, H) or (H,) (zeros if None); returns h'."""
-        return self._run(input, hx)
 
 
 class LSTMCell(_CellBase):
