@@ -19,6 +19,7 @@ import numpy as np
 from minigrad import engine
 from minigrad.anomaly import _AnomalyMode, check_forward, user_site
 from minigrad.dtypes import get_default_dtype
+from minigrad.inplace import InPlaceMethods
 from minigrad.ops import (
     Abs,
     Add,
@@ -142,7 +143,7 @@ def as_tensor(x, like: Tensor | None = None) -> Tensor:
 _CONSTANTS: dict = {}  # (Python number, dtype) -> constant Tensor, for as_tensor
 
 
-class Tensor:
+class Tensor(InPlaceMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -425,96 +426,6 @@ class Tensor:
     def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
         r"""$\log\sum e^x$ over ``axis``, computed stably (``minigrad.logsumexp``)."""
         return apply_op(LogSumExp(axis, keepdims), self)
-
-    # ----- in-place updates (PyTorch's names): data changes, never part of a graph -----------
-    def _inplace(self, name: str, other=None) -> np.ndarray | None:
-        """Check that ``self.data`` may be overwritten; return ``other`` as an array that fits it."""
-        if self.requires_grad and engine._GradMode.enabled:
-            raise RuntimeError(
-                f"{name}: this tensor (shape {self.shape}) requires grad, and an in-place change "
-                f"is not recorded in the graph; do it under `with minigrad.no_grad():` (as an "
-                f"optimizer step does) or write it out of place (x = x + y)"
-            )
-        if not self.data.flags.writeable:
-            raise RuntimeError(
-                f"{name}: this tensor (shape {self.shape}, dtype {self.dtype}) is saved for the "
-                f"backward pass of a graph that has not run backward() yet, so its data is "
-                f"read-only: changing it now would make that gradient silently wrong. Call "
-                f"backward() first, or run the forward under minigrad.no_grad() if it needs no "
-                f"gradient (or the array is a read-only NumPy view)"
-            )
-        if other is None:
-            return None
-        arr = np.asarray(other.data if isinstance(other, Tensor) else other)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: other must be a number or a numeric array/Tensor, got dtype {arr.dtype}")
-        if not np.can_cast(arr.dtype, self.dtype, casting="same_kind"):
-            raise TypeError(f"{name}: cannot write dtype {arr.dtype} into this {self.dtype} tensor")
-        try:
-            fits = np.broadcast_shapes(arr.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"{name}: other of shape {arr.shape} does not broadcast to this tensor's shape {self.shape}"
-            )
-        return arr
-
-    def add_(self, other) -> Tensor:
-        """``self += other`` in place; returns ``self``."""
-        np.add(self.data, self._inplace("add_", other), out=self.data, casting="same_kind")
-        return self
-
-    def sub_(self, other) -> Tensor:
-        """``self -= other`` in place; returns ``self``."""
-        np.subtract(self.data, self._inplace("sub_", other), out=self.data, casting="same_kind")
-        return self
-
-    def mul_(self, other) -> Tensor:
-        """``self *= other`` in place; returns ``self``."""
-        np.multiply(self.data, self._inplace("mul_", other), out=self.data, casting="same_kind")
-        return self
-
-    def div_(self, other) -> Tensor:
-        """``self /= other`` in place (float tensors); returns ``self``."""
-        np.divide(self.data, self._inplace("div_", other), out=self.data, casting="same_kind")
-        return self
-
-    def fill_(self, value) -> Tensor:
-        """Set every element to ``value``; returns ``self``."""
-        self.data[...] = self._inplace("fill_", value)
-        return self
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0; returns ``self``."""
-        self._inplace("zero_")
-        self.data[...] = 0
-        return self
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast to this shape) into ``self``; returns ``self``."""
-        self.data[...] = self._inplace("copy_", src)
-        return self
-
-    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002  (PyTorch's argument names)
-        """Limit every element to ``[min, max]`` in place; returns ``self``."""
-        if min is None and max is None:
-            raise ValueError("clamp_: at least one of min and max must be given")
-        self._inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
-        return self
-
-
-def writable_data(t: Tensor) -> np.ndarray:
-    """``t.data``, ready to be overwritten in place by an initializer or ``load_state_dict``.
-
-    If a graph still holds the array (read-only: a forward pass never backpropagated, e.g. an
-    evaluation run without ``no_grad``), ``t`` gets a fresh copy (copy-on-write): that graph
-    keeps the values it saw, and the write still happens.
-    """
-    if not t.data.flags.writeable:
-        t.data = t.data.copy()
-    return t.data
 
 
 def _detached(data: np.ndarray) -> Tensor:

@@ -18,8 +18,9 @@ import math
 
 import numpy as np
 
+from minigrad.inplace import writable_data
 from minigrad.random import get_generator
-from minigrad.tensor import Tensor, writable_data
+from minigrad.tensor import Tensor
 
 _LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")  # fmt: skip

@@ -26,7 +26,8 @@ from typing import NamedTuple
 import numpy as np
 
 from minigrad.dtypes import get_default_dtype
-from minigrad.tensor import Tensor, writable_data
+from minigrad.inplace import writable_data
+from minigrad.tensor import Tensor
 
 
 class Parameter(Tensor):
