@@ -15,6 +15,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine
 from minigrad.anomaly import _AnomalyMode, check_forward, user_site
@@ -115,7 +116,7 @@ def _to_array(data, dtype, name: str = "data") -> np.ndarray:
     return arr
 
 
-def as_tensor(x, like: Tensor | None = None) -> Tensor:
+def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
     """``x`` if it is a Tensor, else a constant (``requires_grad=False``) tensor.
 
     A Python number takes the dtype NumPy would give it next to ``like``
@@ -155,7 +156,7 @@ class Tensor(InPlaceMethods):
     __slots__ = ("data", "grad", "requires_grad", "_op", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__, not NumPy's add
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         self.data = _to_array(data, dtype)
         self.grad = None
         self._op = None
@@ -445,6 +446,6 @@ def _plain_index(index):
     return index
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
     """Create a tensor (a copy of ``data``), like ``torch.tensor``."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
