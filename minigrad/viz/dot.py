@@ -173,11 +173,8 @@ def to_dot(
                 visible.add(id(p))
                 if g is not None and all(q is not p for q in box_inputs.setdefault(g, [])):
                     box_inputs[g].append(p)
-    boxes = []  # the collapsed calls, in the order their first op was made
-    for t in tensors:
-        g = owner[id(t)]
-        if g is not None and all(b is not g for b in boxes):
-            boxes.append(g)
+    used = {id(g) for g in owner.values() if g is not None}
+    boxes = [c for c in modules.calls if id(c) in used] if modules is not None else []  # in call order
     n_nodes = len(visible) + len(boxes) + sum(1 for t in tensors if t._op is not None and owner[id(t)] is None)
     if n_nodes > max_nodes:
         raise ValueError(
@@ -199,8 +196,8 @@ def to_dot(
         if id(t) in visible:
             style = _tensor_style(t, id(t) in is_output, vanish)
             lines = tensor_lines(t, label_of.get(id(t)), max_values, vanish, id(t) in is_output)
-            place(f"  {node_id[id(t)]} {_attrs(shape='box', style='rounded,filled', label=chr(10).join(lines), **style)};",
-                  op)  # fmt: skip
+            attrs = _attrs(shape="box", style="rounded,filled", label="\n".join(lines), **style)
+            place(f"  {node_id[id(t)]} {attrs};", op)
         if op is None:
             continue
         if owner[id(t)] is not None:  # inside a collapsed call: edges come from the box
