@@ -411,3 +411,40 @@ def test_draw_renders_svg_and_png(tmp_path, fmt, magic):
         svg = path.read_text()
         assert "cell: LSTMCell #2" in svg and "J: 6×36" in svg
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no stray .gv file
+
+
+def test_fifty_lstm_steps_are_fifty_boxes_instead_of_348_ops():  # the number docs/ARCHITECTURE.md gives
+    model, out, trace = _tiny(T=50)
+    tensors = viz.graph_tensors([out])
+    in_cells = [t for t in tensors if t._op is not None and trace.call_at(t._op, 1).module is model.cell]
+    assert len(in_cells) == 348
+    nodes, _ = parse(viz.to_dot(out, modules=trace, collapse=1))
+    assert sum(1 for k in nodes if k.startswith("m")) == 50 + 1 and not ops(nodes)
+
+
+# ----- the README's figure --------------------------------------------------------------------
+def test_first_look_example_is_the_readme_snippet_and_its_figure_is_current(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    for line in ("x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)",
+                 "W = mg.tensor(np.eye(3) * 0.9, requires_grad=True)", "h = mg.tanh(W @ x)"):  # fmt: skip
+        assert line in readme
+        assert line in (root / "examples" / "draw_first_look.py").read_text()
+    assert "![The computation graph of the first snippet](docs/figures/first_look_graph.svg)" in readme
+    _need_graphviz()
+    spec = importlib.util.spec_from_file_location("draw_first_look", root / "examples" / "draw_first_look.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    svg, png = example.main(out=tmp_path)
+    assert png.read_bytes().startswith(b"\x89PNG")
+
+    def texts(path):  # the words in the figure (the layout may differ between Graphviz versions)
+        return sorted(re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text()))
+
+    fresh = texts(svg)
+    assert "J1: 3×3" in fresh and "‖J‖₂ 0.9" in fresh  # the caption's numbers: J = W = 0.9 I
+    assert texts(root / "docs" / "figures" / "first_look_graph.svg") == fresh, \
+        "docs/figures/first_look_graph.svg is stale: run python examples/draw_first_look.py"
