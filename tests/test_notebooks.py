@@ -4,7 +4,6 @@ and are committed with their outputs stripped."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ def test_notebook_outputs_are_stripped(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_notebook_runs_top_to_bottom(path):
+def test_notebook_runs_top_to_bottom(path, monkeypatch):
     reason = "nbclient/nbformat/ipykernel/ipywidgets not installed (pip install -e '.[notebooks]')"
     nbformat = pytest.importorskip("nbformat", reason=reason)
     nbclient = pytest.importorskip("nbclient", reason=reason)
@@ -35,7 +34,10 @@ def test_notebook_runs_top_to_bottom(path):
     pytest.importorskip("ipywidgets", reason=reason)
     pytest.importorskip("matplotlib", reason=reason)
     nb = nbformat.read(path, as_version=4)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # the kernel inherits it: no BLAS threads to fight over
+    # The kernel inherits the environment: one BLAS thread, and the inline backend (CI sets MPLBACKEND=Agg,
+    # under which plt.show() would draw nothing, so the plotting code would not be exercised).
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
     client.execute()  # raises CellExecutionError, with the cell and its traceback, if a cell fails

@@ -448,3 +448,27 @@ def test_first_look_example_is_the_readme_snippet_and_its_figure_is_current(tmp_
     assert "J1: 3×3" in fresh and "‖J‖₂ 0.9" in fresh  # the caption's numbers: J = W = 0.9 I
     assert texts(root / "docs" / "figures" / "first_look_graph.svg") == fresh, \
         "docs/figures/first_look_graph.svg is stale: run python examples/draw_first_look.py"
+
+
+# ----- documentation ------------------------------------------------------------------------
+def test_the_examples_in_the_docstrings_run():
+    import doctest
+
+    from minigrad.viz import modules, names
+
+    for module in (viz, modules, names):
+        failed, _ = doctest.testmod(module)
+        assert failed == 0, module.__name__
+
+
+@pytest.mark.parametrize("name", viz.__all__)
+def test_public_names_have_docstrings_and_type_hints(name):
+    import inspect
+
+    obj = getattr(viz, name)
+    assert inspect.getdoc(obj), f"viz.{name} has no docstring"
+    functions = [obj] if inspect.isfunction(obj) else [
+        f for n, f in vars(obj).items() if inspect.isfunction(f) and not n.startswith("_")]  # fmt: skip
+    for f in functions:
+        assert inspect.getdoc(f), f"viz.{name}.{f.__name__} has no docstring"
+        assert inspect.signature(f).return_annotation is not inspect.Signature.empty, f"{f.__name__}: no return hint"

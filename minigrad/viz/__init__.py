@@ -11,8 +11,17 @@
 >>> import minigrad as mg
 >>> from minigrad import viz
 >>> x = viz.name(mg.tensor([1.0, 2.0], requires_grad=True), "x")
->>> print(viz.to_dot((x * x).sum()).count("->"))
-4
+>>> dot = viz.to_dot((x * x).sum())
+>>> for line in dot.splitlines():
+...     if "->" in line:
+...         print(line.strip())
+t0 -> o1 [label="J0: 2×2"];
+t0 -> o1 [label="J1: 2×2"];
+o1 -> t1;
+t1 -> o2 [label="J0: 1×2"];
+o2 -> t2;
+
+``x`` is used twice by ``x * x`` (fan-out): two edges, one per argument of the ``Mul``.
 """
 
 from minigrad.viz.dot import graph_tensors, retain_grads, to_dot

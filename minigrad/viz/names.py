@@ -34,7 +34,7 @@ class IdMap:
         with self._lock:
             items[key] = (weakref.ref(obj, forget), value)
 
-    def get(self, obj, default=None):
+    def get(self, obj, default=None) -> object:
         """The value of ``obj``, or ``default``."""
         item = self._items.get(id(obj))
         if item is None or item[0]() is not obj:
