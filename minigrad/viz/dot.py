@@ -119,13 +119,16 @@ def to_dot(
       Only leaves keep ``.grad``: call :func:`retain_grads` before ``backward()`` to see all.
     * Op ellipses: the op's name and non-default parameters, e.g. ``Sum(axis=0)``.
     * Edges into an op: ``J{i}: m×n``, the shape of $J_i = \partial y/\partial x_i$, plus its
-      spectral norm $\|J_i\|_2$ with ``jacobian_norms=True``.
+      spectral norm $\|J_i\|_2$ with ``jacobian_norms=True`` (``n/a`` for an op that builds $J$
+      from its ``vjp`` once ``backward()`` has released the graph: draw before ``backward()``,
+      or call it with ``retain_graph=True``).
     * ``modules``: a :func:`minigrad.viz.trace_modules` record. Alone, each module call is drawn
       as a labelled frame around its ops; with ``collapse=d``, each call at nesting depth ``d``
       (0 = the traced model's own calls) becomes one box, whose input edges give the shape of
       the call's Jacobian (all its outputs × that input). Parameters are named as in the model.
 
-    ``max_nodes`` guards Graphviz against a graph too large to lay out (ValueError).
+    ``max_nodes`` guards Graphviz against a graph too large to lay out (ValueError). Node ids
+    are ``t{k}`` for ``graph_tensors(output)[k]`` and ``o{k}`` for the op that made it.
     """
     outputs = _outputs(output, "to_dot")
     if names is not None and (

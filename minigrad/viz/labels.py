@@ -79,7 +79,7 @@ def norm(a: np.ndarray) -> float:
 
 def grad_state(grad, vanish: float) -> str | None:
     """``'nonfinite'``, ``'vanished'`` (``‖grad‖ < vanish``) or None for a healthy gradient."""
-    if grad is None:
+    if grad is None or np.size(grad) == 0:  # an empty gradient has not vanished: it has no entries
         return None
     n = norm(grad)
     if math.isinf(n):
