@@ -72,7 +72,7 @@ def make_cell(kind: str, hidden: int, T: int):
 
 
 def unrolled_profile(cell, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """EGF(tau) from explicit BPTT with the closed-form J_t, and the bound prod ||J_k||_2."""
+    """EGF(tau) from explicit BPTT with the closed-form J_t, and the bound prod ‖J_k‖_2."""
     traj = bptt.unroll(cell, x)
     T, N, S = traj.T, x.shape[1], traj.state_size
     g = np.zeros((T + 1, N, S))
@@ -119,7 +119,7 @@ def wrapped_profile(kind: str, cell, x: np.ndarray, seed: int) -> tuple[np.ndarr
 
 
 def stacked_heatmap(hidden: int, T: int, layers: int, seed: int) -> np.ndarray:
-    """log10 of mean_n ||dL/dh^(l)_t||, (layers, T), for L = sum of the top layer's h_T."""
+    """log10 of mean_n ‖dL/dh^(l)_t‖, (layers, T), for L = sum of the top layer's h_T."""
     mg.manual_seed(seed)
     rnn = nn.RNN(D_IN, hidden, num_layers=layers).to(np.float64)
     x = np.random.default_rng(seed + 1).normal(size=(T, BATCH, D_IN))
@@ -196,7 +196,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                      summary[kind]["max"]])  # fmt: skip
     report.table(f"EGF at lag T - 1 = {T - 1} ({n_seeds} seeds; hidden {hidden})",
                  ["variant", "median", "min", "max"], rows)
-    report.table(f"Stacked RNN: log10 mean ||dL/dh^(l)_t|| (layers x selected t, T = {T})",
+    report.table(f"Stacked RNN: log10 mean ‖dL/dh^(l)_t‖ (layers x selected t, T = {T})",
                  ["layer"] + [f"t = {t}" for t in (1, T // 2, T)],
                  [[layer, heat[layer, 0], heat[layer, T // 2 - 1], heat[layer, T - 1]]
                   for layer in range(layers)])  # fmt: skip

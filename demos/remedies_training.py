@@ -138,15 +138,15 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     rows = [[k] + [part1[r]["bias"][k - 1] for r in REGIMES] + [part1[r]["product_at_k"][k - 1] for r in REGIMES]
             for k in (1, 2, 5, 10, 20, 30, 38)]  # fmt: skip
     report.table(f"Truncation bias b(k) at initialization (T = {T_bias}, hidden {HIDDEN})",
-                 ["k", "b(k) vanishing", "b(k) orthogonal", "||dh_T/dh_T-k|| vanishing",
-                  "||dh_T/dh_T-k|| orthogonal"], rows)  # fmt: skip
+                 ["k", "b(k) vanishing", "b(k) orthogonal", "‖dh_T/dh_T-k‖ vanishing",
+                  "‖dh_T/dh_T-k‖ orthogonal"], rows)  # fmt: skip
     report.table(f"Delayed recall, lag {T_task - 1} ({n_seeds} seeds, {steps} Adam steps)",
                  ["k", "mean accuracy", "min", "max"],
                  [[k, np.mean(acc[k]), min(acc[k]), max(acc[k])] for k in k_task])  # fmt: skip
     short = [k for k in k_task if k < T_task]
     best_short = max(max(acc[k]) for k in short)
     report.say(f"Truncating k steps before the loss drops a share of the W_hh gradient that falls like "
-               f"||dh_T/dh_T-k||: at k = 10 it is {part1['vanishing']['bias'][9]:.2g} for PyTorch's init "
+               f"‖dh_T/dh_T-k‖: at k = 10 it is {part1['vanishing']['bias'][9]:.2g} for PyTorch's init "
                f"and {part1['orthogonal']['bias'][9]:.2g} for an orthogonal W_hh. On the recall task "
                f"k = T = {T_task} learns in every seed (worst {min(acc[T_task]):.3f}); with k = "
                f"{', '.join(map(str, short))} the mean accuracy is "

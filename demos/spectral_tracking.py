@@ -84,7 +84,7 @@ def remedied_weights(W0: np.ndarray) -> dict:
 
 
 def product_profile(W: np.ndarray, x: np.ndarray, seed: int) -> dict:
-    """||dh_T/dh_t||_2 (max over the batch) for a tanh RNN with W_hh = W, and its bounds."""
+    """‖dh_T/dh_t‖_2 (max over the batch) for a tanh RNN with W_hh = W, and its bounds."""
     mg.manual_seed(seed)
     cell = nn.RNNCell(D_IN, W.shape[0]).to(np.float64)
     cell.weight_hh.data[...] = W
@@ -223,8 +223,8 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
              float(p["product"][0])] for k, p in prof.items()]  # fmt: skip
     gd = "; ".join(f"{k} lr {lr} x {n}" for k, (lr, n) in PENALTY_GD.items())
     report.table(f"Spectral remedies (hidden {H1}, T = {T1}; each penalty alone by gradient descent: {gd})",
-                 ["remedy", "rho(W)", "||W||_2", "||W||_F", "||W||_*", "max_t<T ||dh_T/dh_t||",
-                  "||dh_T/dh_0||"], rows)  # fmt: skip
+                 ["remedy", "rho(W)", "‖W‖_2", "‖W‖_F", "‖W‖_*", "max_t<T ‖dh_T/dh_t‖",
+                  "‖dh_T/dh_0‖"], rows)  # fmt: skip
     summary = {}
     for lr in lrs:
         rs = runs[lr]
@@ -239,8 +239,8 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
             "start": [r["start"] for r in rs], "end": [r["end"] for r in rs],
         }  # fmt: skip
     report.table(f"SGD at two learning rates ({n_seeds} seeds, {steps} steps): mean [min, max]",
-                 ["lr", "final loss", "max ||g||", "final rho", "final sigma_1", "final kappa",
-                  "max var ||g||"],
+                 ["lr", "final loss", "max ‖g‖", "final rho", "final sigma_1", "final kappa",
+                  "max var ‖g‖"],
                  [[lr] + [f"{np.mean(summary[lr][k]):.3g} [{min(summary[lr][k]):.3g}, {max(summary[lr][k]):.3g}]"
                           for k in ("final_loss", "max_grad_norm", "final_rho", "final_sigma1",
                                     "final_kappa", "max_grad_var")] for lr in lrs])  # fmt: skip
@@ -253,9 +253,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     hi, lo = summary[lrs[0]], summary[lrs[1]]
     report.say(f"Spectral normalization keeps every product at or below 1 (max over t < T "
                f"{prof['spectral_norm']['product'][:-1].max():.3g}); "
-               f"the Frobenius and nuclear penalties bring ||W||_2 to {prof['frobenius']['norm2']:.3g} and "
+               f"the Frobenius and nuclear penalties bring ‖W‖_2 to {prof['frobenius']['norm2']:.3g} and "
                f"{prof['nuclear']['norm2']:.3g}; the spectral-radius penalty brings rho to "
-               f"{prof['spectral_radius']['rho']:.3g} but leaves ||W||_2 = {prof['spectral_radius']['norm2']:.3g}. "
+               f"{prof['spectral_radius']['rho']:.3g} but leaves ‖W‖_2 = {prof['spectral_radius']['norm2']:.3g}. "
                f"In training, SGD at lr {lrs[0]} drives rho(W_hh) to {np.mean(hi['final_rho']):.3g} and the gradient "
                f"norm up to {np.mean(hi['max_grad_norm']):.3g} (final loss {np.mean(hi['final_loss']):.3g}, "
                f"above ln 2); "

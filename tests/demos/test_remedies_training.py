@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 import remedies_training as demo
 
+from tests.demos.remedies_tables import assert_tables_parse
+
 FULL = os.environ.get("MINIGRAD_DEMO_MODE", "quick") == "full"
 
 
@@ -17,6 +19,7 @@ FULL = os.environ.get("MINIGRAD_DEMO_MODE", "quick") == "full"
 def numbers(tmp_path_factory):
     out = tmp_path_factory.mktemp("remedies_training")
     n = demo.main(quick=not FULL, out=out, seed=0)
+    assert assert_tables_parse(out / "remedies_training.md") == 2
     assert (out / "remedies_training_truncation.png").stat().st_size > 20_000
     return n
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import spectral_tracking as demo
 
+from tests.demos.remedies_tables import assert_tables_parse
+
 FULL = os.environ.get("MINIGRAD_DEMO_MODE", "quick") == "full"
 
 
@@ -18,6 +20,7 @@ FULL = os.environ.get("MINIGRAD_DEMO_MODE", "quick") == "full"
 def numbers(tmp_path_factory):
     out = tmp_path_factory.mktemp("spectral_tracking")
     n = demo.main(quick=not FULL, out=out, seed=0)
+    assert assert_tables_parse(out / "spectral_tracking.md") == 3
     for name in ("bounds", "tracking"):
         assert (out / f"spectral_tracking_{name}.png").stat().st_size > 20_000
     return n
