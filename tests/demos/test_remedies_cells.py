@@ -87,3 +87,9 @@ def test_stacked_heatmap(numbers):
     assert np.argmax(heat[:, -1]) == numbers["layers"] - 1  # at t = T the top layer is largest
     assert np.all(np.diff(heat[:, -1]) > 0)  # and it falls layer by layer going down
     assert heat[:, 0].max() < heat[-1, -1] - 5  # at t = 1 every layer is 5+ decades down
+
+
+def test_stacked_top_layer_under_its_bound(numbers):
+    heat, bound = np.array(numbers["heatmap"]), np.array(numbers["top_bound"])
+    assert bound.shape == (numbers["T"],)
+    assert np.all(heat[-1] <= bound + 1e-9)  # log10: ||g_t|| <= prod ||J_k|| ||g_T|| per sample, so in the mean
