@@ -1,21 +1,17 @@
 r"""Fused steps of the remedy cells in ``minigrad/nn/extra_cells.py``: residual, highway, LayerNorm.
 
 Same contract as ``minigrad/ops/recurrent.py`` (read that first): inputs
-``(xp, h_prev, W_hh[, b_hh])`` with the input projection $x'_t = W_{ih} x_t + b_{ih}$ already
-made, output $h_t$ (N, H); besides ``vjp`` each op gives ``state_jacobian()``
-$J_t = \partial h_{t+1}/\partial h_t$ (N, H, H) and ``input_jacobian()``
-$\partial h_{t+1}/\partial x'_t$, so ``minigrad.bptt.unroll`` takes these cells like the others.
-(Here the op's own input is called ``h_prev`` and its output ``h_next``: step t maps $h_t$
-to $h_{t+1}$.) What each Jacobian shows:
+``(xp, h_t, W_hh[, b_hh])`` with the input projection x'_t = W_ih x_t + b_ih already made,
+output h_{t+1} (N, H); besides ``vjp`` each op gives ``state_jacobian()``
+J_t = ∂h_{t+1}/∂h_t (N, H, H) and ``input_jacobian()`` ∂h_{t+1}/∂x'_t, so
+``minigrad.bptt.unroll`` takes these cells like the others. What each Jacobian shows:
 
-* residual: $J_t = I + \mathrm{diag}(1-u^2) W_{hh}$ -- the product through time is
-  $\prod_k (I + D_k W_{hh})$, not a sum, so it can still grow;
-* highway: $J_t = \mathrm{diag}(1-\tau) + \mathrm{diag}(\tau(1-\tilde h^2)) W_h
-  + \mathrm{diag}((\tilde h - h)\,\tau(1-\tau)) W_\tau$ -- the last term, from the gate's own
-  dependence on $h$, is the one that is easy to drop;
-* LayerNorm: $J_t = \mathrm{diag}(1-h_{t+1}^2)\,\mathrm{diag}(\gamma)\,N_t\,W_{hh}$ with the
-  normalisation's Jacobian $N_t = \frac{1}{\sigma}(I - \frac1H \mathbf 1\mathbf 1^\top
-  - \frac1H \hat z \hat z^\top)$, which removes the mean and the radial direction.
+* residual: J_t = I + diag(1 − u²) W_hh. Through time the product is ∏_k (I + D_k W_hh),
+  not a sum, so it can grow.
+* highway: J_t = diag(1 − τ) + diag(τ(1 − h̃²)) W_h + diag((h̃ − h_t) τ(1 − τ)) W_τ. The last
+  term, from the gate's own dependence on h_t, is the one that is easy to drop.
+* LayerNorm: J_t = diag((1 − h_{t+1}²) γ) N_t W_hh with the normalisation's Jacobian
+  N_t = (I − 11ᵀ/H − ẑẑᵀ/H)/σ, which removes the mean and the radial direction.
 """
 
 from __future__ import annotations
@@ -26,119 +22,117 @@ from minigrad.ops.recurrent import RecurrentStep, _diag_blocks, _sigmoid_
 
 
 def _row_scaled(d: np.ndarray, W: np.ndarray) -> np.ndarray:
-    r"""$\mathrm{diag}(d_n) W$ for every sample n: (N, H) and (H, K) -> (N, H, K)."""
+    """diag(d_n) W for every sample n: (N, H) and (H, K) -> (N, H, K)."""
     return d[:, :, None] * W[None, :, :]
 
 
 class ResidualRNNStep(RecurrentStep):
-    r"""$h_{t+1} = h_t + u$, $u = \tanh(a)$, $a = x'_t + W_{hh} h_t + b_{hh}$.
+    r"""h_{t+1} = h_t + u,  u = tanh(a),  a = x'_t + W_hh h_t + b_hh.
 
-    Derivation. With $g = \partial\mathcal{L}/\partial h_{t+1}$ and $\delta = g \odot (1-u^2)$:
-    $\bar x'_t = \delta$, $\bar h_t = g + W_{hh}^\top\delta$ (the skip adds $g$ itself),
-    $\bar W_{hh} = \delta h_t^\top$, $\bar b_{hh} = \delta$.
-    $J_t = I + \mathrm{diag}(1-u^2) W_{hh}$.
+    Derivation. With g = ∂L/∂h_{t+1} and δ = g ⊙ (1 − u²):
+    ∂L/∂x'_t = δ,  ∂L/∂h_t = g + W_hhᵀ δ (the skip passes g on unchanged),
+    ∂L/∂W_hh = δ h_tᵀ,  ∂L/∂b_hh = δ.  J_t = I + diag(1 − u²) W_hh.
     """
 
-    __slots__ = ("u",)
+    __slots__ = ()
 
     def forward(self, xp, h, W, b=None):
         self._check(xp, h, W, b)
-        self.h, self.W = h, W
         a = xp + h @ W.T
         if b is not None:
             a += b
-        self.u = np.tanh(a, out=a)
-        return h + self.u
+        u = np.tanh(a, out=a)
+        self.save(h, W, u)
+        return h + u
 
     def vjp(self, grad_out):
-        delta = grad_out * (1 - self.u * self.u)
-        dh = grad_out + delta @ self.W if self.needs_grad[1] else None
-        return (delta, dh) + self._weight_grads(delta, self.h)
+        h, W, u = self.saved
+        delta = grad_out * (1 - u * u)
+        dh = grad_out + delta @ W if self.needs_grad[1] else None
+        return (delta, dh) + self._weight_grads(delta, h)
 
     def input_jacobian(self):
-        r"""$\partial h_{t+1}/\partial x'_t = \mathrm{diag}(1-u^2)$, (N, H, H)."""
-        return _diag_blocks([[1 - self.u * self.u]], *self.u.shape, self.u.dtype)
+        """∂h_{t+1}/∂x'_t = diag(1 − u²), (N, H, H)."""
+        u = self.saved[2]
+        return _diag_blocks([[1 - u * u]], *u.shape, u.dtype)
 
     def state_jacobian(self):
-        r"""$J_t = I + \mathrm{diag}(1-u^2) W_{hh}$: the identity is the skip connection."""
-        J = _row_scaled(1 - self.u * self.u, self.W)
-        k = np.arange(self.W.shape[1])
+        """J_t = I + diag(1 − u²) W_hh: the identity is the skip connection."""
+        _, W, u = self.saved
+        J = _row_scaled(1 - u * u, W)
+        k = np.arange(W.shape[1])
         J[:, k, k] += 1
         return J
 
 
 class HighwayRNNStep(RecurrentStep):
-    r"""$h_{t+1} = \tau \odot \tilde h + (1-\tau) \odot h_t$, gates in the order (h, T).
+    r"""h_{t+1} = τ ⊙ h̃ + (1 − τ) ⊙ h_t, with the two gate blocks in the order (h, T).
 
-    $a = x'_t + W_{hh} h_t + b_{hh}$ split in two: $\tilde h = \tanh(a_h)$, $\tau = \sigma(a_T)$.
+    a = x'_t + W_hh h_t + b_hh split in two: h̃ = tanh(a_h), τ = σ(a_T).
 
-    Derivation. With $g = \partial\mathcal{L}/\partial h_{t+1}$:
-    $\bar a_h = g \odot \tau \odot (1-\tilde h^2)$,
-    $\bar a_T = g \odot (\tilde h - h_t) \odot \tau(1-\tau)$;
-    $\bar x'_t = \bar a$, $\bar h_t = g \odot (1-\tau) + W_{hh}^\top \bar a$,
-    $\bar W_{hh} = \bar a\, h_t^\top$, $\bar b_{hh} = \bar a$.
+    Derivation. With g = ∂L/∂h_{t+1}:  ∂L/∂a_h = g ⊙ τ(1 − h̃²),
+    ∂L/∂a_T = g ⊙ (h̃ − h_t) τ(1 − τ);  ∂L/∂x'_t = ∂L/∂a,
+    ∂L/∂h_t = g ⊙ (1 − τ) + W_hhᵀ ∂L/∂a,  ∂L/∂W_hh = (∂L/∂a) h_tᵀ,  ∂L/∂b_hh = ∂L/∂a.
     """
 
-    __slots__ = ("cand", "gate")
+    __slots__ = ()
 
-    gates = 2
+    num_gates = 2
 
     def forward(self, xp, h, W, b=None):
         H = self._check(xp, h, W, b)
-        self.h, self.W = h, W
         a = xp + h @ W.T
         if b is not None:
             a += b
-        self.cand = np.tanh(a[:, :H])
-        self.gate = _sigmoid_(a[:, H:])
-        return h + self.gate * (self.cand - h)  # = tau h~ + (1 - tau) h
+        cand = np.tanh(a[:, :H])
+        tau = _sigmoid_(a[:, H:])
+        self.save(h, W, cand, tau)
+        return h + tau * (cand - h)  # = τ h̃ + (1 − τ) h
 
     def _gate_derivatives(self) -> tuple[np.ndarray, np.ndarray]:
-        r"""$\partial h_{t+1}/\partial a_h = \tau(1-\tilde h^2)$, $\partial h_{t+1}/\partial a_T
-        = (\tilde h - h_t)\tau(1-\tau)$, both (N, H)."""
-        tau, cand = self.gate, self.cand
-        return tau * (1 - cand * cand), (cand - self.h) * tau * (1 - tau)
+        """∂h_{t+1}/∂a_h = τ(1 − h̃²) and ∂h_{t+1}/∂a_T = (h̃ − h_t) τ(1 − τ), both (N, H)."""
+        h, _, cand, tau = self.saved
+        return tau * (1 - cand * cand), (cand - h) * tau * (1 - tau)
 
     def vjp(self, grad_out):
+        h, W, _, tau = self.saved
         d_h, d_T = self._gate_derivatives()
         da = np.concatenate([grad_out * d_h, grad_out * d_T], axis=1)
-        dh = grad_out * (1 - self.gate) + da @ self.W if self.needs_grad[1] else None
-        return (da, dh) + self._weight_grads(da, self.h)
+        dh = grad_out * (1 - tau) + da @ W if self.needs_grad[1] else None
+        return (da, dh) + self._weight_grads(da, h)
 
     def input_jacobian(self):
-        r"""$\partial h_{t+1}/\partial x'_t = [\mathrm{diag}(\tau(1-\tilde h^2)) \mid
-        \mathrm{diag}((\tilde h - h_t)\tau(1-\tau))]$, (N, H, 2H)."""
+        """∂h_{t+1}/∂x'_t = [diag(τ(1 − h̃²)) | diag((h̃ − h_t) τ(1 − τ))], (N, H, 2H)."""
         d_h, d_T = self._gate_derivatives()
         return _diag_blocks([[d_h, d_T]], *d_h.shape, d_h.dtype)
 
     def state_jacobian(self):
-        r"""$J_t = \mathrm{diag}(1-\tau) + \mathrm{diag}(d_h) W_h + \mathrm{diag}(d_T) W_T$.
+        """J_t = diag(1 − τ) + diag(d_h) W_h + diag(d_T) W_T.
 
-        The carry term $\mathrm{diag}(1-\tau)$ is the highway ($\tau \to 0$: $J_t \to I$); the
-        $W_T$ term is the gate's own dependence on $h_t$.
+        The carry term diag(1 − τ) is the highway (τ → 0: J_t → I); the W_T term is the
+        gate's own dependence on h_t.
         """
-        H = self.W.shape[1]
+        _, W, _, tau = self.saved
+        H = W.shape[1]
         d_h, d_T = self._gate_derivatives()
-        J = _row_scaled(d_h, self.W[:H]) + _row_scaled(d_T, self.W[H:])
+        J = _row_scaled(d_h, W[:H]) + _row_scaled(d_T, W[H:])
         k = np.arange(H)
-        J[:, k, k] += 1 - self.gate
+        J[:, k, k] += 1 - tau
         return J
 
 
 class LayerNormRNNStep(RecurrentStep):
-    r"""$h_{t+1} = \tanh(\gamma \odot \hat z + \beta)$, $\hat z = (z - \mu)/\sigma$, $z = x'_t + W_{hh} h_t$.
+    r"""h_{t+1} = tanh(γ ⊙ ẑ + β),  ẑ = (z − μ)/σ,  z = x'_t + W_hh h_t.
 
-    Inputs ``(xp, h_prev, W_hh, gamma, beta)``; $\mu$, $\sigma^2$ are the mean and variance of
-    the H entries of each sample's $z$, $\sigma = \sqrt{\sigma^2 + \epsilon}$.
+    Inputs ``(xp, h_t, W_hh, gamma, beta)``; μ and σ² are the mean and variance of the H
+    entries of each sample's z, σ = √(σ² + ε).
 
-    Derivation. With $g = \partial\mathcal{L}/\partial h_{t+1}$: $\bar y = g \odot (1-h_{t+1}^2)$,
-    $\bar\gamma = \sum_n \bar y \odot \hat z$, $\bar\beta = \sum_n \bar y$; with
-    $e = \bar y \odot \gamma$, $\bar z = \frac1\sigma(e - \mathrm{mean}(e) - \hat z\,
-    \mathrm{mean}(e \odot \hat z))$ (LayerNorm's VJP); then $\bar x'_t = \bar z$,
-    $\bar h_t = W_{hh}^\top\bar z$, $\bar W_{hh} = \bar z\, h_t^\top$.
+    Derivation. With g = ∂L/∂h_{t+1}:  ȳ = g ⊙ (1 − h_{t+1}²),  ∂L/∂γ = Σ_n ȳ ⊙ ẑ,
+    ∂L/∂β = Σ_n ȳ;  with e = ȳ ⊙ γ, LayerNorm's VJP  z̄ = (e − mean(e) − ẑ mean(e ⊙ ẑ))/σ;
+    then ∂L/∂x'_t = z̄,  ∂L/∂h_t = W_hhᵀ z̄,  ∂L/∂W_hh = z̄ h_tᵀ.
     """
 
-    __slots__ = ("eps", "zhat", "sigma", "gamma", "out")
+    __slots__ = ("eps",)
 
     def __init__(self, eps: float = 1e-5) -> None:
         super().__init__()
@@ -149,38 +143,39 @@ class LayerNormRNNStep(RecurrentStep):
         for name, v in (("gamma", gamma), ("beta", beta)):
             if v.shape != (H,):
                 raise ValueError(f"LayerNormRNNStep: {name} must have shape ({H},), got {v.shape}")
-        self.h, self.W, self.gamma = h, W, gamma
         z = xp + h @ W.T
         z -= z.mean(axis=1, keepdims=True)
-        self.sigma = np.sqrt((z * z).mean(axis=1, keepdims=True) + self.eps)
-        self.zhat = z / self.sigma
-        self.out = np.tanh(self.zhat * gamma + beta)
-        return self.out
+        sigma = np.sqrt((z * z).mean(axis=1, keepdims=True) + self.eps)
+        zhat = z / sigma
+        h_next = np.tanh(zhat * gamma + beta)
+        self.save(h, W, gamma, zhat, sigma, h_next)
+        return h_next
 
     def _normalised_grad(self, e: np.ndarray) -> np.ndarray:
-        r"""$N_t^\top e$ for each row: $\frac1\sigma(e - \mathrm{mean}(e) - \hat z\,\mathrm{mean}(e\hat z))$."""
-        zhat = self.zhat
+        """N_tᵀ e per row: (e − mean(e) − ẑ mean(e ⊙ ẑ))/σ."""
+        zhat, sigma = self.saved[3], self.saved[4]
         centred = e - e.mean(axis=1, keepdims=True)
-        return (centred - zhat * (e * zhat).mean(axis=1, keepdims=True)) / self.sigma
+        return (centred - zhat * (e * zhat).mean(axis=1, keepdims=True)) / sigma
 
     def vjp(self, grad_out):
-        dy = grad_out * (1 - self.out * self.out)
-        dz = self._normalised_grad(dy * self.gamma)
+        h, W, gamma, zhat, _, h_next = self.saved
+        dy = grad_out * (1 - h_next * h_next)
+        dz = self._normalised_grad(dy * gamma)
         need = self.needs_grad
-        dh = dz @ self.W if need[1] else None
-        dW = dz.T @ self.h if need[2] else None
-        dgamma = (dy * self.zhat).sum(axis=0) if need[3] else None
+        dh = dz @ W if need[1] else None
+        dW = dz.T @ h if need[2] else None
+        dgamma = (dy * zhat).sum(axis=0) if need[3] else None
         dbeta = dy.sum(axis=0) if need[4] else None
         return dz, dh, dW, dgamma, dbeta
 
     def input_jacobian(self):
-        r"""$\partial h_{t+1}/\partial x'_t = \mathrm{diag}((1-h_{t+1}^2)\gamma)\, N_t$, (N, H, H)."""
-        N, H = self.out.shape
-        zhat = self.zhat
+        """∂h_{t+1}/∂x'_t = diag((1 − h_{t+1}²) γ) N_t, (N, H, H)."""
+        _, _, gamma, zhat, sigma, h_next = self.saved
+        H = zhat.shape[1]
         Nt = np.eye(H, dtype=zhat.dtype) - 1.0 / H - zhat[:, :, None] * zhat[:, None, :] / H
-        Nt /= self.sigma[:, :, None]
-        return ((1 - self.out * self.out) * self.gamma)[:, :, None] * Nt
+        Nt /= sigma[:, :, None]
+        return ((1 - h_next * h_next) * gamma)[:, :, None] * Nt
 
     def state_jacobian(self):
-        r"""$J_t = \mathrm{diag}((1-h_{t+1}^2)\gamma)\, N_t\, W_{hh}$: $z$ reaches $h_{t+1}$ only via $\hat z$."""
-        return self.input_jacobian() @ self.W
+        """J_t = diag((1 − h_{t+1}²) γ) N_t W_hh: z reaches h_{t+1} only through ẑ."""
+        return self.input_jacobian() @ self.saved[1]

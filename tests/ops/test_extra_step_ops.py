@@ -1,11 +1,11 @@
 r"""The fused steps of the residual, highway and LayerNorm RNN cells (float64, Hypothesis).
 
-For each op in ``EXTRA_STEP_OPS`` a spec draws the inputs; the checks are those of
-``test_op_gradients.py``: forward == a NumPy reference written from the formula; ``vjp(g)`` ==
-central differences of $\langle g, f\rangle$ for every input; ``vjp(g)[i] == jacobian(i).T g``;
-``jacobian(i)`` (closed form for ``xp`` and ``h_prev``) == the numerical Jacobian; the engine
-gives the vjp's gradients; no input is modified. Then ``state_jacobian`` / ``input_jacobian``
-(per sample) against the numerical per-sample Jacobians.
+``EXTRA_STEP_SPECS`` are this file's specs for the op gradient factory (``test_op_gradients.py``
+merges them through ``more_specs.py``): it checks forward against the NumPy references below
+(written from the formulas), every ``vjp`` against central differences, ``vjp == jacobian.T g``,
+the closed-form ``jacobian(i)`` against the numerical one, the engine, and that no input is
+modified. Here: the per-sample ``state_jacobian`` / ``input_jacobian`` that ``bptt`` stacks,
+against the numerical per-sample Jacobians, and the shape errors.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import minigrad as mg
-from minigrad.ops.base import dense_grad
+from minigrad import ops
 from minigrad.ops.extra_steps import HighwayRNNStep, LayerNormRNNStep, ResidualRNNStep
-from minigrad.tensor import apply_op
 from minigrad.testing import arrays
 
 EXTRA_STEP_OPS = (ResidualRNNStep, HighwayRNNStep, LayerNormRNNStep)
@@ -48,6 +46,7 @@ def layernorm_ref(xp, h, W, gamma, beta, eps=1e-5):
 
 @st.composite
 def step_inputs(draw, op_cls):
+    """(inputs, reference) for one step: N in 1..3, H in 1..4 (2..4 for LayerNorm)."""
     N, H = draw(st.integers(1, 3)), draw(st.integers(1, 4))
     G = 2 if op_cls is HighwayRNNStep else 1
     if op_cls is LayerNormRNNStep:
@@ -65,11 +64,22 @@ def step_inputs(draw, op_cls):
     return [xp, h, W], ref
 
 
-def forward(op_cls, inputs):
-    return op_cls()(*inputs)
+def _spec(op_cls):
+    @st.composite
+    def spec(draw):
+        from tests.ops.test_op_gradients import Case  # the factory's own record type
+
+        inputs, reference = draw(step_inputs(op_cls))
+        return Case(op_cls, inputs, reference, tuple(range(len(inputs))))
+
+    return spec()
+
+
+EXTRA_STEP_SPECS = {op_cls: _spec(op_cls) for op_cls in EXTRA_STEP_OPS}
 
 
 def numerical_jacobian(op_cls, inputs, i):
+    """Central differences of the op's forward with respect to input i: (out.size, in_i.size)."""
     x = inputs[i]
     cols = []
     for j in range(x.size):
@@ -78,50 +88,25 @@ def numerical_jacobian(op_cls, inputs, i):
             shifted = list(inputs)
             shifted[i] = x.copy()
             shifted[i].flat[j] += step
-            ys.append(forward(op_cls, shifted).ravel())
+            ys.append(op_cls()(*shifted).ravel())
         cols.append((ys[0] - ys[1]) / (2 * EPS))
     return np.array(cols).T
 
 
-def test_every_extra_step_op_has_a_spec():
+def test_every_extra_step_op_is_registered_with_a_spec():
     import minigrad.ops.extra_steps as module
 
     defined = {v for v in vars(module).values() if isinstance(v, type) and v.__module__ == module.__name__}
-    assert defined == set(EXTRA_STEP_OPS)
-
-
-@pytest.mark.parametrize("op_cls", EXTRA_STEP_OPS, ids=lambda c: c.__name__)
-@given(data=st.data())
-def test_extra_step_op_gradients(op_cls, data):
-    inputs, reference = data.draw(step_inputs(op_cls), label="inputs")
-    originals = [x.copy() for x in inputs]
-    op = op_cls()
-    out = op(*inputs)
-    np.testing.assert_allclose(out, reference(*inputs), rtol=1e-12, atol=1e-12)
-    assert out.dtype == np.float64
-    g = data.draw(arrays(out.shape, min_value=-2.0, max_value=2.0), label="grad_out")
-    vjps = op.vjp(g)
-    assert len(vjps) == len(inputs)
-    tensors = [mg.Tensor(x, requires_grad=True) for x in inputs]
-    apply_op(op_cls(), *tensors).backward(g)
-    for i, x in enumerate(inputs):
-        v = dense_grad(vjps[i], x.shape)
-        J = op.jacobian(i)
-        J_num = numerical_jacobian(op_cls, inputs, i)
-        np.testing.assert_allclose(v.ravel(), J.T @ g.ravel(), rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(v.ravel(), J_num.T @ g.ravel(), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(J, J_num, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(tensors[i].grad, v, rtol=1e-12, atol=1e-12)
-    for x, x0 in zip(inputs, originals, strict=True):
-        assert np.array_equal(x, x0)
+    assert defined == set(EXTRA_STEP_OPS) == set(EXTRA_STEP_SPECS)
+    assert set(EXTRA_STEP_OPS) <= set(ops.ALL_OPS)
 
 
 @pytest.mark.parametrize("op_cls", EXTRA_STEP_OPS, ids=lambda c: c.__name__)
 @given(data=st.data())
 def test_state_and_input_jacobians_per_sample(op_cls, data):
-    inputs, _ = data.draw(step_inputs(op_cls), label="inputs")
+    inputs, reference = data.draw(step_inputs(op_cls), label="inputs")
     op = op_cls()
-    op(*inputs)
+    np.testing.assert_allclose(op(*inputs), reference(*inputs), rtol=1e-12, atol=1e-12)
     N, H = inputs[1].shape
     K = inputs[0].shape[1]
     J_s = numerical_jacobian(op_cls, inputs, 1).reshape(N, H, N, H)
@@ -133,7 +118,9 @@ def test_state_and_input_jacobians_per_sample(op_cls, data):
         np.testing.assert_allclose(closed_x[n], J_x[n, :, n, :], rtol=1e-5, atol=1e-6)
 
 
-def test_layernorm_step_rejects_bad_gain():
+def test_shape_errors_name_the_argument():
     xp, h, W = np.zeros((2, 3)), np.zeros((2, 3)), np.eye(3)
     with pytest.raises(ValueError, match=r"gamma must have shape \(3,\), got \(2,\)"):
         LayerNormRNNStep()(xp, h, W, np.ones(2), np.zeros(3))
+    with pytest.raises(ValueError, match=r"W_hh must have shape \(2\*H, H\), got \(3, 3\)"):
+        HighwayRNNStep()(np.zeros((2, 6)), h, W)
