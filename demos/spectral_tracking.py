@@ -168,7 +168,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     weights = remedied_weights(W0)
     prof = {k: product_profile(W, x, seed) for k, W in weights.items()}
 
-    n_seeds, steps = (2, 80) if quick else (5, 120)
+    n_seeds, steps = (2, 80) if quick else (5, 100)
     lrs = (3.0, 0.3)
     seeds = [seed + i for i in range(n_seeds)]
     runs = {lr: [] for lr in lrs}
