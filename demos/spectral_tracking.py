@@ -244,11 +244,13 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                  [[lr] + [f"{np.mean(summary[lr][k]):.3g} [{min(summary[lr][k]):.3g}, {max(summary[lr][k]):.3g}]"
                           for k in ("final_loss", "max_grad_norm", "final_rho", "final_sigma1",
                                     "final_kappa", "max_grad_var")] for lr in lrs])  # fmt: skip
-    report.table("Temporal diagnostics at the start and end of training (mean over seeds)",
+    def spread(values) -> str:
+        return f"{np.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]"
+
+    report.table("Temporal diagnostics at the start and end of training: median [min, max] over seeds",
                  ["lr", "when", f"EGF at lag {T2 - 1}", "entropy of grad W_hh (normalised)",
                   f"SNR over {SNR_BATCHES} batches"],
-                 [[lr, when] + [float(np.mean([d[key] for d in summary[lr][when]]))
-                                for key in ("egf", "entropy", "snr")]
+                 [[lr, when] + [spread([d[key] for d in summary[lr][when]]) for key in ("egf", "entropy", "snr")]
                   for lr in lrs for when in ("start", "end")])  # fmt: skip
     hi, lo = summary[lrs[0]], summary[lrs[1]]
     report.say(f"Spectral normalization keeps every product at or below 1 (max over t < T "

@@ -87,3 +87,5 @@ def test_temporal_diagnostics(numbers):
     assert min(d["egf"] for d in lo["end"]) > 1e-2
     assert all(d["snr"] > 1 for d in lo["end"]) and all(d["snr"] < 1 for d in lo["start"])
     assert all(0 < d["entropy"] <= 1 for d in hi["start"] + hi["end"] + lo["start"] + lo["end"])
+    # the exploded run's W_hh gradient sits on fewer weights than the converged run's, in every seed
+    assert max(d["entropy"] for d in hi["end"]) < min(d["entropy"] for d in lo["end"])
