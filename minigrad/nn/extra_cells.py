@@ -3,13 +3,16 @@ r"""Recurrent cells that keep an identity path in $J_t$, and ``Residual`` for fe
 Each recurrent cell runs one fused step op from ``minigrad/ops/extra_steps.py`` (hand-derived
 VJP, closed-form $J_t$), through the same ``project``/``step``/``state_step`` interface as
 ``RNNCell`` (``minigrad/nn/rnn_cells.py``), so ``minigrad.bptt.unroll`` takes them too. Each
-docstring gives the cell's $J_t = \partial h_{t+1}/\partial h_t$, the seeds' reason it helps:
+docstring gives the cell's $J_t = \partial h_{t+1}/\partial h_t$, the seeds' reason it helps
+(step t maps $h_t \to h_{t+1}$ and reads $x_t$):
 
-* :class:`ResidualRNNCell`: $h_t = h_{t-1} + \tanh(W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh})$,
-  $J_t = I + \mathrm{diag}(1 - a_t^2) W_{hh}$.
-* :class:`HighwayRNNCell`: $h_t = T_t \odot \tilde h_t + (1 - T_t) \odot h_{t-1}$,
-  $J_t = \mathrm{diag}(1 - T_t) + \mathrm{diag}(T_t)\,\partial\tilde h_t/\partial h_{t-1} + \dots$
-* :class:`LayerNormRNNCell`: $h_t = \tanh(\mathrm{LN}(W_{xh}x_t + b + W_{hh}h_{t-1}))$ (the seed's cell).
+* :class:`ResidualRNNCell`: $h_{t+1} = h_t + \tanh(a_t)$, $a_t = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$,
+  $J_t = I + \mathrm{diag}(1 - \tanh^2 a_t) W_{hh}$.
+* :class:`HighwayRNNCell`: $h_{t+1} = \tau_t \odot \tilde h_t + (1 - \tau_t) \odot h_t$,
+  $J_t = \mathrm{diag}(1 - \tau_t) + \mathrm{diag}(\tau_t(1-\tilde h_t^2)) W_h
+  + \mathrm{diag}((\tilde h_t - h_t)\tau_t(1-\tau_t)) W_\tau$.
+* :class:`LayerNormRNNCell`: $h_{t+1} = \tanh(\mathrm{LN}(W_{xh}x_t + b + W_{hh}h_t))$ (the seed's cell),
+  $J_t = \mathrm{diag}((1 - h_{t+1}^2)\gamma)\, N_t W_{hh}$ ($N_t$: LayerNorm's Jacobian).
 * :class:`Residual`: $y = x + F(x)$, so $\partial y/\partial x = I + \partial F/\partial x$.
 
 All cells: ``cell(x, h=None) -> h_next`` with x (N, H_in), h (N, H) (zeros when None).
@@ -66,17 +69,18 @@ class _TwoMatrixCell(_Steps, Module):
 
 
 class ResidualRNNCell(_TwoMatrixCell):
-    r"""$h_t = h_{t-1} + \tanh(a_t)$, $a_t = W_{ih}x_t + b_{ih} + W_{hh}h_{t-1} + b_{hh}$;
-    $J_t = I + \mathrm{diag}(1-\tanh^2 a_t)\, W_{hh}$: the identity keeps gradients from vanishing."""
+    r"""$h_{t+1} = h_t + \tanh(a_t)$, $a_t = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$;
+    $J_t = I + \mathrm{diag}(1-\tanh^2 a_t)\, W_{hh}$. The identity keeps the product through
+    time from vanishing; being a product of $(I + D_k W_{hh})$, not a sum, it can grow instead."""
 
     mode = "RESIDUAL"
 
 
 class HighwayRNNCell(_TwoMatrixCell):
-    r"""$h_t = T_t \odot \tilde h_t + (1 - T_t) \odot h_{t-1}$ with $\tilde h_t = \tanh(a^h_t)$,
-    $T_t = \sigma(a^T_t)$ (rows 0..H and H..2H of the two weight matrices).
+    r"""$h_{t+1} = \tau_t \odot \tilde h_t + (1 - \tau_t) \odot h_t$ with $\tilde h_t = \tanh(a^h_t)$,
+    $\tau_t = \sigma(a^T_t)$ (rows 0..H and H..2H of the two weight matrices).
 
-    When $T_t \to 0$ the cell carries its state: $J_t \to I$. ``transform_bias`` (default -1)
+    When $\tau_t \to 0$ the cell carries its state: $J_t \to I$. ``transform_bias`` (default -1)
     is added to the transform gate's ``bias_ih`` so that a new cell starts close to carrying.
     """
 
@@ -90,10 +94,11 @@ class HighwayRNNCell(_TwoMatrixCell):
 
 
 class LayerNormRNNCell(_Steps, Module):
-    r"""$h_t = \tanh(\mathrm{LN}(W_{xh} x_t + b + W_{hh} h_{t-1}))$, the seed's ``LayerNormRNNCell``.
+    r"""$h_{t+1} = \tanh(\mathrm{LN}(W_{xh} x_t + b + W_{hh} h_t))$, the seed's ``LayerNormRNNCell``.
 
     Normalising the pre-activation keeps it where $\tanh' = 1 - \tanh^2$ is not small, so
-    $\mathrm{diag}(\sigma'(z_t))$ in $J_t$ does not saturate to zero. For ``bptt`` the cell
+    $\mathrm{diag}(\tanh')$ in $J_t$ does not saturate to zero (at initialization the product
+    through time still vanishes at about the vanilla RNN's rate: ``demos/remedies_cells.py``). For ``bptt`` the cell
     also answers to the RNN names: ``weight_ih``/``bias_ih`` are ``W_xh``'s, ``weight_hh`` is
     ``W_hh.weight``, ``bias_hh`` is None, and the LayerNorm gain and shift are
     ``step_extra_params`` (the step op's inputs after ``W_hh``).
