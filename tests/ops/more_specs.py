@@ -13,6 +13,7 @@ from minigrad import ops
 from minigrad.ops.recurrent_sequence import StepOutputs
 from minigrad.tensor import Tensor
 from tests.nn.test_fused_ops import GATES, KINDS, away_from_relu_kink, composed, draw_inputs
+from tests.ops.test_extra_step_ops import EXTRA_STEP_SPECS
 
 
 def _orthogonal(n, rng):
@@ -149,5 +150,7 @@ MORE_SPECS = {
     ops.GRUSequenceStep: sequence_step_spec(ops.GRUSequenceStep),
     ops.StepOutputs: step_outputs_spec(),
 }
+
+MORE_SPECS.update(EXTRA_STEP_SPECS)  # residual, highway and LayerNorm steps: tests/ops/test_extra_step_ops.py
 
 assert set(GATES) == set(KINDS)
