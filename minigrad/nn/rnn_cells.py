@@ -26,6 +26,7 @@ import numpy as np
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
+from minigrad.nn._checks import flag
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
@@ -35,6 +36,14 @@ def _positive_int(value, name: str, owner: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def check_dtype(t: Tensor, name: str, dtype: np.dtype, owner: str) -> None:
+    """A state or input must have the parameters' dtype (as in PyTorch): mixing float32 and
+    float64 would otherwise fail deep inside a step op, or silently promote."""
+    if t.dtype != dtype:
+        fix = f"convert {name} to {dtype}" + (f" or the module with .to(np.{t.dtype})" if t.dtype.kind == "f" else "")
+        raise TypeError(f"{owner}: {name} must have the parameters' dtype {dtype}, got {t.dtype} ({fix})")
 
 
 def uniform_recurrent_init_(module: Module) -> None:
@@ -119,7 +128,7 @@ class _CellBase(_Steps, Module):
         owner = type(self).__name__
         self.input_size = _positive_int(input_size, "input_size", owner)
         self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
-        self.bias = bool(bias)
+        self.bias = flag(bias, "bias", owner)
         G, H, dtype = self.gate_count, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
@@ -147,6 +156,7 @@ class _CellBase(_Steps, Module):
                 f"{owner}: input must have shape (N, {self.input_size}) or ({self.input_size},), "
                 f"got {x.shape}"
             )
+        check_dtype(x, "input", self.weight_hh.dtype, owner)
         unbatched = x.ndim == 1
         if unbatched:
             x = x.reshape(1, self.input_size)
@@ -156,6 +166,7 @@ class _CellBase(_Steps, Module):
         expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
         if h.shape != expected:
             raise ValueError(f"{owner}: {name} must have shape {expected}, got {h.shape}")
+        check_dtype(h, name, self.weight_hh.dtype, owner)
         return x, (h.reshape(1, self.hidden_size) if unbatched else h), unbatched
 
     def _run(self, input, hx):
@@ -186,7 +197,7 @@ class GRUCell(_CellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  reset_after: bool = True) -> None:  # fmt: skip
-        self.reset_after = bool(reset_after)
+        self.reset_after = flag(reset_after, "reset_after", "GRUCell")
         super().__init__(input_size, hidden_size, bias)
 
 
@@ -200,6 +211,9 @@ class LSTMCell(_CellBase):
         """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+        if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
+            missing = "hx[0] (h)" if hx[0] is None else "hx[1] (c)"
+            raise TypeError(f"LSTMCell: hx = (h, c) needs both states, got {missing} = None (or pass hx=None)")
         x, h, unbatched = self._prepare(input, None if hx is None else hx[0], "hx[0] (h)")
         if hx is None:
             s = self.initial_state(x.shape[0])
