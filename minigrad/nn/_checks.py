@@ -45,6 +45,6 @@ def float_dtype(dtype, owner: str) -> np.dtype:
         d = np.dtype(dtype)
     except TypeError:
         d = None
-    if d not in _FLOATS:
+    if d is None or d not in _FLOATS:  # (dtype == None is True: np.dtype(None) is float64)
         raise TypeError(f"{owner}: dtype must be float32 or float64 (or None), got {dtype!r}")
     return d

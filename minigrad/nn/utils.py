@@ -60,7 +60,7 @@ def clip_grad_norm_(
     gradient are skipped. A non-finite norm raises ``RuntimeError`` when
     ``error_if_nonfinite`` (PyTorch's behaviour); otherwise the gradients become NaN.
     """
-    norm_type = real_number(norm_type, "norm_type", "clip_grad_norm_")
+    norm_type = math.inf if norm_type == "inf" else real_number(norm_type, "norm_type", "clip_grad_norm_")  # as torch
     if not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
     max_norm = _threshold(max_norm, "max_norm", "clip_grad_norm_")
