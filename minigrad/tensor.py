@@ -121,7 +121,7 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
 
 def _number_dtype(x, like: Tensor) -> np.dtype:
     """The dtype of ``like <op> x`` for a number ``x``, as NumPy's promotion gives it."""
-    if isinstance(x, complex):
+    if isinstance(x, (complex, np.complexfloating)):  # np.complex64 is not a Python complex
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
     return np.result_type(like.data, x)
 
@@ -244,6 +244,8 @@ class Tensor(InPlaceMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf, in place; return ``self``."""
+        if not isinstance(requires_grad, (bool, np.bool_)):  # "yes" is truthy, and so is "no"
+            raise TypeError(f"requires_grad must be a bool (True or False), got {requires_grad!r}")
         if requires_grad and self.data.dtype.kind not in "f":
             raise TypeError(
                 f"requires_grad=True needs a floating-point tensor, got dtype {self.data.dtype}; "
@@ -288,7 +290,10 @@ class Tensor(InPlaceMethods):
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if grad.dtype.kind not in "biuf":
+                raise TypeError(f"backward(): grad must be a numeric array of shape {self.shape}, got {grad.dtype}")
+            grad = grad.astype(self.data.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         engine.backward(self, grad, retain_graph)
