@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from minigrad.dtypes import get_default_dtype
+from minigrad.tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -48,3 +49,19 @@ def float_dtype(dtype, owner: str) -> np.dtype:
     if d is None or d not in _FLOATS:  # (dtype == None is True: np.dtype(None) is float64)
         raise TypeError(f"{owner}: dtype must be float32 or float64 (or None), got {dtype!r}")
     return d
+
+
+def cast_overflows(arr: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether casting ``arr`` to ``dtype`` turns a finite value into inf (1e300 into float32)."""
+    if arr.dtype.kind != "f" or np.finfo(arr.dtype).max <= np.finfo(dtype).max:
+        return False
+    finite = np.isfinite(arr)
+    return bool(np.any(np.abs(arr[finite]) > np.finfo(dtype).max))
+
+
+def check_dtype(t: Tensor, name: str, dtype: np.dtype, owner: str) -> None:
+    """A state or input must have the parameters' dtype (as in PyTorch): mixing float32 and
+    float64 would otherwise fail deep inside a step op, or silently promote."""
+    if t.dtype != dtype:
+        fix = f"convert {name} to {dtype}" + (f" or the module with .to(np.{t.dtype})" if t.dtype.kind == "f" else "")
+        raise TypeError(f"{owner}: {name} must have the parameters' dtype {dtype}, got {t.dtype} ({fix})")

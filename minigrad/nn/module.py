@@ -27,7 +27,7 @@ import numpy as np
 
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
-from minigrad.nn._checks import flag, float_dtype
+from minigrad.nn._checks import cast_overflows, flag, float_dtype
 from minigrad.tensor import Tensor
 
 
@@ -211,7 +211,7 @@ class Module:
                 problems.append(
                     f"size mismatch for {name}: expected shape {p.shape}, got {arr.shape}"
                 )
-            elif _cast_overflows(arr, p.dtype):
+            elif cast_overflows(arr, p.dtype):
                 problems.append(
                     f"{name}: values of dtype {arr.dtype} overflow the parameter's dtype {p.dtype} "
                     f"(largest |value| {np.max(np.abs(arr[np.isfinite(arr)])):.3g})"
@@ -249,14 +249,6 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}({extra}" if extra else f"{type(self).__name__}("
         return head + "\n" + "\n".join(lines) + "\n)"
-
-
-def _cast_overflows(arr: np.ndarray, dtype: np.dtype) -> bool:
-    """Whether casting ``arr`` to ``dtype`` turns a finite value into inf (1e300 into float32)."""
-    if arr.dtype.kind != "f" or np.finfo(arr.dtype).max <= np.finfo(dtype).max:
-        return False
-    finite = np.isfinite(arr)
-    return bool(np.any(np.abs(arr[finite]) > np.finfo(dtype).max))
 
 
 def _check_module(m, where: str) -> Module:

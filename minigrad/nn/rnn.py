@@ -21,17 +21,9 @@ from minigrad import functional as mf
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
-from minigrad.nn._checks import flag, real_number
+from minigrad.nn._checks import check_dtype, flag, real_number
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.rnn_cells import (
-    GRUCell,
-    LSTMCell,
-    RNNCell,
-    _positive_int,
-    _Steps,
-    check_dtype,
-    uniform_recurrent_init_,
-)
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps, uniform_recurrent_init_
 from minigrad.ops.recurrent import RecurrentStep
 from minigrad.ops.recurrent_sequence import (
     GRUSequenceStep,

@@ -26,7 +26,7 @@ import numpy as np
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
-from minigrad.nn._checks import flag
+from minigrad.nn._checks import check_dtype, flag
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
@@ -36,14 +36,6 @@ def _positive_int(value, name: str, owner: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def check_dtype(t: Tensor, name: str, dtype: np.dtype, owner: str) -> None:
-    """A state or input must have the parameters' dtype (as in PyTorch): mixing float32 and
-    float64 would otherwise fail deep inside a step op, or silently promote."""
-    if t.dtype != dtype:
-        fix = f"convert {name} to {dtype}" + (f" or the module with .to(np.{t.dtype})" if t.dtype.kind == "f" else "")
-        raise TypeError(f"{owner}: {name} must have the parameters' dtype {dtype}, got {t.dtype} ({fix})")
 
 
 def uniform_recurrent_init_(module: Module) -> None:
