@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from minigrad.nn._checks import real_number
+from minigrad.nn.arguments import real_number
 from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_, parameter_list
 from minigrad.tensor import Tensor
 

@@ -13,15 +13,9 @@ import numpy as np
 
 from minigrad.nn import functional as F
 from minigrad.nn import init
-from minigrad.nn._checks import flag, float_dtype, integer, real_number
+from minigrad.nn.arguments import flag, float_dtype, integer, positive_int, real_number
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
-
-
-def _positive_int(value, name: str, cls: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Linear(Module):
@@ -33,8 +27,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
         bias = flag(bias, "bias", "Linear")
         dtype = float_dtype(dtype, "Linear")
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
@@ -75,7 +69,7 @@ class LayerNorm(Module):
             )
         shape = F._shape_tuple(normalized_shape, "LayerNorm")
         for n in shape:
-            _positive_int(n, "normalized_shape", "LayerNorm")
+            positive_int(n, "normalized_shape", "LayerNorm")
         if not 0 < real_number(eps, "eps", "LayerNorm") < math.inf:
             raise ValueError(f"LayerNorm: eps must be finite and > 0, got {eps!r}")
         self.normalized_shape = shape

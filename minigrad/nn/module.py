@@ -27,7 +27,7 @@ import numpy as np
 
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
-from minigrad.nn._checks import cast_overflows, flag, float_dtype
+from minigrad.nn.arguments import cast_overflows, flag, float_dtype
 from minigrad.tensor import Tensor
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from minigrad.nn._checks import flag, real_number
+from minigrad.nn.arguments import flag, real_number
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 

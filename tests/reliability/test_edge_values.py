@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 import minigrad as mg
+from minigrad import ops
 from minigrad.ops import ALL_OPS
+from minigrad.ops.recurrent_sequence import StepOutputs
+from minigrad.tensor import apply_op
+from tests.nn.test_fused_ops import composed, draw_inputs
+from tests.ops.more_specs import _make_step as make_step
 
 
 def _value_and_grad(fn, x):
@@ -177,7 +182,8 @@ RAISES_ON_EMPTY = {"Max": "zero-size", "Min": "zero-size", "Var": "ddof"}  # Num
 
 
 def test_every_op_in_all_ops_has_a_case():
-    assert sorted(CASES) == sorted(op.__name__ for op in ALL_OPS)
+    covered = set(CASES) | set(SPECTRAL) | set(STEPS) | set(SEQUENCE) | {"StepOutputs"}
+    assert covered == {op.__name__ for op in ALL_OPS}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -203,3 +209,84 @@ def test_every_op_at_edge_values_follows_numpy_or_the_documented_rule(name, data
         _softmax_grads(xs[0], g) if name == "Softmax" else _log_softmax_grads(xs[0], g))
     for t, e in zip(ts, expected, strict=True):
         np.testing.assert_allclose(t.grad, np.broadcast_to(e, t.shape), rtol=1e-12, atol=1e-300, equal_nan=True)
+
+
+# ----- the spectral ops and the fused recurrent steps (also in ALL_OPS) ----------------------
+# Their NumPy reference is a decomposition (spectral) or their own composition from primitive
+# ops (fused steps), whose edge values are checked above. A spectrum of a matrix holding inf or
+# NaN is undefined: the spectral ops refuse it with a ValueError (np.linalg does too).
+SPECTRAL = {
+    "SpectralNorm": (lambda: ops.SpectralNorm(n_iter=2000), lambda w: np.linalg.svd(w, compute_uv=False)[:1].sum()),
+    "NuclearNorm": (ops.NuclearNorm, lambda w: np.linalg.svd(w, compute_uv=False).sum()),
+    "SpectralRadius": (ops.SpectralRadius, lambda w: np.abs(np.linalg.eigvals(w)).max()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPECTRAL))
+@given(data=st.data())
+def test_spectral_ops_at_edge_values(name, data):
+    make, reference = SPECTRAL[name]
+    n = data.draw(st.integers(0 if name != "SpectralRadius" else 1, 3))
+    W = data.draw(arrays(np.float64, (n, n), elements=st.sampled_from(EDGE)))
+    t = mg.tensor(W, requires_grad=True)
+    if not np.isfinite(W).all():
+        with pytest.raises(ValueError, match="W must be finite"):
+            apply_op(make(), t)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = apply_op(make(), t)
+        y.backward()
+    assert y.data == pytest.approx(reference(W) if n else 0.0, rel=1e-6, abs=1e-9)
+    g = t.grad
+    if np.isfinite(g).all():  # a (sub)gradient of a degree-1 homogeneous function: <g, W> = f(W)
+        assert float(np.sum(g * W)) == pytest.approx(float(y.data), rel=1e-6, abs=1e-9)
+    else:  # only at a defective eigenvalue, where rho is not differentiable (documented)
+        assert name == "SpectralRadius" and np.isnan(g).all()
+
+
+STEPS = {"RNNStep": ("rnn_tanh", "rnn_relu"), "LSTMStep": ("lstm",), "GRUStep": ("gru", "gru_cho")}
+SEQUENCE = {"RNNSequenceStep": "RNNStep", "LSTMSequenceStep": "LSTMStep", "GRUSequenceStep": "GRUStep"}
+
+
+@pytest.mark.parametrize("name", sorted(STEPS) + sorted(SEQUENCE))
+@given(data=st.data())
+def test_fused_steps_at_finite_edge_values_match_their_composition(name, data):
+    """Zeros, ties and saturating values (1000) in every input; inf/NaN are not covered here."""
+    kind = data.draw(st.sampled_from(STEPS[SEQUENCE.get(name, name)]))
+    N, H = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3))
+    xs = draw_inputs(kind, N, H, data.draw(st.integers(0, 2**31 - 1)), data.draw(st.booleans()))
+    for a in xs:
+        edge = data.draw(arrays(np.float64, a.shape, elements=st.sampled_from(FINITE_EDGE)))
+        where = data.draw(arrays(np.bool_, a.shape))
+        a[where] = edge[where]
+    if name in SEQUENCE:
+        T = data.draw(st.integers(1, 3))
+        t = data.draw(st.integers(0, T - 1))
+        seq = np.zeros((T,) + xs[0].shape)
+        seq[t] = xs[0]
+        op, xs = make_step(kind, t)(), [seq] + xs[1:]
+        reference = lambda xp, *rest: composed(kind)(xp[t], *rest)  # noqa: E731
+    else:
+        op, reference = make_step(kind)(), composed(kind)
+    fused_in = [mg.tensor(a, requires_grad=True) for a in xs]
+    plain_in = [mg.tensor(a, requires_grad=True) for a in xs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = apply_op(op, *fused_in)
+        y.backward(np.ones(y.shape))
+        r = reference(*plain_in)
+        r.backward(np.ones(r.shape))
+    np.testing.assert_allclose(y.data, r.data, rtol=1e-10, atol=1e-12)
+    for a, b in zip(fused_in, plain_in, strict=True):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-9, atol=1e-9)
+
+
+def test_step_outputs_at_edge_values_moves_them_unchanged():
+    states = [np.array([[np.nan, np.inf, -0.0, 1000.0]]), np.array([[-np.inf, 0.0, 1.0, np.nan]])]
+    buffer = np.empty((2, 1, 4))
+    ts = [mg.tensor(s, requires_grad=True) for s in states]
+    y = apply_op(StepOutputs(buffer, list(buffer), slice(0, 2)), *ts)
+    np.testing.assert_array_equal(y.data, np.stack(states)[:, :, :2])
+    y.backward(np.ones(y.shape))
+    assert [t.grad.tolist() for t in ts] == [[[1.0, 1.0, 0.0, 0.0]]] * 2

@@ -1,4 +1,4 @@
-"""Argument checks shared by the layers: each names the argument, what was expected and what came.
+"""Argument checks shared by the layers: one message format, one place.
 
 A wrong argument should fail where it is passed, not later inside an op (or never: a truthy
 ``bias="no"`` would silently build a bias). NumPy scalars are accepted wherever Python
@@ -65,3 +65,10 @@ def check_dtype(t: Tensor, name: str, dtype: np.dtype, owner: str) -> None:
     if t.dtype != dtype:
         fix = f"convert {name} to {dtype}" + (f" or the module with .to(np.{t.dtype})" if t.dtype.kind == "f" else "")
         raise TypeError(f"{owner}: {name} must have the parameters' dtype {dtype}, got {t.dtype} ({fix})")
+
+
+def positive_int(value, name: str, owner: str) -> int:
+    """``value`` as an int; a ValueError naming ``owner`` and ``name`` unless it is an integer > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
+    return int(value)
