@@ -125,7 +125,7 @@ def _number_dtype(x, like: Tensor) -> np.dtype:
     dtype = like.data.dtype
     if dtype.kind == "f" and (type(x) is float or type(x) is int):
         return dtype  # NumPy keeps a float array's dtype next to a Python number; result_type costs ~1 µs
-    if isinstance(x, complex):
+    if isinstance(x, (complex, np.complexfloating)):  # np.complex64 is not a Python complex
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
     return np.result_type(like.data, x)
 
@@ -248,6 +248,8 @@ class Tensor(InPlaceMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf, in place; return ``self``."""
+        if not isinstance(requires_grad, (bool, np.bool_)):  # "yes" is truthy, and so is "no"
+            raise TypeError(f"requires_grad must be a bool (True or False), got {requires_grad!r}")
         if requires_grad and self.data.dtype.kind not in "f":
             raise TypeError(
                 f"requires_grad=True needs a floating-point tensor, got dtype {self.data.dtype}; "
@@ -292,7 +294,10 @@ class Tensor(InPlaceMethods):
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if grad.dtype.kind not in "biuf":
+                raise TypeError(f"backward(): grad must be a numeric array of shape {self.shape}, got {grad.dtype}")
+            grad = grad.astype(self.data.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         engine.backward(self, grad, retain_graph)

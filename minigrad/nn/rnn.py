@@ -21,7 +21,7 @@ from minigrad import functional as mf
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
-from minigrad.nn.arguments import positive_int
+from minigrad.nn.arguments import check_dtype, flag, positive_int, real_number
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _Steps, uniform_recurrent_init_
 from minigrad.ops.recurrent_sequence import (
@@ -113,12 +113,11 @@ class _RNNBase(Module):
         self.input_size = positive_int(input_size, "input_size", owner)
         self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
         self.num_layers = positive_int(num_layers, "num_layers", owner)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-                or not 0 <= dropout <= 1:
+        if not 0 <= real_number(dropout, "dropout", owner) <= 1:  # a NumPy scalar is fine
             raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout!r}")
-        self.bias, self.batch_first = bool(bias), bool(batch_first)
-        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.reset_after = bool(reset_after)
+        self.bias, self.batch_first = flag(bias, "bias", owner), flag(batch_first, "batch_first", owner)
+        self.dropout, self.bidirectional = float(dropout), flag(bidirectional, "bidirectional", owner)
+        self.reset_after = flag(reset_after, "reset_after", owner)
         G, H, D, dtype = self.num_gates, self.hidden_size, self.num_directions, get_default_dtype()
         for k in range(self.num_layers):
             fan_in = self.input_size if k == 0 else D * H
@@ -170,6 +169,7 @@ class _RNNBase(Module):
                 f"{owner}: input must have shape {layout} or (L, H_in) with "
                 f"H_in = input_size = {self.input_size}, got {x.shape}"
             )
+        check_dtype(x, "input", self.weight_hh_l0.dtype, owner)
         if x.ndim == 2:
             return x.reshape(x.shape[0], 1, x.shape[1]), True
         return (x.transpose(1, 0, 2) if self.batch_first else x), False
@@ -184,6 +184,7 @@ class _RNNBase(Module):
                 f"(num_layers * num_directions, {'' if unbatched else 'N, '}hidden_size), "
                 f"got {h.shape}"
             )
+        check_dtype(h, name, self.weight_hh_l0.dtype, type(self).__name__)
         return h.reshape(LD, 1, H) if unbatched else h
 
     def _run(self, input, h0, c0=None):
@@ -287,6 +288,9 @@ class LSTM(_RNNBase):
         """``(output, (h_n, c_n))``; ``hx = (h0, c0)`` or None for zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: hx must be a tuple (h0, c0) or None, got {type(hx).__name__}")
+        if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
+            missing = "h0" if hx[0] is None else "c0"
+            raise TypeError(f"LSTM: hx = (h0, c0) needs both states, got {missing} = None (or pass hx=None)")
         out, finals, unbatched = self._run(input, *(hx if hx is not None else (None, None)))
         H = self.hidden_size
         h_n = self._stack_finals([s[:, :H] for s in finals], unbatched)

@@ -26,7 +26,7 @@ import numpy as np
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
-from minigrad.nn.arguments import positive_int
+from minigrad.nn.arguments import check_dtype, flag, positive_int
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
 from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep
@@ -127,7 +127,7 @@ class _CellBase(_Steps, Module):
         owner = type(self).__name__
         self.input_size = positive_int(input_size, "input_size", owner)
         self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
-        self.bias = bool(bias)
+        self.bias = flag(bias, "bias", owner)
         G, H, dtype = self.num_gates, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
@@ -155,6 +155,7 @@ class _CellBase(_Steps, Module):
                 f"{owner}: input must have shape (N, {self.input_size}) or ({self.input_size},), "
                 f"got {x.shape}"
             )
+        check_dtype(x, "input", self.weight_hh.dtype, owner)
         unbatched = x.ndim == 1
         if unbatched:
             x = x.reshape(1, self.input_size)
@@ -164,6 +165,7 @@ class _CellBase(_Steps, Module):
         expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
         if h.shape != expected:
             raise ValueError(f"{owner}: {name} must have shape {expected}, got {h.shape}")
+        check_dtype(h, name, self.weight_hh.dtype, owner)
         return x, (h.reshape(1, self.hidden_size) if unbatched else h), unbatched
 
     def _run(self, input, hx):
@@ -194,7 +196,7 @@ class GRUCell(_CellBase):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  reset_after: bool = True) -> None:  # fmt: skip
-        self.reset_after = bool(reset_after)
+        self.reset_after = flag(reset_after, "reset_after", "GRUCell")
         super().__init__(input_size, hidden_size, bias)
 
 
@@ -208,6 +210,9 @@ class LSTMCell(_CellBase):
         """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+        if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
+            missing = "hx[0] (h)" if hx[0] is None else "hx[1] (c)"
+            raise TypeError(f"LSTMCell: hx = (h, c) needs both states, got {missing} = None (or pass hx=None)")
         x, h, unbatched = self._prepare(input, None if hx is None else hx[0], "hx[0] (h)")
         if hx is None:
             s = self.initial_state(x.shape[0])

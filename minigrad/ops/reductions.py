@@ -15,6 +15,8 @@ def normalize_axis(axis, ndim: int, name: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints; a clear ValueError when out of range."""
     if axis is None:
         return tuple(range(ndim))
+    if not isinstance(axis, (int, np.integer, tuple, list)):  # tuple(1.0) would fail with NumPy's words
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for ax in axes:
@@ -80,13 +82,17 @@ class Mean(Reduction):
     __slots__ = ()
 
     def forward(self, x):
-        return np.mean(x, axis=self.resolve(x), keepdims=self.keepdims)
+        axes = self.resolve(x)
+        if self.count() == 0:  # the mean of nothing is NaN (NumPy, PyTorch), without NumPy's warning
+            return np.full(np.sum(x, axis=axes, keepdims=self.keepdims).shape, np.nan, np.result_type(x, 1.0))
+        return np.mean(x, axis=axes, keepdims=self.keepdims)
 
     def vjp(self, grad_out):
-        return (np.broadcast_to(self.expand(grad_out) / self.count(), self.in_shapes[0]),)
+        # max(n, 1): an empty input gets an empty gradient, so n = 0 must not divide
+        return (np.broadcast_to(self.expand(grad_out) / max(self.count(), 1), self.in_shapes[0]),)
 
     def jacobian(self, i):
-        return self.reduction_jacobian(1.0 / self.count())
+        return self.reduction_jacobian(1.0 / max(self.count(), 1))
 
 
 class Var(Reduction):
@@ -115,6 +121,20 @@ class Var(Reduction):
         return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
 
 
+def max_or_minus_inf(x: np.ndarray, axis) -> np.ndarray:
+    """``np.max(x, axis, keepdims=True)``, or -inf when ``x`` is empty (``np.max`` refuses a 0-size
+    axis): the shift of a softmax or logsumexp over no elements, whose sum is 0."""
+    if x.size == 0:
+        return np.full(np.sum(x, axis=axis, keepdims=True).shape, -np.inf, np.result_type(x, 1.0))
+    return np.max(x, axis=axis, keepdims=True)
+
+
+def winners(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Where ``x`` equals its max/min ``out``: the elements that share the gradient. A NaN is the
+    result (NumPy propagates it) and ``nan == nan`` is False, so NaNs are matched by ``isnan``."""
+    return (x == out) | (np.isnan(x) & np.isnan(out))
+
+
 class Max(Reduction):
     r"""$y = \max_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$ (ties share the gradient)."""
 
@@ -124,7 +144,7 @@ class Max(Reduction):
 
     def forward(self, x):
         out = self.pick(x, axis=self.resolve(x), keepdims=True)
-        self.save(x == out)  # where the extremes are
+        self.save(winners(x, out))  # where the extremes are
         return out if self.keepdims else np.squeeze(out, axis=self.axes)
 
     def vjp(self, grad_out):
@@ -151,14 +171,14 @@ class LogSumExp(Reduction):
 
     def forward(self, x):
         axes = self.resolve(x)
-        m = np.max(x, axis=axes, keepdims=True)
+        m = max_or_minus_inf(x, axes)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf) must not give nan via inf - inf
-        e = np.exp(x - m)
-        s = np.sum(e, axis=axes, keepdims=True)
-        empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
-        with np.errstate(divide="ignore"):
+        with np.errstate(all="ignore"):  # a row with +inf or NaN gives inf or NaN, without warnings
+            e = np.exp(x - m)
+            s = np.sum(e, axis=axes, keepdims=True)
+            empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
             out = np.log(s) + m
-        self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
+            self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):

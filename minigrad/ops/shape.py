@@ -17,6 +17,8 @@ class Reshape(Op):
     __slots__ = ("shape",)
 
     def __init__(self, shape: tuple):
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"reshape: shape must be ints (one may be -1), got {shape!r}")
         self.shape = shape
 
     def forward(self, x):
@@ -97,6 +99,13 @@ class IndexedGrad:
         return out
 
 
+def _int_if_empty(part):
+    """``x[[]]`` selects nothing (NumPy reads ``[]`` as a *float* index array, and refuses it)."""
+    if isinstance(part, (list, np.ndarray)) and np.size(part) == 0 and np.asarray(part).dtype.kind == "f":
+        return np.array([], dtype=np.intp)
+    return part
+
+
 class GetItem(Op):
     r"""$y = x[\text{index}]$;  the VJP scatters $g$ back: $\bar x[\text{index}] \mathrel{+}= g$.
 
@@ -110,6 +119,7 @@ class GetItem(Op):
 
     def __init__(self, index):
         parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(_int_if_empty(p) for p in parts)
         self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
         if self.advanced:  # own copies: the caller may reuse its index array before backward
             copied = tuple(np.array(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.base import Op, source_index
-from minigrad.ops.reductions import normalize_axis
+from minigrad.ops.reductions import max_or_minus_inf, normalize_axis
 
 
 def same_row(shape: tuple, axis: int) -> np.ndarray:
@@ -26,8 +26,10 @@ class Softmax(Op):
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "softmax")
-        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
-        s = e / np.sum(e, axis=self.axis, keepdims=True)
+        m = max_or_minus_inf(x, self.axis)  # an axis of size 0 is fine
+        with np.errstate(invalid="ignore"):  # a row of all -inf (or with +inf) is NaN, as in PyTorch
+            e = np.exp(x - m)
+            s = e / np.sum(e, axis=self.axis, keepdims=True)
         self.save(s)
         return s
 
@@ -51,11 +53,13 @@ class LogSoftmax(Op):
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "log_softmax")
-        shifted = x - np.max(x, axis=self.axis, keepdims=True)
-        e = np.exp(shifted)
-        s = np.sum(e, axis=self.axis, keepdims=True)
-        self.save(e / s)  # the softmax: what the gradient needs
-        return shifted - np.log(s)
+        m = max_or_minus_inf(x, self.axis)  # an axis of size 0 is fine
+        with np.errstate(invalid="ignore", divide="ignore"):  # a row of all -inf (or with +inf) is NaN, as PyTorch
+            shifted = x - m
+            e = np.exp(shifted)
+            s = np.sum(e, axis=self.axis, keepdims=True)
+            self.save(e / s)  # the softmax: what the gradient needs
+            return shifted - np.log(s)
 
     def vjp(self, grad_out):
         (softmax,) = self.saved
