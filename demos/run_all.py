@@ -45,6 +45,7 @@ DEMOS: tuple[str, ...] = (
     "clipping",
     "lr_zero_baseline",
     "monitor",
+    "three_ways",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
