@@ -193,9 +193,9 @@ def time_vs_S(sizes, T: int, N: int, repeats: int, seed: int) -> dict:
 def sizes(quick: bool) -> dict:
     """The demo's sizes: the full run < 40 s, ``--quick`` < 8 s on 2 shared cores."""
     if quick:
-        return {"agree": (12, 3, 6), "trunc": (32, 4, 12), "mem": ((20, 40, 80), 8, 16, 10),
+        return {"agree": (12, 3, 6), "trunc": (32, 4, 12), "mem": ((30, 60, 120), 8, 16, 10),
                 "time": ((4, 8, 16, 32), 8, 4, 2)}  # fmt: skip
-    return {"agree": (40, 4, 12), "trunc": (64, 4, 16), "mem": ((50, 100, 200, 400), 16, 32, 10),
+    return {"agree": (40, 4, 12), "trunc": (64, 4, 16), "mem": ((25, 50, 100, 200, 400), 8, 16, 10),
             "time": ((4, 8, 16, 32, 48, 64), 10, 4, 3)}  # fmt: skip
 
 
@@ -237,6 +237,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                "rtrl_time_slope": slope([tim["rtrl_madds"][i] for i in big], [tim["RTRL"][i] for i in big]),
                "bptt_memory_slope": slope(Ts, mem["BPTT"]), "rtrl_memory_slope": slope(Ts, mem["RTRL"]),
                "tbptt_memory_slope": slope(Ts, mem[names[1]]), "sizes": cfg}  # fmt: skip
+    per_step, base = np.polyfit(Ts, mem["BPTT"], 1)  # BPTT's bytes = base + per_step * T
+    numbers["bptt_bytes_per_step"] = float(per_step)
+    numbers["crossover_T"] = float((np.mean(mem["RTRL"]) - base) / per_step)  # where the lines meet
 
     fig, ax = figure(width=5.6, height=4.0)
     styles = {0.5: (BLUE, "o", "-"), 1.5: (ORANGE, "s", "--"), 3.0: (PURPLE, "^", ":")}
@@ -259,6 +262,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         ax_m.plot(Ts, np.array(mem[n]) / 1e6, color=color, marker=marker, ls=ls, lw=2, label=n)
     ax_m.set(xlabel="sequence length T", ylabel="peak memory (MB, tracemalloc)",
              title=f"Memory: BPTT grows with T, RTRL does not (S = {H_m}, N = {N_m})")
+    ax_m.axvline(numbers["crossover_T"], color="black", lw=0.8, ls="-.")
+    ax_m.annotate(f"crossover T = {numbers['crossover_T']:.0f}", (numbers["crossover_T"], np.mean(mem["RTRL"]) / 1e6),
+                  xytext=(-6, 10), textcoords="offset points", ha="right", fontsize=9)
     ax_m.legend()
     ax_t.plot(S_list, tim["BPTT"], color=ORANGE, marker="s", ls="--", lw=2, label="BPTT (autograd)")
     ax_t.plot(S_list, tim["RTRL"], color=BLUE, marker="o", lw=2, label="RTRL (online)")
@@ -279,8 +285,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         f"{trunc[0.5][0]:.0%} (k = 1) to {trunc[0.5][-2]:.0%} (k = {trunc['k'][-2]}), at rho = 3 it stays "
         f"{min(trunc[3.0][:-1]):.0%} or more for every k < T. From T = {Ts[0]} to {Ts[-1]} BPTT's peak memory "
         f"grows from {m['BPTT'][0] / 1e6:.2f} to {m['BPTT'][-1] / 1e6:.2f} MB (log-log slope "
-        f"{numbers['bptt_memory_slope']:.2f}), RTRL's stays at {m['RTRL'][0] / 1e6:.2f}-"
-        f"{max(m['RTRL']) / 1e6:.2f} MB (slope {numbers['rtrl_memory_slope']:.2f}); but an RTRL step at "
+        f"{numbers['bptt_memory_slope']:.2f}, {numbers['bptt_bytes_per_step'] / 1e3:.1f} kB per step), RTRL's "
+        f"stays at {max(m['RTRL']) / 1e6:.2f} MB (max/min {max(m['RTRL']) / min(m['RTRL']):.3f}): RTRL needs "
+        f"less memory beyond T = {numbers['crossover_T']:.0f} (S = {H_m}, N = {N_m}). But an RTRL step at "
         f"S = {S_list[-1]} took {tim['RTRL'][-1] / tim['BPTT'][-1]:.0f}x a BPTT step, its time growing "
         f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16."
     )

@@ -56,6 +56,11 @@ def test_memory_flat_for_rtrl_and_linear_for_bptt(result):
     # bytes BPTT keeps per extra step: at least the N x S state of that step
     N, S = numbers["sizes"]["mem"][1], numbers["sizes"]["mem"][2]
     assert (bptt[-1] - bptt[0]) / (Ts[-1] - Ts[0]) > N * S * 8
+    # RTRL's fixed cost (M_t: N x S x P numbers, and its temporaries) against BPTT's per step
+    P = S * (three_ways.H_IN + S + 2)
+    assert rtrl.min() > N * S * P * 8
+    assert bptt[0] < rtrl[0] and bptt[-1] > rtrl[-1]  # the crossover lies inside the range of T
+    assert Ts[0] < numbers["crossover_T"] < Ts[-1]
 
 
 def test_rtrl_work_is_S2P(result):
