@@ -52,7 +52,11 @@ def test_memory_flat_for_rtrl_and_linear_for_bptt(result):
     assert 0.85 < numbers["bptt_memory_slope"] < 1.15  # linear in T
     assert abs(numbers["rtrl_memory_slope"]) < 0.02  # flat
     assert rtrl.max() / rtrl.min() < 1.02
-    assert numbers["tbptt_memory_slope"] < 0.25  # O(k), apart from Python's small-object caches
+    # BPTT(k) keeps one chunk of graph: what it gains per step (Python's object free lists fill up,
+    # a bounded cache) is a small fraction of what BPTT gains, and it stays below BPTT's smallest run
+    tbptt = np.array(mem[f"BPTT({numbers['sizes']['mem'][3]})"])
+    assert (tbptt[-1] - tbptt[0]) / (Ts[-1] - Ts[0]) < 0.15 * numbers["bptt_bytes_per_step"]
+    assert tbptt.max() < bptt[0]
     # bytes BPTT keeps per extra step: at least the N x S state of that step
     N, S = numbers["sizes"]["mem"][1], numbers["sizes"]["mem"][2]
     assert (bptt[-1] - bptt[0]) / (Ts[-1] - Ts[0]) > N * S * 8
