@@ -70,6 +70,10 @@ class Sum(Reduction):
     def vjp(self, grad_out):
         return (np.broadcast_to(self.expand(grad_out), self.in_shapes[0]),)
 
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \dot x_k$: the tangent reduced like the input."""
+        return np.sum(t, axis=self.axes, keepdims=self.keepdims)
+
     def jacobian(self, i):
         return self.reduction_jacobian(1.0)
 
@@ -84,6 +88,10 @@ class Mean(Reduction):
 
     def vjp(self, grad_out):
         return (np.broadcast_to(self.expand(grad_out) / self.count(), self.in_shapes[0]),)
+
+    def jvp(self, t):
+        r"""$\dot y = \frac1n \sum_k \dot x_k$."""
+        return np.mean(t, axis=self.axes, keepdims=self.keepdims)
 
     def jacobian(self, i):
         return self.reduction_jacobian(1.0 / self.count())
@@ -114,6 +122,11 @@ class Var(Reduction):
         (centered,) = self.saved
         return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
 
+    def jvp(self, t):
+        r"""$\dot y = \frac{2}{n-d} \sum_k (x_k - \bar x)\, \dot x_k$."""
+        (centered,) = self.saved
+        return np.sum(centered * t, axis=self.axes, keepdims=self.keepdims) * (2.0 / (self.count() - self.ddof))
+
 
 class Max(Reduction):
     r"""$y = \max_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$ (ties share the gradient)."""
@@ -129,6 +142,12 @@ class Max(Reduction):
         (mask,) = self.saved
         ties = mask.sum(axis=self.axes, keepdims=True)
         return (self.expand(grad_out) * mask / ties,)
+
+    def jvp(self, t):
+        r"""$\dot y$ = the mean of $\dot x_k$ over the extremes (one $k$ unless there are ties)."""
+        (mask,) = self.saved
+        ties = mask.sum(axis=self.axes, keepdims=True)
+        return np.sum(t * mask / ties, axis=self.axes, keepdims=self.keepdims)
 
 
 class Min(Max):
@@ -165,3 +184,8 @@ class LogSumExp(Reduction):
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (self.expand(grad_out) * softmax,)
+
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \mathrm{softmax}(x)_k\, \dot x_k$."""
+        (softmax,) = self.saved
+        return np.sum(softmax * t, axis=self.axes, keepdims=self.keepdims)
