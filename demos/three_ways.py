@@ -25,6 +25,7 @@ import gc
 import time
 import tracemalloc
 
+import _modes
 import numpy as np
 from _common import Report, figure, run
 
@@ -194,9 +195,9 @@ def sizes(quick: bool) -> dict:
     """The demo's sizes: the full run < 40 s, ``--quick`` < 8 s on 2 shared cores."""
     if quick:
         return {"agree": (12, 3, 6), "trunc": (32, 4, 12), "mem": ((30, 60, 120), 8, 16, 10),
-                "time": ((4, 8, 16, 32), 8, 4, 2)}  # fmt: skip
+                "time": ((4, 8, 16, 32), 8, 4, 2), "jac": ((2, 8, 32), 8, 2)}  # fmt: skip
     return {"agree": (40, 4, 12), "trunc": (64, 4, 16), "mem": ((25, 50, 100, 200, 400), 8, 16, 10),
-            "time": ((4, 8, 16, 32, 48, 64), 10, 4, 3)}  # fmt: skip
+            "time": ((4, 8, 16, 32, 48, 64), 10, 4, 3), "jac": ((2, 8, 32, 128), 16, 3)}  # fmt: skip
 
 
 RADII = (0.5, 1.5, 3.0)
@@ -232,11 +233,20 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                  ["S", "P", "BPTT", "RTRL", "RTRL N S^2 P"],
                  [[S, tim["P"][i], tim["BPTT"][i], tim["RTRL"][i], tim["rtrl_madds"][i]]
                   for i, S in enumerate(S_list)])  # fmt: skip
+    jac_sizes, jac_fixed, jac_reps = cfg["jac"]
+    jac = _modes.sweep(jac_sizes, jac_fixed, jac_reps, seed)
+    report.table(f"jacobian of f: R^n -> R^m (tanh MLP, hidden {_modes.HIDDEN}): passes and seconds, best of "
+                 f"{jac_reps}", ["n", "m", "forward passes", "reverse passes", "forward s", "reverse s",
+                                 "forward / reverse", "max |J_fwd - J_rev|"],
+                 [[r["n"], r["m"], r["forward-mode"]["passes"], r["reverse-mode"]["passes"],
+                   r["forward-mode"]["seconds"], r["reverse-mode"]["seconds"],
+                   r["forward-mode"]["seconds"] / r["reverse-mode"]["seconds"], r["max_abs_diff"]]
+                  for r in jac["vary_n"] + jac["vary_m"]])  # fmt: skip
     big = [i for i, S in enumerate(S_list) if S >= 16]
     numbers = {"agreement": agree, "truncation": trunc, "memory": mem, "time": tim,
                "rtrl_time_slope": slope([tim["rtrl_madds"][i] for i in big], [tim["RTRL"][i] for i in big]),
                "bptt_memory_slope": slope(Ts, mem["BPTT"]), "rtrl_memory_slope": slope(Ts, mem["RTRL"]),
-               "tbptt_memory_slope": slope(Ts, mem[names[1]]), "sizes": cfg}  # fmt: skip
+               "tbptt_memory_slope": slope(Ts, mem[names[1]]), "sizes": cfg, "jacobian": jac}  # fmt: skip
     per_step, base = np.polyfit(Ts, mem["BPTT"], 1)  # BPTT's bytes = base + per_step * T
     numbers["bptt_bytes_per_step"] = float(per_step)
     numbers["crossover_T"] = float((np.mean(mem["RTRL"]) - base) / per_step)  # where the lines meet
@@ -277,7 +287,24 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ax_t.legend()
     report.save(fig, "cost")
 
+    fig, axes = figure(1, 2, width=11, height=4.0)
+    for ax, key, var, other in ((axes[0], "vary_n", "n", "m"), (axes[1], "vary_m", "m", "n")):
+        xs = [r[var] for r in jac[key]]
+        for strategy, color, marker, ls in (("forward-mode", BLUE, "o", "-"), ("reverse-mode", ORANGE, "s", "--")):
+            passes = "n" if strategy == "forward-mode" else "m"
+            ax.plot(xs, [r[strategy]["seconds"] for r in jac[key]], color=color, marker=marker, ls=ls, lw=2,
+                    label=f"{strategy} ({passes} passes)")
+        ax.set(xscale="log", yscale="log", xlabel=f"{var} ({other} = {jac['fixed']})", ylabel="seconds (best of "
+               f"{jac_reps})", title=rf"jacobian of $f: \mathbb{{R}}^n \to \mathbb{{R}}^m$ as {var} grows")
+        ax.set_xticks(xs, [str(v) for v in xs])
+        ax.set_xticks([], minor=True)
+        ax.legend()
+    report.save(fig, "modes")
+
     a = max(v["rtrl_vs_bptt"] for v in agree.values())
+    wide, tall = jac["vary_n"][-1], jac["vary_m"][-1]  # n >> m, and m >> n
+    numbers["forward_over_reverse_wide"] = wide["forward-mode"]["seconds"] / wide["reverse-mode"]["seconds"]
+    numbers["forward_over_reverse_tall"] = tall["forward-mode"]["seconds"] / tall["reverse-mode"]["seconds"]
     m = mem
     report.say(
         f"RTRL and BPTT give the same gradient (largest relative difference {a:.1e} over RNN, LSTM and "
@@ -289,7 +316,11 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         f"stays at {max(m['RTRL']) / 1e6:.2f} MB (max/min {max(m['RTRL']) / min(m['RTRL']):.3f}): RTRL needs "
         f"less memory beyond T = {numbers['crossover_T']:.0f} (S = {H_m}, N = {N_m}). But an RTRL step at "
         f"S = {S_list[-1]} took {tim['RTRL'][-1] / tim['BPTT'][-1]:.0f}x a BPTT step, its time growing "
-        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16."
+        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16. The same rule for any jacobian: forward "
+        f"mode takes one pass per input, reverse mode one per output, so with n = {wide['n']} inputs and m = "
+        f"{wide['m']} outputs forward mode took {numbers['forward_over_reverse_wide']:.1f}x reverse mode's time, "
+        f"with n = {tall['n']} and m = {tall['m']} {numbers['forward_over_reverse_tall']:.2f}x: use forward mode "
+        f"when n < m, reverse mode when m < n (a loss: m = 1)."
     )
     report.finish()
     return numbers

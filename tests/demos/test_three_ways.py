@@ -14,7 +14,7 @@ def result(tmp_path_factory):
 
 def test_writes_figures_and_index_fragment(result):
     out, _ = result
-    for name in ("truncation", "cost"):
+    for name in ("truncation", "cost", "modes"):
         assert (out / f"three_ways_{name}.png").stat().st_size > 10_000
     text = (out / "three_ways.md").read_text()
     assert "three_ways_cost.png" in text and "RTRL vs BPTT" in text
@@ -75,3 +75,16 @@ def test_rtrl_work_is_S2P(result):
         assert P == S * (three_ways.H_IN + S + 2)  # W_ih, W_hh, b_ih, b_hh of a tanh RNN
         assert madds == N * S * S * P
     assert all(t > 0 for t in tim["RTRL"] + tim["BPTT"])
+
+
+def test_jacobian_passes_forward_n_reverse_m(result):
+    """Forward mode: one jvp walk per input element and no backward pass; reverse mode the mirror."""
+    _, numbers = result
+    jac = numbers["jacobian"]
+    rows = jac["vary_n"] + jac["vary_m"]
+    assert [r["n"] for r in jac["vary_n"]] == list(numbers["sizes"]["jac"][0])
+    assert all(r["m"] == jac["fixed"] for r in jac["vary_n"]) and all(r["n"] == jac["fixed"] for r in jac["vary_m"])
+    for r in rows:
+        assert r["forward-mode"]["passes"] == r["n"] and r["forward-mode"]["other_passes"] == 0
+        assert r["reverse-mode"]["passes"] == r["m"] and r["reverse-mode"]["other_passes"] == 0
+        assert r["max_abs_diff"] < 1e-13  # the same matrix either way
