@@ -1,4 +1,10 @@
-r"""Forward in time vs backward in time: RTRL against BPTT, per step, at small state sizes.
+r"""Forward mode against reverse mode: ``jacobian`` on a square map, and RTRL against BPTT per step.
+
+1. ``mg.jacobian(f, x, strategy=...)`` for a square $f: \mathbb{R}^n \to \mathbb{R}^n$ (a tanh MLP,
+   $W_3\tanh(W_2\tanh(W_1 x))$, n = 64, hidden 64): both modes make n passes over the same graph
+   (forward: one ``jvp`` walk per input element; reverse: one backward pass per output element),
+   so the ratio is the per-pass cost of the two walks. Both Jacobians are checked equal first.
+2. RTRL against BPTT:
 
 RTRL (``minigrad.rtrl.OnlineRTRL``) carries the influence matrix $M_t = \partial s_t/\partial\theta$
 (S x P per sample) and pays $J_t M_t$, $S^2 P$ multiply-adds per sample per step; BPTT (autograd,
@@ -27,6 +33,22 @@ T, N, H_IN = 50, 8, 8
 REPEATS = 3 if "--quick" in sys.argv else 7
 CELLS = {"RNN": nn.RNNCell, "LSTM": nn.LSTMCell}
 SIZES = (4, 8, 16, 32)
+N_SQUARE = 64
+
+
+def square_jacobian():
+    """(forward-mode closure, reverse-mode closure) of ``jacobian`` on one square map."""
+    rng = np.random.default_rng(0)
+    W1, W2, W3 = (mg.tensor(rng.normal(size=(N_SQUARE, N_SQUARE)) / np.sqrt(N_SQUARE)) for _ in range(3))
+    x = rng.normal(size=N_SQUARE)
+
+    def f(a):
+        return mg.tanh(mg.tanh(a @ W1) @ W2) @ W3
+
+    fwd = lambda: mg.jacobian(f, x, strategy="forward-mode")  # noqa: E731
+    rev = lambda: mg.jacobian(f, x, strategy="reverse-mode")  # noqa: E731
+    assert np.allclose(fwd(), rev(), rtol=1e-12, atol=1e-13)
+    return fwd, rev
 
 
 def setup(cls, H: int):
@@ -63,6 +85,11 @@ def setup(cls, H: int):
 
 
 def main() -> None:
+    tf, tr = interleaved(square_jacobian(), REPEATS, warmup=1)
+    print(f"jacobian of a square map R^{N_SQUARE} -> R^{N_SQUARE} ({N_SQUARE} passes each), float64, one thread, "
+          f"best of {REPEATS}, CPU time:")
+    print(f"  forward-mode {tf.best_cpu * 1e3:8.2f} ms   reverse-mode {tr.best_cpu * 1e3:8.2f} ms   "
+          f"ratio forward/reverse {tf.best_cpu / tr.best_cpu:5.2f}x   [wall ratio {tf.best_wall / tr.best_wall:5.2f}x]")
     print(f"T={T}, N={N}, H_in={H_IN}, float64, one thread, best of {REPEATS}, CPU time per step")
     for kind, cls in CELLS.items():
         for H in SIZES:
