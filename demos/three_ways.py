@@ -274,7 +274,8 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
              title=f"Memory: BPTT grows with T, RTRL does not (S = {H_m}, N = {N_m})")
     ax_m.axvline(numbers["crossover_T"], color="black", lw=0.8, ls="-.")
     ax_m.annotate(f"crossover T = {numbers['crossover_T']:.0f}", (numbers["crossover_T"], np.mean(mem["RTRL"]) / 1e6),
-                  xytext=(-6, 10), textcoords="offset points", ha="right", fontsize=9)
+                  xytext=(6, 10), textcoords="offset points", fontsize=9,
+                  ha="left" if numbers["crossover_T"] < (Ts[0] + Ts[-1]) / 2 else "right")
     ax_m.legend()
     ax_t.plot(S_list, tim["BPTT"], color=ORANGE, marker="s", ls="--", lw=2, label="BPTT (autograd)")
     ax_t.plot(S_list, tim["RTRL"], color=BLUE, marker="o", lw=2, label="RTRL (online)")
@@ -316,10 +317,11 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         f"stays at {max(m['RTRL']) / 1e6:.2f} MB (max/min {max(m['RTRL']) / min(m['RTRL']):.3f}): RTRL needs "
         f"less memory beyond T = {numbers['crossover_T']:.0f} (S = {H_m}, N = {N_m}). But an RTRL step at "
         f"S = {S_list[-1]} took {tim['RTRL'][-1] / tim['BPTT'][-1]:.0f}x a BPTT step, its time growing "
-        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16. The same rule for any jacobian: forward "
-        f"mode takes one pass per input, reverse mode one per output, so with n = {wide['n']} inputs and m = "
-        f"{wide['m']} outputs forward mode took {numbers['forward_over_reverse_wide']:.1f}x reverse mode's time, "
-        f"with n = {tall['n']} and m = {tall['m']} {numbers['forward_over_reverse_tall']:.2f}x: use forward mode "
+        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16 (a loaded machine: timings are noisy). The "
+        f"same rule for any jacobian: forward mode takes one pass per input, reverse mode one per output (counted: "
+        f"{wide['forward-mode']['passes']} against {wide['reverse-mode']['passes']} for n = {wide['n']}, m = "
+        f"{wide['m']}), and forward mode took {numbers['forward_over_reverse_wide']:.1f}x reverse mode's time "
+        f"there, {numbers['forward_over_reverse_tall']:.2f}x for n = {tall['n']}, m = {tall['m']}: use forward mode "
         f"when n < m, reverse mode when m < n (a loss: m = 1)."
     )
     report.finish()
