@@ -171,9 +171,14 @@ def seconds(fn, repeats: int) -> float:
     """The best of ``repeats`` wall times of ``fn()`` (the machine is shared: the minimum is the least noisy)."""
     best = float("inf")
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
+        gc.collect()
+        gc.disable()  # as timeit does: a full collection of the demo's objects would land in one run
+        try:
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        finally:
+            gc.enable()
     return best
 
 
