@@ -19,9 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine, safety
-from minigrad.anomaly import check_forward, is_anomaly_enabled, user_site
+from minigrad.anomaly import check_forward, user_site
 from minigrad.dtypes import get_default_dtype
-from minigrad.grad_mode import is_grad_enabled
+from minigrad.grad_mode import MODES
 from minigrad.inplace import InPlaceMethods
 from minigrad.ops import (
     Abs,
@@ -55,12 +55,13 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
     """Run ``op`` on the inputs' arrays; if any input requires grad, link the result into the graph."""
     data = _forward(op, inputs)  # y = f(x₁, ..., xₙ); the op saves what its vjp will need
     out = _new_tensor(data)
-    if is_anomaly_enabled():  # detect_anomaly(): remember where, and stop at the first NaN/inf
+    if MODES.anomaly_enabled:  # detect_anomaly(): remember where, and stop at the first NaN/inf
         op.site = user_site()
         check_forward(op, inputs, data, op.site)
-    if is_grad_enabled() and any(t.requires_grad for t in inputs):
+    needs_grad = tuple([t.requires_grad for t in inputs])
+    if MODES.grad_enabled and any(needs_grad):
         op.inputs = inputs  # the graph: out -> op -> inputs
-        op.needs_grad = tuple(t.requires_grad for t in inputs)
+        op.needs_grad = needs_grad
         out._op = op
         out.requires_grad = True
         safety.lock(op.saved)  # what vjp will read stays as forward saw it, until backward
@@ -121,6 +122,9 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
 
 def _number_dtype(x, like: Tensor) -> np.dtype:
     """The dtype of ``like <op> x`` for a number ``x``, as NumPy's promotion gives it."""
+    dtype = like.data.dtype
+    if dtype.kind == "f" and (type(x) is float or type(x) is int):
+        return dtype  # NumPy keeps a float array's dtype next to a Python number; result_type costs ~1 µs
     if isinstance(x, complex):
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
     return np.result_type(like.data, x)
