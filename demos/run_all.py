@@ -48,6 +48,7 @@ DEMOS: tuple[str, ...] = (
     "remedies_cells",
     "remedies_training",
     "spectral_tracking",
+    "three_ways",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
+from minigrad.rtrl import RTRLResult, rtrl
 from minigrad.tensor import Tensor, as_tensor
 
 _BASES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -222,6 +223,14 @@ class Trajectory:
         for p, g_extra in zip(extra, extra_grads, strict=True):
             param_grads[next(n for n, q in cell.named_parameters() if q is p)] = g_extra
         return BPTTResult(delta, param_grads, contributions, input_grads)
+
+    def rtrl(self, dL_ds) -> RTRLResult:
+        r"""RTRL: :meth:`backprop`'s ``param_grads``, forward in time ($M_{t+1} = J_t M_t + \dots$).
+
+        Same ``dL_ds`` (T+1, N, S); returns ``minigrad.rtrl.RTRLResult`` (``param_grads``,
+        ``influence_norms``). The recursion lives in ``minigrad/rtrl.py``.
+        """
+        return rtrl(self, dL_ds)
 
 
 def _full_vjp(op, grad_out: np.ndarray) -> tuple:

@@ -37,6 +37,11 @@ class ProjectionRow:
             return grads
         return (IndexedGrad((self.t,), grads[0], False),) + grads[1:]
 
+    def jvp(self, t_xp, *rest):
+        """The step's own ``jvp`` on row t of the projection's tangent."""
+        row = np.zeros(self.in_shapes[0][1:]) if t_xp is None else t_xp[self.t]
+        return super().jvp(row, *rest)
+
     def jacobian(self, i: int) -> np.ndarray:
         """For the projection (i = 0): the step's block-diagonal Jacobian in row t's columns."""
         if i != 0:
@@ -108,3 +113,9 @@ class StepOutputs(Op):
             return tuple(grad_out)  # views, as in Stack
         index = (slice(None), self.cols)
         return tuple([IndexedGrad(index, g, False) for g in grad_out])
+
+    def jvp(self, *tangents):
+        """The states' tangents stacked like the states (columns ``cols``)."""
+        dtype = next(t.dtype for t in tangents if t is not None)
+        full = [np.zeros(s, dtype=dtype) if t is None else t for t, s in zip(tangents, self.in_shapes, strict=True)]
+        return np.stack(full)[:, :, self.cols]

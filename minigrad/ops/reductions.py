@@ -72,6 +72,10 @@ class Sum(Reduction):
     def vjp(self, grad_out):
         return (np.broadcast_to(self.expand(grad_out), self.in_shapes[0]),)
 
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \dot x_k$: the tangent reduced like the input."""
+        return np.sum(t, axis=self.axes, keepdims=self.keepdims)
+
     def jacobian(self, i):
         return self.reduction_jacobian(1.0)
 
@@ -90,6 +94,10 @@ class Mean(Reduction):
     def vjp(self, grad_out):
         # max(n, 1): an empty input gets an empty gradient, so n = 0 must not divide
         return (np.broadcast_to(self.expand(grad_out) / max(self.count(), 1), self.in_shapes[0]),)
+
+    def jvp(self, t):
+        r"""$\dot y = \frac1n \sum_k \dot x_k$."""
+        return np.mean(t, axis=self.axes, keepdims=self.keepdims)
 
     def jacobian(self, i):
         return self.reduction_jacobian(1.0 / max(self.count(), 1))
@@ -119,6 +127,11 @@ class Var(Reduction):
     def vjp(self, grad_out):
         (centered,) = self.saved
         return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
+
+    def jvp(self, t):
+        r"""$\dot y = \frac{2}{n-d} \sum_k (x_k - \bar x)\, \dot x_k$."""
+        (centered,) = self.saved
+        return np.sum(centered * t, axis=self.axes, keepdims=self.keepdims) * (2.0 / (self.count() - self.ddof))
 
 
 def max_or_minus_inf(x: np.ndarray, axis) -> np.ndarray:
@@ -152,6 +165,12 @@ class Max(Reduction):
         ties = mask.sum(axis=self.axes, keepdims=True)
         return (self.expand(grad_out) * mask / ties,)
 
+    def jvp(self, t):
+        r"""$\dot y$ = the mean of $\dot x_k$ over the extremes (one $k$ unless there are ties)."""
+        (mask,) = self.saved
+        ties = mask.sum(axis=self.axes, keepdims=True)
+        return np.sum(t * mask / ties, axis=self.axes, keepdims=self.keepdims)
+
 
 class Min(Max):
     r"""$y = \min_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$."""
@@ -184,3 +203,8 @@ class LogSumExp(Reduction):
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (self.expand(grad_out) * softmax,)
+
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \mathrm{softmax}(x)_k\, \dot x_k$."""
+        (softmax,) = self.saved
+        return np.sum(softmax * t, axis=self.axes, keepdims=self.keepdims)

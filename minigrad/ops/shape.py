@@ -32,6 +32,9 @@ class Reshape(Op):
     def vjp(self, grad_out):
         return (np.reshape(grad_out, self.in_shapes[0]),)
 
+    def jvp(self, t):
+        return np.reshape(t, self.out_shape)  # linear: the tangent moves as x does
+
     def jacobian(self, i):
         return np.eye(int(np.prod(self.in_shapes[0])))
 
@@ -54,6 +57,9 @@ class Transpose(Op):
     def vjp(self, grad_out):
         return (np.transpose(grad_out, np.argsort([a % grad_out.ndim for a in self.axes])),)
 
+    def jvp(self, t):
+        return np.transpose(t, self.axes)
+
 
 class BroadcastTo(Op):
     r"""$y = x$ copied along new or size-1 axes;  the VJP sums the copies (``unbroadcast``)."""
@@ -71,6 +77,9 @@ class BroadcastTo(Op):
 
     def vjp(self, grad_out):
         return (grad_out,)  # the engine sums over the broadcast axes
+
+    def jvp(self, t):
+        return np.broadcast_to(t, self.shape)
 
 
 class IndexedGrad:
@@ -132,6 +141,9 @@ class GetItem(Op):
     def vjp(self, grad_out):
         return (IndexedGrad(self.index, grad_out, self.advanced),)
 
+    def jvp(self, t):
+        return t[self.index]
+
 
 class Concatenate(Op):
     r"""$y = [x_1; x_2; \dots]$ along ``axis``;  each input gets its own slice of $g$."""
@@ -154,6 +166,9 @@ class Concatenate(Op):
     def vjp(self, grad_out):
         return tuple(np.split(grad_out, self.bounds, axis=self.axis))
 
+    def jvp(self, *tangents):
+        return np.concatenate(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
+
 
 class Stack(Op):
     r"""$y = [x_1, x_2, \dots]$ stacked on a new ``axis``;  input $k$ gets $g$ at position $k$."""
@@ -175,3 +190,12 @@ class Stack(Op):
     def vjp(self, grad_out):
         # views, not copies: the engine never writes into a gradient it did not allocate
         return tuple(np.moveaxis(grad_out, self.axis, 0))
+
+    def jvp(self, *tangents):
+        return np.stack(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
+
+
+def zeros_for_none(tangents: tuple, shapes: tuple) -> list:
+    """The tangents, with zeros of the input's shape where an input has none (for a join)."""
+    dtype = next(t.dtype for t in tangents if t is not None)
+    return [np.zeros(s, dtype=dtype) if t is None else t for t, s in zip(tangents, shapes, strict=True)]

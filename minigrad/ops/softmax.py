@@ -37,6 +37,11 @@ class Softmax(Op):
         (s,) = self.saved
         return (s * (grad_out - np.sum(grad_out * s, axis=self.axis, keepdims=True)),)
 
+    def jvp(self, t):
+        r"""$J\dot x = s \odot (\dot x - \langle s, \dot x\rangle)$: $J$ is symmetric."""
+        (s,) = self.saved
+        return s * (t - np.sum(s * t, axis=self.axis, keepdims=True))
+
     def jacobian(self, i):
         (s,) = self.saved
         return np.diag(s.ravel()) - np.outer(s, s) * same_row(s.shape, self.axis)
@@ -64,6 +69,11 @@ class LogSoftmax(Op):
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (grad_out - softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
+
+    def jvp(self, t):
+        r"""$J\dot x = \dot x - \langle s, \dot x\rangle \mathbf{1}$."""
+        (softmax,) = self.saved
+        return t - np.sum(softmax * t, axis=self.axis, keepdims=True)
 
     def jacobian(self, i):
         (softmax,) = self.saved
