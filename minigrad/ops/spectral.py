@@ -36,7 +36,7 @@ class SpectralNorm(Op):
     to the next call (as spectral normalization does during training) needs very few iterations.
     """
 
-    __slots__ = ("n_iter", "u", "v", "dtype")
+    __slots__ = ("n_iter", "u")
 
     def __init__(self, n_iter: int = 50, u: np.ndarray | None = None) -> None:
         self.n_iter, self.u = n_iter, u
@@ -45,35 +45,50 @@ class SpectralNorm(Op):
         if W.ndim != 2:
             raise ValueError(f"SpectralNorm: W must be 2-D, got shape {W.shape}")
         _finite(W)
-        sigma, self.u, self.v = power_iteration(W, self.n_iter, u=self.u)
-        self.dtype = W.dtype
+        sigma, u, v = power_iteration(W, self.n_iter, u=self.u)
+        self.u = u  # the warm start for the next call
+        self.save(np.outer(u, v).astype(W.dtype))  # ∂σ₁/∂W = u₁ v₁ᵀ
         return np.asarray(sigma, dtype=W.dtype)
 
     def vjp(self, grad_out):
-        return ((grad_out * np.outer(self.u, self.v)).astype(self.dtype),)
+        (uv,) = self.saved
+        return (grad_out * uv,)
+
+    def jvp(self, t):
+        r"""σ̇₁ = u₁ᵀ Ẇ v₁ = ⟨u₁v₁ᵀ, Ẇ⟩."""
+        (uv,) = self.saved
+        return np.asarray(np.sum(uv * t), dtype=uv.dtype)
 
     def jacobian(self, i):
-        return np.outer(self.u, self.v).reshape(1, -1)
+        (uv,) = self.saved
+        return uv.reshape(1, -1).astype(np.float64)
 
 
 class NuclearNorm(Op):
     r"""$y = \|W\|_* = \sum_i \sigma_i(W)$;  $\partial y/\partial W = U V^\top$."""
 
-    __slots__ = ("uv",)
+    __slots__ = ()
 
     def forward(self, W):
         if W.ndim != 2:
             raise ValueError(f"NuclearNorm: W must be 2-D, got shape {W.shape}")
         _finite(W)
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
-        self.uv = (U @ Vt).astype(W.dtype)
+        self.save((U @ Vt).astype(W.dtype))  # ∂‖W‖_*/∂W = U Vᵀ
         return np.asarray(s.sum(), dtype=W.dtype)
 
     def vjp(self, grad_out):
-        return (grad_out * self.uv,)
+        (uv,) = self.saved
+        return (grad_out * uv,)
+
+    def jvp(self, t):
+        r"""d‖W‖_* = ⟨U Vᵀ, Ẇ⟩."""
+        (uv,) = self.saved
+        return np.asarray(np.sum(uv * t), dtype=uv.dtype)
 
     def jacobian(self, i):
-        return self.uv.reshape(1, -1).astype(np.float64)
+        (uv,) = self.saved
+        return uv.reshape(1, -1).astype(np.float64)
 
 
 class SpectralRadius(Op):
@@ -85,7 +100,7 @@ class SpectralRadius(Op):
     eigenvalue ($w^\top x = 0$) $\rho$ is not differentiable: the gradient is NaN.
     """
 
-    __slots__ = ("grad_rho",)
+    __slots__ = ()
 
     def forward(self, W):
         _square(W, "SpectralRadius")
@@ -99,16 +114,24 @@ class SpectralRadius(Op):
         wx = w @ x
         if abs(wx) <= 1e-12 * np.linalg.norm(w) * np.linalg.norm(x):
             # w ⟂ x: a defective (Jordan-block) eigenvalue, where rho is not differentiable
-            self.grad_rho = np.full(W.shape, np.nan, dtype=W.dtype)
+            grad_rho = np.full(W.shape, np.nan, dtype=W.dtype)
         elif rho == 0:
-            self.grad_rho = np.zeros(W.shape, dtype=W.dtype)
+            grad_rho = np.zeros(W.shape, dtype=W.dtype)
         else:
             dlam = np.outer(w, x) / wx
-            self.grad_rho = (np.real(np.conj(lam[k]) * dlam) / rho).astype(W.dtype)
+            grad_rho = (np.real(np.conj(lam[k]) * dlam) / rho).astype(W.dtype)
+        self.save(grad_rho)
         return np.asarray(rho, dtype=W.dtype)
 
     def vjp(self, grad_out):
-        return (grad_out * self.grad_rho,)
+        (grad_rho,) = self.saved
+        return (grad_out * grad_rho,)
+
+    def jvp(self, t):
+        r"""ρ̇ = ⟨∇ρ, Ẇ⟩."""
+        (grad_rho,) = self.saved
+        return np.asarray(np.sum(grad_rho * t), dtype=grad_rho.dtype)
 
     def jacobian(self, i):
-        return self.grad_rho.reshape(1, -1).astype(np.float64)
+        (grad_rho,) = self.saved
+        return grad_rho.reshape(1, -1).astype(np.float64)
