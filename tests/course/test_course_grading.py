@@ -94,7 +94,7 @@ def test_honest_full_solution_gets_full_marks(sub):
 
 def test_partial_solution_scores_the_items_it_gets_right(sub):
     put(sub, "minigrad.ops.Sigmoid.derivative")
-    put(sub, "minigrad.ops.Tanh.derivative", "return 1 - self.out")  # wrong: 1 - y, not 1 - y^2
+    put(sub, "minigrad.ops.Tanh.derivative", "(y,) = self.saved\nreturn 1 - y")  # wrong: 1 - y, not 1 - y^2
     result, report = score(sub, "1.1")
     assert (result.passed, result.total, result.earned) == (3, 9, pytest.approx(10 / 3, abs=0.01))
     tanh = [t for t in result.tests if "Tanh" in t.nodeid and t.outcome == "failed"]
@@ -166,7 +166,7 @@ CHEATS = {
 @pytest.mark.parametrize("cheat", sorted(CHEATS))
 def test_cheats_score_nothing(sub, cheat):
     for name in ZERO_DERIVATIVES:
-        put(sub, name, "import numpy as np\nreturn np.zeros_like(self.out)")
+        put(sub, name, "import numpy as np\nreturn np.zeros_like(self.saved[0])")
     path, text = CHEATS[cheat]
     if cheat == "manifest":
         manifest = json.loads((sub / path).read_text(encoding="utf-8"))
@@ -195,12 +195,12 @@ REFUSED = {
         import numpy as np
         J, D = self.state_jacobian(), self.input_jacobian()
         delta = np.einsum("nij,ni->nj", D, grad_out)
-        return delta, np.einsum("nij,ni->nj", J, grad_out), delta.T @ self.h, delta.sum(0)
+        return delta, np.einsum("nij,ni->nj", J, grad_out), delta.T @ self.saved[0], delta.sum(0)
     """, "'state_jacobian'"),
     "LSTMStep.vjp from J_t": ("5.2", "minigrad.ops.recurrent.LSTMStep.vjp", """\
         import numpy as np
         da = np.einsum("nij,ni->nj", self.input_jacobian(), grad_out)
-        return da, np.einsum("nij,ni->nj", self.state_jacobian(), grad_out), da.T @ self.h, da.sum(0)
+        return da, np.einsum("nij,ni->nj", self.state_jacobian(), grad_out), da.T @ self.saved[0], da.sum(0)
     """, "'input_jacobian'"),
     "numerical_jacobian": ("3.1", "minigrad.ops.MatMul.vjp", """\
         from minigrad.gradcheck import numerical_jacobian
@@ -231,22 +231,23 @@ FAILS = {
         import numpy as np
         J = getattr(self, "state_" + "jacobian")()
         delta = np.einsum("nij,ni->nj", getattr(self, "input_" + "jacobian")(), grad_out)
-        return delta, np.einsum("nij,ni->nj", J, grad_out), delta.T @ self.h, delta.sum(0)
+        return delta, np.einsum("nij,ni->nj", J, grad_out), delta.T @ self.saved[0], delta.sum(0)
     """),
     "super().jacobian": ("3.2", None, "return super().jacobian(i)\n"),
     # Central differences inline (no forbidden name): the 1e-12 tolerance stops them.
     "central differences": ("3.1", "minigrad.ops.MatMul.vjp", """\
         import numpy as np
+        a, b = self.saved
         grads = []
         for which in (0, 1):
-            x = (self.a, self.b)[which].copy()
+            x = (a, b)[which].copy()
             out = np.zeros_like(x)
             for j in range(x.size):
                 up, down = x.copy(), x.copy()
                 up.flat[j] += 1e-6
                 down.flat[j] -= 1e-6
-                pair_up = (up, self.b) if which == 0 else (self.a, up)
-                pair_down = (down, self.b) if which == 0 else (self.a, down)
+                pair_up = (up, b) if which == 0 else (a, up)
+                pair_down = (down, b) if which == 0 else (a, down)
                 diff = (np.matmul(*pair_up) - np.matmul(*pair_down)) / 2e-6
                 out.flat[j] = np.sum(diff * grad_out)
             grads.append(out)
