@@ -461,3 +461,36 @@ def test_task_file_new_keys_are_checked(change, words):
     with pytest.raises(TaskFileError) as info:
         parse_tasks({"task": [{**GOOD, **change}]}, source="t.toml")
     assert words in str(info.value)
+
+
+def test_a_run_is_isolated_from_the_tree_and_the_callers_environment(tmp_path, monkeypatch):
+    from minigrad.course.run import run_pytest
+
+    tree = tmp_path / "tree"
+    write(tree / "minigrad" / "__init__.py", "")
+    write(tree / "sitecustomize.py", "raise SystemExit('sitecustomize ran')\n")
+    write(tree / "pytest.py", "raise SystemExit('the tree shadowed pytest')\n")
+    write(tree / "tests" / "test_env.py", f"""\
+        import os, socket, sys
+        import pytest
+
+        def test_environment_is_clean():
+            assert "MINIGRAD_SECRET" not in os.environ and os.environ["https_proxy"] == ""
+            assert sys.flags.isolated and "sitecustomize" not in sys.modules
+
+        def test_no_network():
+            with pytest.raises(OSError, match="no network"):
+                socket.create_connection(("127.0.0.1", 9))
+            with pytest.raises(OSError, match="no network"):
+                socket.socket().connect(("127.0.0.1", 9))
+
+        def test_minigrad_is_the_trees():
+            import minigrad
+            assert minigrad.__file__.startswith({str(tree.resolve())!r})
+    """)
+    monkeypatch.setenv("MINIGRAD_SECRET", "1")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    run = run_pytest(tree, ["tests/test_env.py"], timeout=120)
+    assert run.code == 0, run.output
+    assert len(run.collected) == 3 and all(t["outcome"] == "passed" for t in run.tests.values()), run.tests
+    assert not (tree / ".pytest_cache").exists() and not list(tree.rglob("__pycache__"))
