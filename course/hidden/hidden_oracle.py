@@ -39,7 +39,7 @@ def expect_close(actual, expected, *, what: str, piece: str, made: str, rtol=RTO
                  f"beyond rtol={rtol:g}, atol={atol:g}:"]  # fmt: skip
         for index in where[:SHOWN]:
             k = tuple(int(i) for i in index)
-            lines.append(f"    [{', '.join(map(str, k))}]: expected {expected[k]!r}, got {actual[k]!r}")
+            lines.append(f"    [{', '.join(map(str, k))}]: expected {float(expected[k])!r}, got {float(actual[k])!r}")
         if len(where) > SHOWN:
             lines.append(f"    ... and {len(where) - SHOWN} more")
         raise AssertionError("\n".join(lines))

@@ -64,11 +64,17 @@ def task_feedback(t: TaskResult) -> str:
     if t.error:
         lines += ["  " + line for line in t.error.splitlines()]
     failing = [r for r in t.tests if r.outcome != "passed"]
-    for r in failing[:SHOWN]:
-        lines.append(f"  {r.outcome.upper()} {r.nodeid}")
+    by_message: dict = {}  # a stub fails every item the same way: say it once
+    for r in failing:
+        by_message.setdefault(r.message, []).append(r)
+    groups = list(by_message.values())
+    for same in groups[:SHOWN]:
+        r = same[0]
+        more = f" (and {len(same) - 1} more with the same message)" if len(same) > 1 else ""
+        lines.append(f"  {r.outcome.upper()} {r.nodeid}{more}")
         lines += ["      " + line for line in r.message.splitlines()[:14]]
-    if len(failing) > SHOWN:
-        lines.append(f"  ... and {len(failing) - SHOWN} more failing tests of this task")
+    if len(groups) > SHOWN:
+        lines.append(f"  ... and {sum(map(len, groups[SHOWN:]))} more failing tests")
     if t.error or failing:
         lines.append(f"  rerun locally: {t.rerun}")
     return "\n".join(lines)
