@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("--json", action="store_true", help="print the report as JSON")
     gr.add_argument("--format", choices=["table", "json", "gradescope"], default="table",
                     help="table (default), json, or gradescope (Gradescope's results.json)")  # fmt: skip
+    gr.add_argument("--visibility", default="visible",
+                    choices=["visible", "hidden", "after_due_date", "after_published"],
+                    help="Gradescope visibility of the results (default visible)")  # fmt: skip
     gr.add_argument("--output", default=None, help="write the report to this file instead of printing it")
     gr.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for each task (default 300)")
     gr.add_argument("--jobs", type=int, default=1, help="tasks graded in parallel (default 1)")
@@ -58,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             report = grade(args.submission, args.tasks, reference=args.src, timeout=args.timeout,
                            only=args.task, jobs=args.jobs)  # fmt: skip
             form = "json" if args.json else args.format
-            text = {"table": report_text, "json": lambda r: r.to_json(), "gradescope": gradescope_json}[form](report)
+            if form == "gradescope":
+                text = gradescope_json(report, visibility=args.visibility)
+            else:
+                text = report.to_json() if form == "json" else report_text(report)
             if args.output:
                 Path(args.output).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.output).write_text(text + "\n", encoding="utf-8")
