@@ -20,7 +20,7 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 RUNNER = _HERE / "_runner.py"
-PLUGIN = _HERE / "pytest_plugin" / "minigrad_course_grading.py"
+PLUGIN = _HERE / "_pytest_plugin.py"
 _CONFIG = "[pytest]\naddopts =\npython_files = test_*.py\n"
 
 

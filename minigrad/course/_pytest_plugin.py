@@ -1,4 +1,5 @@
-"""The pytest plugin of the course kit, loaded *by path* by ``_runner.py`` (never by name).
+"""The pytest plugin of the course kit, loaded *by path* by ``_runner.py`` (never imported by name:
+importing it blocks the network of the importing process).
 
 Loading it by path means no file in a copy can stand in for it. It
 
