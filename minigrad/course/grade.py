@@ -14,6 +14,7 @@ A task earns ``points * passed / collected``: a failing, erroring or skipped tes
 from __future__ import annotations
 
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,12 @@ from minigrad.course.tasks import Task, TaskFile, load_tasks
 from minigrad.course.transplant import outside_edits, piece_body, replace_bodies
 
 __all__ = ["GradeError", "grade", "report_text", "Report", "TaskResult", "GradedTest"]
+
+
+# ast.parse is not thread-safe on CPython 3.11 (with --jobs 2 it raised "SystemError: AST
+# constructor recursion depth mismatch" here), so tasks prepare their copies one at a time
+# and only the pytest processes run in parallel.
+_PREPARE = threading.Lock()
 
 
 class GradeError(ValueError):
@@ -86,14 +93,16 @@ def _clean(text: str, *paths: Path) -> str:
 def grade_task(task: Task, setup: _Setup, timeout: float) -> TaskResult:
     """Take the task's pieces, build its grading copy, run its graded tests, score them."""
     result = TaskResult(task.id, task.title, task.points, 0.0, 0, 0, pieces=list(task.pieces))
-    bodies, refusal = _take_pieces(task, setup)
+    with _PREPARE:
+        bodies, refusal = _take_pieces(task, setup)
     if refusal:
         result.error = refusal
         return result
     with tempfile.TemporaryDirectory(prefix="minigrad-grade-") as tmp:
         tree = Path(tmp) / "copy"
         try:
-            _grading_copy(tree, setup, bodies)
+            with _PREPARE:
+                _grading_copy(tree, setup, bodies)
         except (PieceError, SyntaxError) as e:
             result.error = f"the pieces do not fit into the instructor's copy: {e}"
             return result

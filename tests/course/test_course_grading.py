@@ -159,7 +159,9 @@ CHEATS = {
     "plugin": ("minigrad_course_grading.py", "def pytest_runtest_makereport(item, call):\n    return None\n"),
     "minigrad/__init__.py": ("minigrad/__init__.py", None),
     "sitecustomize.py": ("sitecustomize.py", PATCH),
-    "edited graded test": ("tests/course/test_public_ops.py", "def test_elementwise_derivative():\n    pass\n"),
+    "edited public test": ("tests/course/test_public_ops.py", "def test_elementwise_derivative():\n    pass\n"),
+    # Task 7.1 is graded by the project's tests/nn/test_clip.py, which students have: the grader's copy counts.
+    "edited graded test": ("tests/nn/test_clip.py", "def test_small_gradients_are_left_exactly_alone():\n    pass\n"),
 }
 
 
@@ -176,8 +178,9 @@ def test_cheats_score_nothing(sub, cheat):
     elif cheat == "minigrad/__init__.py":
         text = (sub / path).read_text(encoding="utf-8") + PATCH
     write(sub / path, text)
-    result, report = score(sub, "1.1")
-    assert result.earned == 0 and result.total == 9 and not result.error
+    task, total = ("7.1", 6) if cheat == "edited graded test" else ("1.1", 9)
+    result, report = score(sub, task)
+    assert result.earned == 0 and result.total == total and not result.error
     if cheat not in ("manifest",):
         assert any(e.startswith(path) for e in report.outside_edits), report.outside_edits
 
