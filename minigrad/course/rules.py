@@ -25,7 +25,7 @@ import ast
 
 ALWAYS_FORBIDDEN = frozenset({
     "eval", "exec", "compile", "globals", "locals", "vars", "setattr", "delattr", "open",
-    "importlib", "builtins", "sys", "os", "subprocess", "socket", "ctypes", "inspect", "setflags",
+    "importlib", "builtins", "sys", "os", "subprocess", "socket", "ctypes", "inspect",
     "gradcheck", "numerical_jacobian", "testing", "pytest", "hypothesis", "course",
 })  # fmt: skip
 ALLOWED_IMPORTS = frozenset({"numpy", "math", "itertools", "functools", "collections", "operator", "minigrad"})
