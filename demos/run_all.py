@@ -45,6 +45,10 @@ DEMOS: tuple[str, ...] = (
     "clipping",
     "lr_zero_baseline",
     "monitor",
+    "remedies_cells",
+    "remedies_training",
+    "spectral_tracking",
+    "three_ways",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 

@@ -1,7 +1,7 @@
 """minigrad: a from-scratch NumPy reverse-mode autograd engine for learning backpropagation.
 
 Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engine.py``
--> ``broadcast.py`` -> ``autodiff.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
+-> ``broadcast.py`` -> ``autodiff.py`` -> ``forward.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
 """
 
 from minigrad import bptt, diagnostics, nn, ops, optim
@@ -9,6 +9,7 @@ from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from minigrad.autodiff import grad, jacobian, vjp
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.forward import jvp
 from minigrad.functional import (
     abs,
     add,
@@ -59,7 +60,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
-    "grad", "jacobian", "vjp", "gradcheck", "numerical_jacobian", "GradcheckError",
+    "grad", "jacobian", "vjp", "jvp", "gradcheck", "numerical_jacobian", "GradcheckError",
     "abs", "broadcast_to", "clip", "concatenate", "exp", "gelu", "leaky_relu", "log",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack", "sum",

@@ -1,4 +1,4 @@
-r"""Differentiate whole functions: ``grad``, ``vjp`` and ``jacobian``.
+r"""Differentiate whole functions: ``grad``, ``vjp`` and ``jacobian`` (``jvp``: ``forward.py``).
 
 These run the same backward pass as ``Tensor.backward`` (``engine.compute_grads``)
 but *return* gradients instead of accumulating them into ``.grad``. ``jacobian``
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad import engine
+from minigrad import engine, forward
 from minigrad.tensor import Tensor
 
 
@@ -81,29 +81,42 @@ def vjp(
     return out.detach(), (g[0] if single else g)
 
 
-def jacobian(f: Callable[..., Tensor], *inputs: np.ndarray | Tensor) -> np.ndarray | tuple[np.ndarray, ...]:
+def jacobian(
+    f: Callable[..., Tensor], *inputs: np.ndarray | Tensor, strategy: str = "reverse-mode"
+) -> np.ndarray | tuple[np.ndarray, ...]:
     r"""$\partial f / \partial x_i$ for each input, each of shape ``out.shape + inputs[i].shape``.
 
-    One backward pass per output element (row $k$ is the VJP with $e_k$). With one
-    input it returns one array; with several, a tuple (``torch.autograd.functional.jacobian``).
+    ``strategy`` as in ``torch.autograd.functional.jacobian``: ``"reverse-mode"`` runs one
+    backward pass per output element (row $k$ is the VJP with $e_k$); ``"forward-mode"`` one
+    forward-mode walk per input element (column $k$ is the JVP with $e_k$, ``minigrad/forward.py``).
+    Same matrix; the cheaper one has fewer passes. With one input it returns one array; with
+    several, a tuple.
     """
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
     if not inputs:
         raise ValueError("jacobian: give at least one input")
     xs = _fresh_inputs(inputs)
     out = f(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"jacobian: f must return a Tensor, got {type(out).__name__}")
-    rows = [np.zeros((out.size, x.size), dtype=x.dtype) for x in xs]
-    wanted = {id(x) for x in xs}
-    if out.requires_grad:
+    mats = [np.zeros((out.size, x.size), dtype=x.dtype) for x in xs]
+    if out.requires_grad and strategy == "reverse-mode":
+        wanted = {id(x) for x in xs}
         for k in range(out.size):
             e = np.zeros(out.size, dtype=out.dtype)
             e[k] = 1
             found = engine.compute_grads([out], [e.reshape(out.shape)], lambda t: id(t) in wanted)
-            for J, x in zip(rows, xs):
+            for J, x in zip(mats, xs):
                 if id(x) in found:
                     J[k] = np.ravel(found[id(x)][1])
-    result = tuple(J.reshape(out.shape + x.shape) for J, x in zip(rows, xs))
+    elif out.requires_grad:
+        for J, x in zip(mats, xs):
+            for k in range(x.size):
+                e = np.zeros(x.size, dtype=x.dtype)
+                e[k] = 1
+                tangent = forward.push_tangents([out], {id(x): e.reshape(x.shape)}).get(id(out))
+                if tangent is not None:
+                    J[:, k] = np.ravel(np.broadcast_to(tangent, out.shape))
+    result = tuple(J.reshape(out.shape + x.shape) for J, x in zip(mats, xs))
     return result[0] if len(inputs) == 1 else result
-
-

@@ -35,6 +35,7 @@ import numpy as np
 
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
+from minigrad.rtrl import RTRLResult, rtrl
 from minigrad.tensor import Tensor, as_tensor
 
 _BASES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
@@ -200,8 +201,14 @@ class Trajectory:
         W_hh = cell.weight_hh.data
         contributions = np.zeros((T,) + W_hh.shape, dtype=W_hh.dtype)
         input_grads = np.zeros(self.x.shape, dtype=J.dtype)
+        # inputs a step op takes after W_hh[, b_hh] (the LayerNorm cell's gain and shift)
+        extra = list(getattr(cell, "step_extra_params", ()))
+        first_extra = 4 if "bias_hh" in grads else 3
+        extra_grads = [np.zeros_like(p.data) for p in extra]
         for t, op in enumerate(self.steps):
             pieces = _full_vjp(op, delta[t + 1])
+            for j, g_extra in enumerate(extra_grads):
+                g_extra += pieces[first_extra + j]
             dxp = pieces[0]
             contributions[t] = pieces[2]
             if "bias_hh" in grads:
@@ -213,7 +220,17 @@ class Trajectory:
         grads["weight_hh"] = contributions.sum(axis=0)
         names = self.param_names()
         param_grads = {names.get(b, b): grads[b] for b in _BASES if b in grads}
+        for p, g_extra in zip(extra, extra_grads, strict=True):
+            param_grads[next(n for n, q in cell.named_parameters() if q is p)] = g_extra
         return BPTTResult(delta, param_grads, contributions, input_grads)
+
+    def rtrl(self, dL_ds) -> RTRLResult:
+        r"""RTRL: :meth:`backprop`'s ``param_grads``, forward in time ($M_{t+1} = J_t M_t + \dots$).
+
+        Same ``dL_ds`` (T+1, N, S); returns ``minigrad.rtrl.RTRLResult`` (``param_grads``,
+        ``influence_norms``). The recursion lives in ``minigrad/rtrl.py``.
+        """
+        return rtrl(self, dL_ds)
 
 
 def _full_vjp(op, grad_out: np.ndarray) -> tuple:
@@ -254,7 +271,8 @@ def _check_x(x, input_size: int) -> Tensor:
 def unroll(cell_or_layer, x, state0=None):
     r"""Run ``cell_or_layer`` over ``x`` (T, N, H_in) step by step, keeping every state and step op.
 
-    * A cell (``RNNCell``, ``LSTMCell``, ``GRUCell``, or anything with ``project``, ``step``,
+    * A cell (``RNNCell``, ``LSTMCell``, ``GRUCell``, the residual, highway and LayerNorm cells
+      of ``minigrad.nn.extra_cells``, or anything with ``project``, ``step``,
       ``state_size``, ``initial_state``): returns one :class:`Trajectory`. ``state0`` is $s_0$,
       (N, S) (LSTM: $[h_0; c_0]$), default zeros.
     * A layer (``RNN``, ``LSTM``, ``GRU``; time-major x, no dropout between layers): returns a

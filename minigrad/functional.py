@@ -34,6 +34,7 @@ from minigrad.ops import (
     Transpose,
     Where,
 )  # fmt: skip
+from minigrad.ops.reductions import normalize_axis
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
@@ -231,7 +232,9 @@ def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int =
     t = as_tensor(ary)
     if t.ndim == 0:
         raise ValueError("split: cannot split a 0-d tensor")
-    axis = axis % t.ndim
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"split: axis must be an int, got {axis!r}")
+    (axis,) = normalize_axis(axis, t.ndim, "split")  # axis=5 of a 2-D tensor is an error, not axis 1
     n = t.shape[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
         if indices_or_sections <= 0 or n % indices_or_sections:

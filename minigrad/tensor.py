@@ -19,9 +19,9 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine, safety
-from minigrad.anomaly import check_forward, is_anomaly_enabled, user_site
+from minigrad.anomaly import check_forward, user_site
 from minigrad.dtypes import get_default_dtype
-from minigrad.grad_mode import is_grad_enabled
+from minigrad.grad_mode import MODES
 from minigrad.inplace import InPlaceMethods
 from minigrad.ops import (
     Abs,
@@ -55,12 +55,13 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
     """Run ``op`` on the inputs' arrays; if any input requires grad, link the result into the graph."""
     data = _forward(op, inputs)  # y = f(x₁, ..., xₙ); the op saves what its vjp will need
     out = _new_tensor(data)
-    if is_anomaly_enabled():  # detect_anomaly(): remember where, and stop at the first NaN/inf
+    if MODES.anomaly_enabled:  # detect_anomaly(): remember where, and stop at the first NaN/inf
         op.site = user_site()
         check_forward(op, inputs, data, op.site)
-    if is_grad_enabled() and any(t.requires_grad for t in inputs):
+    needs_grad = tuple([t.requires_grad for t in inputs])
+    if MODES.grad_enabled and any(needs_grad):
         op.inputs = inputs  # the graph: out -> op -> inputs
-        op.needs_grad = tuple(t.requires_grad for t in inputs)
+        op.needs_grad = needs_grad
         out._op = op
         out.requires_grad = True
         safety.lock(op.saved)  # what vjp will read stays as forward saw it, until backward
@@ -121,7 +122,10 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
 
 def _number_dtype(x, like: Tensor) -> np.dtype:
     """The dtype of ``like <op> x`` for a number ``x``, as NumPy's promotion gives it."""
-    if isinstance(x, complex):
+    dtype = like.data.dtype
+    if dtype.kind == "f" and (type(x) is float or type(x) is int):
+        return dtype  # NumPy keeps a float array's dtype next to a Python number; result_type costs ~1 µs
+    if isinstance(x, (complex, np.complexfloating)):  # np.complex64 is not a Python complex
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
     return np.result_type(like.data, x)
 
@@ -244,6 +248,8 @@ class Tensor(InPlaceMethods):
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf, in place; return ``self``."""
+        if not isinstance(requires_grad, (bool, np.bool_)):  # "yes" is truthy, and so is "no"
+            raise TypeError(f"requires_grad must be a bool (True or False), got {requires_grad!r}")
         if requires_grad and self.data.dtype.kind not in "f":
             raise TypeError(
                 f"requires_grad=True needs a floating-point tensor, got dtype {self.data.dtype}; "
@@ -288,7 +294,10 @@ class Tensor(InPlaceMethods):
                 )
             grad = np.ones_like(self.data)
         else:
-            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
+            if grad.dtype.kind not in "biuf":
+                raise TypeError(f"backward(): grad must be a numeric array of shape {self.shape}, got {grad.dtype}")
+            grad = grad.astype(self.data.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         engine.backward(self, grad, retain_graph)

@@ -42,7 +42,7 @@ from minigrad.tensor import Tensor
 
 __all__ = [
     "shapes", "broadcastable_shapes", "floats", "arrays", "positive_arrays",
-    "distinct_arrays", "assert_gradients_match",
+    "distinct_arrays", "assert_gradients_match", "central_jvp", "assert_jvp_matches",
 ]  # fmt: skip
 
 ShapeLike = tuple[int, ...]
@@ -265,3 +265,36 @@ def assert_gradients_match(
         now = t.data
         if not np.array_equal(now, before, equal_nan=True):
             raise AssertionError(f"f modified its input {i} in place")
+
+
+# ----- forward mode -------------------------------------------------------------------------
+def central_jvp(f: Callable, arrays_in: Sequence[np.ndarray], tangents: Sequence, eps: float = 1e-6) -> np.ndarray:
+    r"""$J_f t \approx (f(x + \epsilon t) - f(x - \epsilon t)) / 2\epsilon$: two calls of ``f``, any number of inputs.
+
+    ``tangents`` has one entry per input (None: that input is held fixed).
+    """
+    with no_grad():
+        ys = []
+        for step in (eps, -eps):
+            moved = [a if t is None else a + step * np.asarray(t) for a, t in zip(arrays_in, tangents, strict=True)]
+            ys.append(np.asarray(f(*[Tensor(a, dtype=a.dtype) for a in moved]).data, dtype=np.float64))
+    return (ys[0] - ys[1]) / (2 * eps)
+
+
+def assert_jvp_matches(
+    f: Callable[..., Tensor], inputs: Sequence, tangents: Sequence, *, eps: float = 1e-6,
+    atol: float = 1e-6, rtol: float = 1e-5,
+) -> None:  # fmt: skip
+    r"""Assert that ``minigrad.jvp(f, inputs, tangents)`` matches :func:`central_jvp` (float64 inputs)."""
+    from minigrad.forward import jvp
+
+    arrays_in = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
+    _, analytic = jvp(f, arrays_in, [np.asarray(t, dtype=np.float64) for t in tangents])
+    numeric = central_jvp(f, arrays_in, tangents, eps)
+    bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
+    if bad.any():
+        j = np.unravel_index(int(np.argmax(bad)), numeric.shape)
+        raise AssertionError(
+            f"jvp mismatch at element {tuple(map(int, j))}: forward mode {float(analytic[j])!r} vs "
+            f"central difference {float(numeric[j])!r} ({int(bad.sum())} of {bad.size} elements differ)"
+        )

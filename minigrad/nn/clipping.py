@@ -10,11 +10,13 @@ r"""Clipping beyond norm and value (those are ``minigrad.nn.utils``): adaptive a
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
 
-from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
+from minigrad.nn.arguments import real_number
+from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_, parameter_list
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -34,15 +36,15 @@ class AdaptiveGradClipper:
     """
 
     def __init__(self, alpha: float = 0.9, max_norm: float = math.inf) -> None:
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha < 1:
+        if not 0 <= real_number(alpha, "alpha", "AdaptiveGradClipper") < 1:  # a NumPy scalar is fine
             raise ValueError(f"AdaptiveGradClipper: alpha must be in [0, 1), got {alpha!r}")
-        if not max_norm > 0:
+        if not real_number(max_norm, "max_norm", "AdaptiveGradClipper") > 0:
             raise ValueError(f"AdaptiveGradClipper: max_norm must be > 0, got {max_norm!r}")
         self.alpha, self.max_norm = float(alpha), float(max_norm)
         self.threshold: float | None = None  # theta_{t-1}; None before the first call
 
     def __call__(self, parameters: Tensor | Iterable[Tensor]) -> float:
-        params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+        params = parameter_list(parameters, "AdaptiveGradClipper")
         limit = self.max_norm if self.threshold is None else min(self.threshold, self.max_norm)
         norm = clip_grad_norm_(params, limit)
         clipped = min(norm, limit) if math.isfinite(norm) else limit
@@ -54,18 +56,18 @@ class AdaptiveGradClipper:
 
 
 def _pairs(parameters, thresholds, name: str) -> list:
-    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    if isinstance(thresholds, (int, float)) and not isinstance(thresholds, bool):
-        thresholds = [thresholds] * len(params)
+    params = parameter_list(parameters, name)
+    if isinstance(thresholds, numbers.Real) and not isinstance(thresholds, (bool, np.bool_)):
+        thresholds = [thresholds] * len(params)  # one number for all (a NumPy scalar too)
+    if isinstance(thresholds, str) or not isinstance(thresholds, Iterable):
+        raise TypeError(f"{name}: thresholds must be a number or one number per parameter, got {thresholds!r}")
     thresholds = list(thresholds)
     if len(thresholds) != len(params):
         raise ValueError(
             f"{name}: need one threshold per parameter ({len(params)}), got {len(thresholds)}"
         )
-    for p, c in zip(params, thresholds, strict=True):
-        if not isinstance(p, Tensor):
-            raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
-        if not c >= 0:
+    for c in thresholds:
+        if not real_number(c, "thresholds", name) >= 0:
             raise ValueError(f"{name}: thresholds must be >= 0, got {c!r}")
     return [(p, float(c)) for p, c in zip(params, thresholds, strict=True) if p.grad is not None]
 

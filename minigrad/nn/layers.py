@@ -11,17 +11,11 @@ import math
 
 import numpy as np
 
-from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn.arguments import flag, float_dtype, integer, positive_int, real_number
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
-
-
-def _positive_int(value, name: str, cls: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Linear(Module):
@@ -33,9 +27,10 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
+        bias = flag(bias, "bias", "Linear")
+        dtype = float_dtype(dtype, "Linear")
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
@@ -68,15 +63,19 @@ class LayerNorm(Module):
         self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, dtype=None
     ) -> None:
         super().__init__()
+        if not isinstance(normalized_shape, (int, np.integer, tuple, list)):  # "34" is not (3, 4)
+            raise TypeError(
+                f"LayerNorm: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}"
+            )
         shape = F._shape_tuple(normalized_shape, "LayerNorm")
         for n in shape:
-            _positive_int(n, "normalized_shape", "LayerNorm")
-        if not eps > 0:
-            raise ValueError(f"LayerNorm: eps must be > 0, got {eps!r}")
+            positive_int(n, "normalized_shape", "LayerNorm")
+        if not 0 < real_number(eps, "eps", "LayerNorm") < math.inf:
+            raise ValueError(f"LayerNorm: eps must be finite and > 0, got {eps!r}")
         self.normalized_shape = shape
         self.eps = float(eps)
-        self.elementwise_affine = bool(elementwise_affine)
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.elementwise_affine = flag(elementwise_affine, "elementwise_affine", "LayerNorm")
+        dtype = float_dtype(dtype, "LayerNorm")
         if self.elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dtype))
             self.bias = Parameter(np.zeros(shape, dtype=dtype))
@@ -101,7 +100,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        if not 0.0 <= real_number(p, "p", "Dropout") <= 1.0:  # a NumPy scalar is fine
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p = float(p)
 
@@ -146,7 +145,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = real_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, input) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
@@ -176,7 +175,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = integer(dim, "dim", type(self).__name__)
 
     def forward(self, input) -> Tensor:
         return F.softmax(input, self.dim)
@@ -190,7 +189,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = integer(dim, "dim", type(self).__name__)
 
     def forward(self, input) -> Tensor:
         return F.log_softmax(input, self.dim)

@@ -27,6 +27,7 @@ import numpy as np
 
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
+from minigrad.nn.arguments import cast_overflows, flag, float_dtype
 from minigrad.tensor import Tensor
 
 
@@ -93,16 +94,20 @@ class Module:
             yield m
 
     def _walk(self, prefix: str, dedup: bool) -> Iterator[tuple[str, Module]]:
-        # depth first with an explicit stack; a module reached twice is skipped if dedup
+        # Depth first with an explicit stack. With dedup, a module reached twice is skipped (a
+        # visited set, like PyTorch's named_modules). Without it, a shared module is yielded under
+        # each of its names, but a module is never entered from inside itself: a back-reference
+        # (``child.parent = parent``) is a cycle, and following it would never end.
         seen: set[int] = set()
-        stack = [(prefix, self)]
+        stack = [(prefix, self, frozenset())]
         while stack:
-            name, m = stack.pop()
-            if dedup and id(m) in seen:
+            name, m, ancestors = stack.pop()
+            if (dedup and id(m) in seen) or id(m) in ancestors:
                 continue
             seen.add(id(m))
             yield name, m
-            kids = [(f"{name}.{k}" if name else k, c) for k, c in m.named_children()]
+            inside = ancestors | {id(m)}
+            kids = [(f"{name}.{k}" if name else k, c, inside) for k, c in m.named_children()]
             stack.extend(reversed(kids))
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -136,8 +141,7 @@ class Module:
     # ----- modes and gradients ------------------------------------------------------
     def train(self, mode: bool = True) -> Module:
         """Set training mode (``mode=True``) or evaluation mode on every module; return ``self``."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train(): mode must be a bool, got {mode!r}")
+        mode = flag(mode, "mode", "train()")
         for m in self.modules():
             m.training = mode
         return self
@@ -148,6 +152,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's ``.grad`` (to ``None`` by default, as in PyTorch)."""
+        set_to_none = flag(set_to_none, "set_to_none", "zero_grad()")
         for p in self.parameters():
             p.zero_grad(set_to_none)
 
@@ -159,9 +164,7 @@ class Module:
 
     def to(self, dtype) -> Module:
         """Cast every parameter, in place, to ``dtype`` (``np.float32`` or ``np.float64``)."""
-        d = np.dtype(dtype)
-        if d.kind != "f":
-            raise TypeError(f"to(): dtype must be a float dtype, got {d}")
+        d = float_dtype(dtype, "to()")  # float16 would pass a kind check, and nothing runs in it
         for p in self.parameters():
             p.data = p.data.astype(d)
             p.grad = None
@@ -183,6 +186,7 @@ class Module:
             raise TypeError(
                 f"load_state_dict(): state_dict must be a dict, got {type(state_dict).__name__}"
             )
+        strict = flag(strict, "strict", "load_state_dict()")
         own = dict(self._all_named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -196,12 +200,21 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+            try:
+                arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+            except ValueError as e:  # a ragged list: NumPy's message names no key
+                problems.append(f"{name}: expected a numeric array, got a value NumPy cannot make one of ({e})")
+                continue
             if arr.dtype.kind not in "biuf":
                 problems.append(f"{name}: expected a numeric array, got dtype {arr.dtype}")
             elif arr.shape != p.shape:
                 problems.append(
                     f"size mismatch for {name}: expected shape {p.shape}, got {arr.shape}"
+                )
+            elif cast_overflows(arr, p.dtype):
+                problems.append(
+                    f"{name}: values of dtype {arr.dtype} overflow the parameter's dtype {p.dtype} "
+                    f"(largest |value| {np.max(np.abs(arr[np.isfinite(arr)])):.3g})"
                 )
             else:
                 arrays[name] = arr
@@ -220,9 +233,16 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
+        return self._repr(frozenset())
+
+    def _repr(self, ancestors: frozenset) -> str:
+        inside = ancestors | {id(self)}
         lines = []
         for name, child in self.named_children():
-            body = repr(child).replace("\n", "\n  ")
+            if id(child) in inside:  # a back-reference (child.parent = parent): printing it never ends
+                body = f"<back-reference to {type(child).__name__}>"
+            else:
+                body = child._repr(inside).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         extra = self.extra_repr()
         if not lines:

@@ -21,13 +21,10 @@ from minigrad import functional as mf
 from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
+from minigrad.nn.arguments import check_dtype, flag, positive_int, real_number
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps, uniform_recurrent_init_
-from minigrad.ops.recurrent import RecurrentStep
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _Steps, uniform_recurrent_init_
 from minigrad.ops.recurrent_sequence import (
-    GRUSequenceStep,
-    LSTMSequenceStep,
-    RNNSequenceStep,
     StepOutputs,
 )
 from minigrad.tensor import Tensor, apply_op, as_tensor
@@ -58,14 +55,6 @@ class LayerCell(_Steps):
             p = getattr(self, base)
             if p is not None:
                 yield base + self.suffix, p
-
-    def sequence_op(self, t: int, out: np.ndarray, gate_buffer: np.ndarray | None) -> RecurrentStep:
-        """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
-        if self.mode == "LSTM":
-            return LSTMSequenceStep(t, out, gate_buffer)
-        if self.mode == "GRU":
-            return GRUSequenceStep(t, self.reset_after, out, gate_buffer)
-        return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
 
     def run(self, x: Tensor, s0: Tensor) -> tuple[Tensor, Tensor]:
         """``(output (T, N, H) in time order, last state computed)`` for ``x`` (T, N, H_in).
@@ -101,7 +90,7 @@ class LayerCell(_Steps):
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
-            op = self.sequence_op(t, rows[t], gate_rows[t])
+            op = self.new_op(t, rows[t], gate_rows[t])
             s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s
@@ -113,7 +102,7 @@ class LayerCell(_Steps):
 
 
 class _RNNBase(Module):
-    gate_count = 1
+    num_gates = 1
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -121,16 +110,15 @@ class _RNNBase(Module):
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
-        self.input_size = _positive_int(input_size, "input_size", owner)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
-        self.num_layers = _positive_int(num_layers, "num_layers", owner)
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-                or not 0 <= dropout <= 1:
+        self.input_size = positive_int(input_size, "input_size", owner)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
+        self.num_layers = positive_int(num_layers, "num_layers", owner)
+        if not 0 <= real_number(dropout, "dropout", owner) <= 1:  # a NumPy scalar is fine
             raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout!r}")
-        self.bias, self.batch_first = bool(bias), bool(batch_first)
-        self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
-        self.reset_after = bool(reset_after)
-        G, H, D, dtype = self.gate_count, self.hidden_size, self.num_directions, get_default_dtype()
+        self.bias, self.batch_first = flag(bias, "bias", owner), flag(batch_first, "batch_first", owner)
+        self.dropout, self.bidirectional = float(dropout), flag(bidirectional, "bidirectional", owner)
+        self.reset_after = flag(reset_after, "reset_after", owner)
+        G, H, D, dtype = self.num_gates, self.hidden_size, self.num_directions, get_default_dtype()
         for k in range(self.num_layers):
             fan_in = self.input_size if k == 0 else D * H
             for suffix in [f"_l{k}", f"_l{k}_reverse"][:D]:  # PyTorch's parameter order
@@ -181,6 +169,7 @@ class _RNNBase(Module):
                 f"{owner}: input must have shape {layout} or (L, H_in) with "
                 f"H_in = input_size = {self.input_size}, got {x.shape}"
             )
+        check_dtype(x, "input", self.weight_hh_l0.dtype, owner)
         if x.ndim == 2:
             return x.reshape(x.shape[0], 1, x.shape[1]), True
         return (x.transpose(1, 0, 2) if self.batch_first else x), False
@@ -195,6 +184,7 @@ class _RNNBase(Module):
                 f"(num_layers * num_directions, {'' if unbatched else 'N, '}hidden_size), "
                 f"got {h.shape}"
             )
+        check_dtype(h, name, self.weight_hh_l0.dtype, type(self).__name__)
         return h.reshape(LD, 1, H) if unbatched else h
 
     def _run(self, input, h0, c0=None):
@@ -265,7 +255,7 @@ class GRU(_RNNBase):
     False: Cho et al., see the module docstring).
     """
 
-    gate_count = 3
+    num_gates = 3
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -286,7 +276,7 @@ class LSTM(_RNNBase):
     returns ``(output, (h_n, c_n))``.
     """
 
-    gate_count = 4
+    num_gates = 4
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0,
@@ -298,6 +288,9 @@ class LSTM(_RNNBase):
         """``(output, (h_n, c_n))``; ``hx = (h0, c0)`` or None for zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: hx must be a tuple (h0, c0) or None, got {type(hx).__name__}")
+        if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
+            missing = "h0" if hx[0] is None else "c0"
+            raise TypeError(f"LSTM: hx = (h0, c0) needs both states, got {missing} = None (or pass hx=None)")
         out, finals, unbatched = self._run(input, *(hx if hx is not None else (None, None)))
         H = self.hidden_size
         h_n = self._stack_finals([s[:, :H] for s in finals], unbatched)

@@ -26,15 +26,11 @@ import numpy as np
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
+from minigrad.nn.arguments import check_dtype, flag, positive_int
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
-
-
-def _positive_int(value, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def uniform_recurrent_init_(module: Module) -> None:
@@ -56,13 +52,25 @@ class _Steps:
         """S: H, or 2H for the LSTM's state $[h; c]$."""
         return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
 
-    def new_op(self) -> RecurrentStep:
-        """A fresh fused step op for this cell (one op instance per time step)."""
+    def new_op(self, t: int | None = None, out: np.ndarray | None = None,
+               gate_buffer: np.ndarray | None = None) -> RecurrentStep:  # fmt: skip
+        """A fresh fused step op (one op instance per time step).
+
+        Given ``t``, the sequence layer's variant, which reads row t of the whole projection
+        (``out`` and ``gate_buffer``: see ``minigrad/ops/recurrent.py``).
+        """
+        nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
+        if t is None:
+            if self.mode == "LSTM":
+                return LSTMStep(out, gate_buffer)
+            if self.mode == "GRU":
+                return GRUStep(self.reset_after, out, gate_buffer)
+            return RNNStep(nonlinearity, out)
         if self.mode == "LSTM":
-            return LSTMStep()
+            return LSTMSequenceStep(t, out, gate_buffer)
         if self.mode == "GRU":
-            return GRUStep(self.reset_after)
-        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
+            return GRUSequenceStep(t, self.reset_after, out, gate_buffer)
+        return RNNSequenceStep(t, nonlinearity, out)
 
     def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
         r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in).
@@ -112,15 +120,15 @@ class _Steps:
 
 # ----- cells --------------------------------------------------------------------------------
 class _CellBase(_Steps, Module):
-    gate_count = 1
+    num_gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", owner)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
-        self.bias = bool(bias)
-        G, H, dtype = self.gate_count, self.hidden_size, get_default_dtype()
+        self.input_size = positive_int(input_size, "input_size", owner)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
+        self.bias = flag(bias, "bias", owner)
+        G, H, dtype = self.num_gates, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
         self.bias_ih = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
@@ -147,6 +155,7 @@ class _CellBase(_Steps, Module):
                 f"{owner}: input must have shape (N, {self.input_size}) or ({self.input_size},), "
                 f"got {x.shape}"
             )
+        check_dtype(x, "input", self.weight_hh.dtype, owner)
         unbatched = x.ndim == 1
         if unbatched:
             x = x.reshape(1, self.input_size)
@@ -156,6 +165,7 @@ class _CellBase(_Steps, Module):
         expected = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
         if h.shape != expected:
             raise ValueError(f"{owner}: {name} must have shape {expected}, got {h.shape}")
+        check_dtype(h, name, self.weight_hh.dtype, owner)
         return x, (h.reshape(1, self.hidden_size) if unbatched else h), unbatched
 
     def _run(self, input, hx):
@@ -181,25 +191,28 @@ class RNNCell(_CellBase):
 class GRUCell(_CellBase):
     r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
 
-    gate_count = 3
+    num_gates = 3
     mode = "GRU"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  reset_after: bool = True) -> None:  # fmt: skip
-        self.reset_after = bool(reset_after)
+        self.reset_after = flag(reset_after, "reset_after", "GRUCell")
         super().__init__(input_size, hidden_size, bias)
 
 
 class LSTMCell(_CellBase):
     r"""$c' = f \odot c + i \odot g$, $h' = o \odot \tanh(c')$; returns ``(h', c')``."""
 
-    gate_count = 4
+    num_gates = 4
     mode = "LSTM"
 
     def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
         """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+        if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
+            missing = "hx[0] (h)" if hx[0] is None else "hx[1] (c)"
+            raise TypeError(f"LSTMCell: hx = (h, c) needs both states, got {missing} = None (or pass hx=None)")
         x, h, unbatched = self._prepare(input, None if hx is None else hx[0], "hx[0] (h)")
         if hx is None:
             s = self.initial_state(x.shape[0])

@@ -12,18 +12,39 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from minigrad.nn.arguments import flag, real_number
+from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
+
+
+def _threshold(value, name: str, owner: str) -> float:
+    """A clipping threshold: a real number >= 0 (inf: no clipping). A negative one would flip
+    every gradient's sign (the scale factor becomes negative), a NaN would make them all NaN."""
+    c = real_number(value, name, owner)
+    if not c >= 0:
+        raise ValueError(f"{owner}: {name} must be >= 0 (inf for no clipping), got {value!r}")
+    return c
 
 
 def _with_grad(parameters, name: str) -> list[Tensor]:
     """The parameters (a Tensor or an iterable, consumed once) that have a ``.grad``."""
+    return [p for p in parameter_list(parameters, name) if p.grad is not None]
+
+
+def parameter_list(parameters, name: str) -> list[Tensor]:
+    """``parameters`` (a Tensor or an iterable of them, consumed once) as a list, checked."""
     if isinstance(parameters, Tensor):
-        parameters = [parameters]
+        return [parameters]
+    if not isinstance(parameters, Iterable) or isinstance(parameters, Module):
+        raise TypeError(
+            f"{name}: parameters must be a Tensor or an iterable of Tensors (e.g. model.parameters()), "
+            f"got {type(parameters).__name__}"
+        )
     params = list(parameters)
     for p in params:
         if not isinstance(p, Tensor):
-            raise TypeError(f"{name}: parameters must be Tensors, got {type(p).__name__}")
-    return [p for p in params if p.grad is not None]
+            raise TypeError(f"{name}: parameters must be Tensors (e.g. model.parameters()), got {type(p).__name__}")
+    return params
 
 
 def clip_grad_norm_(
@@ -39,10 +60,11 @@ def clip_grad_norm_(
     gradient are skipped. A non-finite norm raises ``RuntimeError`` when
     ``error_if_nonfinite`` (PyTorch's behaviour); otherwise the gradients become NaN.
     """
-    norm_type = float(norm_type)
+    norm_type = math.inf if norm_type == "inf" else real_number(norm_type, "norm_type", "clip_grad_norm_")  # as torch
     if not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be > 0 or inf, got {norm_type}")
-    max_norm = float(max_norm)
+    max_norm = _threshold(max_norm, "max_norm", "clip_grad_norm_")
+    error_if_nonfinite = flag(error_if_nonfinite, "error_if_nonfinite", "clip_grad_norm_")
     params = _with_grad(parameters, "clip_grad_norm_")
     if not params:
         return 0.0
@@ -71,8 +93,6 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
     Unlike norm clipping, this can change the gradient's direction.
     """
-    c = float(clip_value)
-    if not c >= 0:
-        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value!r}")
+    c = _threshold(clip_value, "clip_value", "clip_grad_value_")
     for p in _with_grad(parameters, "clip_grad_value_"):
         p.grad = np.clip(p.grad, -c, c)

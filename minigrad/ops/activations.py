@@ -61,7 +61,7 @@ class ReLU(Elementwise):
 
     def derivative(self, i):
         (x,) = self.saved
-        return x > 0
+        return ~(x <= 0)  # not `x > 0`: a NaN passes the gradient on, as in PyTorch
 
 
 class LeakyReLU(Elementwise):
@@ -101,20 +101,22 @@ class GELU(Elementwise):
 
     def forward(self, x):
         if self.approximate == "tanh":
-            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            with np.errstate(over="ignore"):  # x**3 of a large x is inf, and tanh(inf) = 1
+                t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             cdf = 0.5 * (1 + t)
             self.save(x, cdf, t)
         else:
             cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
             self.save(x, cdf)
-        return (x * cdf).astype(x.dtype, copy=False)
+        with np.errstate(invalid="ignore"):  # gelu(-inf) = -inf * 0 = nan, as in PyTorch, without a warning
+            return (x * cdf).astype(x.dtype, copy=False)
 
     def derivative(self, i):
-        if self.approximate == "tanh":
-            x, cdf, t = self.saved
-            dt = (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
-            return cdf + 0.5 * x * dt
-        x, cdf = self.saved
-        with np.errstate(under="ignore"):
+        with np.errstate(all="ignore"):  # at ±inf: inf * 0 = nan, as in PyTorch
+            if self.approximate == "tanh":
+                x, cdf, t = self.saved
+                dt = (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
+                return cdf + 0.5 * x * dt
+            x, cdf = self.saved
             pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return cdf + x * pdf
+            return cdf + x * pdf

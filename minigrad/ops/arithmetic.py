@@ -71,11 +71,13 @@ class Div(Elementwise):
 
     def forward(self, a, b):
         self.save(a, b)
-        return a / b
+        with np.errstate(all="ignore"):  # x/0 = ±inf, 0/0 = nan, as IEEE says, without NumPy's warning
+            return a / b
 
     def derivative(self, i):
         a, b = self.saved
-        return 1.0 / b if i == 0 else -a / (b * b)
+        with np.errstate(all="ignore"):
+            return 1.0 / b if i == 0 else -a / (b * b)
 
 
 class Neg(Elementwise):
@@ -96,24 +98,32 @@ class Neg(Elementwise):
 class Pow(Elementwise):
     r"""$y = a^b$;  $\partial y/\partial a = b\,a^{b-1}$, $\partial y/\partial b = a^b \ln a$.
 
-    The exponent gradient uses $\ln a$, defined for $a > 0$; where $a = 0$ it is
-    taken as 0 (PyTorch's choice: $0^b$ is flat in $b$ for $b > 0$).
+    PyTorch's choices at the edges: $\partial y/\partial a = 0$ where $b = 0$ ($a^0 = 1$ is flat,
+    even at $a = 0$, where $0 \cdot 0^{-1}$ would be NaN), and $\partial y/\partial b = 0$ where
+    $a = 0$ and $b \ge 0$ ($0^b$ is flat in $b$ there, where $0 \cdot \ln 0$ would be NaN).
     """
 
     __slots__ = ()
 
     def forward(self, a, b):
-        y = a**b
+        with np.errstate(all="ignore"):  # 0**-1 = inf, (-1)**0.5 = nan, without NumPy's warning
+            y = a**b
         self.save(a, b, y)
         return y
 
     def derivative(self, i):
         a, b, y = self.saved
-        if i == 0:
-            return b * a ** (b - 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_a = np.log(np.where(a == 0, 1, a))
-        return y * log_a
+        with np.errstate(all="ignore"):
+            if i == 0:
+                return np.where(b == 0, 0.0, b * a ** (b - 1))
+            return np.where((a == 0) & (b >= 0), 0.0, y * np.log(a))
+
+
+def routed(x: np.ndarray, other: np.ndarray, wins: np.ndarray) -> np.ndarray:
+    """The share of the gradient of max/min(x, other) that goes to ``x``: 1 where ``x`` ``wins``,
+    1/2 on ties. A NaN is the result (NumPy propagates it), so it takes the gradient."""
+    x_nan, other_nan = np.isnan(x), np.isnan(other)
+    return (wins | (x_nan & ~other_nan)) + 0.5 * ((x == other) | (x_nan & other_nan))
 
 
 class Maximum(Elementwise):
@@ -127,8 +137,7 @@ class Maximum(Elementwise):
 
     def derivative(self, i):
         a, b = self.saved
-        wins = (a > b) if i == 0 else (b > a)
-        return wins + 0.5 * (a == b)
+        return routed(a, b, a > b) if i == 0 else routed(b, a, b > a)
 
 
 class Minimum(Elementwise):
@@ -142,8 +151,7 @@ class Minimum(Elementwise):
 
     def derivative(self, i):
         a, b = self.saved
-        wins = (a < b) if i == 0 else (b < a)
-        return wins + 0.5 * (a == b)
+        return routed(a, b, a < b) if i == 0 else routed(b, a, b < a)
 
 
 class Where(Elementwise):

@@ -8,8 +8,12 @@ An op is a function $y = f(x_1, \dots, x_n)$ on NumPy arrays that knows three th
   the engine folds broadcast axes back with :func:`minigrad.broadcast.unbroadcast`);
 * ``jacobian(i)``: the dense matrix $J_i = \partial y / \partial x_i$ of shape
   ``(y.size, x_i.size)``. It exists to be *looked at*: backward never builds it.
+* ``jvp(*tangents)``: forward mode, the Jacobian-vector product $\dot y = \sum_i J_i \dot x_i$
+  in $y$'s shape (a NumPy scalar for a 0-d $y$, as ``forward`` may return), with ``None`` for
+  an input that has no tangent (the forward-mode walk is ``minigrad/forward.py``).
 
-The invariant the tests check for every op: ``vjp(g)[i] == J_i.T @ g.ravel()``.
+The invariants the tests check for every op: ``vjp(g)[i] == J_i.T @ g.ravel()`` and
+``jvp(t) == sum_i J_i @ t_i.ravel()``, so $\langle g, J t\rangle = \langle J^\top g, t\rangle$.
 """
 
 from __future__ import annotations
@@ -59,6 +63,9 @@ class Op:
 
     def vjp(self, grad_out: np.ndarray) -> tuple:
         raise NotImplementedError(f"{self.name}.vjp")
+
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        raise NotImplementedError(f"{self.name}.jvp")
 
     def jacobian(self, i: int) -> np.ndarray:
         r"""Dense $J_i = \partial y / \partial x_i$, shape ``(y.size, x_i.size)``.
@@ -124,6 +131,15 @@ class Elementwise(Op):
             grad_out * self.derivative(i) if need else None
             for i, need in enumerate(self.needs_grad)
         ])  # fmt: skip
+
+    def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
+        r"""$\dot y = \sum_i f'_i \odot \dot x_i$, broadcast to the output's shape."""
+        out = None
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = t * self.derivative(i)
+                out = term if out is None else out + term
+        return np.broadcast_to(out, self.out_shape)
 
     def jacobian(self, i: int) -> np.ndarray:
         return diagonal_jacobian(self.derivative(i), self.in_shapes[i], self.out_shape)

@@ -53,6 +53,14 @@ class MatMul(Op):
                 grad_b = grad_b[..., :, 0]
         return grad_a, grad_b
 
+    def jvp(self, ta, tb):
+        r"""$\dot Y = \dot A B + A \dot B$."""
+        a, b = self.saved
+        out = None if ta is None else ta @ b
+        if tb is not None:
+            out = a @ tb if out is None else out + a @ tb
+        return np.broadcast_to(out, self.out_shape)
+
     def jacobian(self, i):
         a, b = self.saved
         if a.ndim != 2 or b.ndim != 2:

@@ -102,7 +102,7 @@ class RecurrentStep(Op):
         """The ``gate_buffer`` (checked against this step's projection ``xp``), or None."""
         buf = self.gate_buffer
         if buf is not None and (buf.shape != xp.shape or buf.dtype != xp.dtype):
-            raise ValueError(f"gate_buffer must have shape {xp.shape} and dtype {xp.dtype}, got "
+            raise ValueError(f"gate_buffer: the gates must have shape {xp.shape} and dtype {xp.dtype}, got "
                              f"{buf.shape} {buf.dtype}")  # fmt: skip
         return buf
 
@@ -127,6 +127,13 @@ class RecurrentStep(Op):
         if len(need) == 3:
             return (dW,)
         return (dW, grad_pre.sum(axis=0) if need[3] else None)
+
+    def _tangents(self, tangents: tuple, W: np.ndarray) -> tuple:
+        """Forward mode: the tangents of (xp, s_t, W_hh, b_hh), zeros where an input has none."""
+        full = [np.zeros(s, dtype=W.dtype) if t is None else t for t, s in zip(tangents, self.in_shapes, strict=True)]
+        if len(full) == 3:
+            full.append(np.zeros(W.shape[0], dtype=W.dtype))  # no bias: its tangent is 0
+        return tuple(full)
 
     def state_jacobian(self) -> np.ndarray:
         raise NotImplementedError(f"{self.name}.state_jacobian")
@@ -190,6 +197,12 @@ class RNNStep(RecurrentStep):
             delta = grad_out * relu_mask
         dh = delta @ W if self.needs_grad[1] else None
         return (delta, dh) + self._weight_grads(delta, h)
+
+    def jvp(self, *tangents):
+        r"""ḣ_{t+1} = φ'(z) ⊙ ż,  ż = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh."""
+        h, W = self.saved[:2]
+        txp, th, tW, tb = self._tangents(tangents, W)
+        return self.derivative() * (txp + th @ W.T + h @ tW.T + tb)
 
     def input_jacobian(self):
         r"""∂h_{t+1}/∂x'_t = diag(φ'(z)), shape (N, H, H)."""
@@ -275,6 +288,18 @@ class LSTMStep(RecurrentStep):
             np.matmul(da, W, out=ds[:, :H])
             np.multiply(dc, f, out=ds[:, H:])
         return (da, ds) + self._weight_grads(da, h)
+
+    def jvp(self, *tangents):
+        r"""ȧ = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh through the gates; ċ_{t+1} = ḟ c_t + f ċ_t + i̇ g + i ġ,
+        ḣ_{t+1} = ȯ τ + o (1−τ²) ċ_{t+1}."""
+        h, c, W, (i, f, g, o), tc = self._gates()
+        H = W.shape[1]
+        txp, ts, tW, tb = self._tangents(tangents, W)
+        da = txp + ts[:, :H] @ W.T + h @ tW.T + tb
+        di, df = i * (1 - i) * da[:, :H], f * (1 - f) * da[:, H:2 * H]
+        dg, do = (1 - g * g) * da[:, 2 * H:3 * H], o * (1 - o) * da[:, 3 * H:]
+        dc = df * c + f * ts[:, H:] + di * g + i * dg
+        return np.concatenate([do * tc + o * (1 - tc * tc) * dc, dc], axis=1)
 
     def input_jacobian(self):
         r"""∂[h_{t+1}; c_{t+1}]/∂a, shape (N, 2H, 4H): diagonal blocks.
@@ -421,6 +446,26 @@ class GRUStep(RecurrentStep):
         if need[3]:
             db = dx.sum(axis=0)
         return dx, dh, dW, db
+
+    def jvp(self, *tangents):
+        r"""ṙ, ż from their pre-activations, ṅ = (1−n²) ȧ_n, then ḣ_{t+1} = (1−z) ṅ + ż (h_t − n) + z ḣ_t.
+
+        ȧ_n = ẋ'_n + ṙ ⊙ (W_hn h_t + b_hn) + r ⊙ (Ẇ_hn h_t + W_hn ḣ_t + ḃ_hn) (reset_after), or
+        ȧ_n = ẋ'_n + W_hn (ṙ ⊙ h_t + r ⊙ ḣ_t) + Ẇ_hn (r ⊙ h_t) + ḃ_hn (Cho).
+        """
+        h, W, rz, n, hn, rh = self.saved
+        H = W.shape[1]
+        r, z = rz[:, :H], rz[:, H:]
+        txp, th, tW, tb = self._tangents(tangents, W)
+        rows = slice(None) if self.reset_after else slice(0, 2 * H)  # Cho: n's rows read r ⊙ h
+        dgh = th @ W[rows].T + h @ tW[rows].T + tb[rows]  # tangent of W_hh h_t + b_hh (those rows)
+        dr = r * (1 - r) * (txp[:, :H] + dgh[:, :H])
+        dz = z * (1 - z) * (txp[:, H:2 * H] + dgh[:, H:2 * H])
+        if self.reset_after:
+            dan = txp[:, 2 * H:] + dr * hn + r * dgh[:, 2 * H:]
+        else:
+            dan = txp[:, 2 * H:] + (dr * h + r * th) @ W[2 * H:].T + rh @ tW[2 * H:].T + tb[2 * H:]
+        return (1 - z) * (1 - n * n) * dan + dz * (h - n) + z * th
 
     def input_jacobian(self):
         r"""∂h_{t+1}/∂x'_t, shape (N, H, 3H): three blocks [D_r, D_z, D_n].

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.ops.base import Op
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep, block_diagonal
 from minigrad.ops.shape import IndexedGrad
@@ -35,6 +36,11 @@ class ProjectionRow:
         if grads[0] is None:
             return grads
         return (IndexedGrad((self.t,), grads[0], False),) + grads[1:]
+
+    def jvp(self, t_xp, *rest):
+        """The step's own ``jvp`` on row t of the projection's tangent."""
+        row = np.zeros(self.in_shapes[0][1:]) if t_xp is None else t_xp[self.t]
+        return super().jvp(row, *rest)
 
     def jacobian(self, i: int) -> np.ndarray:
         """For the projection (i = 0): the step's block-diagonal Jacobian in row t's columns."""
@@ -97,10 +103,19 @@ class StepOutputs(Op):
         for row, s in zip(self.rows, states):
             if s is not row:  # not written in place by its step: copy it in
                 row[...] = s
-        return self.buffer if self.cols == slice(None) else self.buffer[:, :, self.cols]
+        # the steps saved these rows for backward: a view made through the memory's owner is
+        # read-only while they are locked (safety.view_through_owner)
+        out = safety.view_through_owner(self.buffer)
+        return out if self.cols == slice(None) else out[:, :, self.cols]
 
     def vjp(self, grad_out):
         if self.cols == slice(None):
             return tuple(grad_out)  # views, as in Stack
         index = (slice(None), self.cols)
         return tuple([IndexedGrad(index, g, False) for g in grad_out])
+
+    def jvp(self, *tangents):
+        """The states' tangents stacked like the states (columns ``cols``)."""
+        dtype = next(t.dtype for t in tangents if t is not None)
+        full = [np.zeros(s, dtype=dtype) if t is None else t for t, s in zip(tangents, self.in_shapes, strict=True)]
+        return np.stack(full)[:, :, self.cols]

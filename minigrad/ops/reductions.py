@@ -15,6 +15,8 @@ def normalize_axis(axis, ndim: int, name: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative ints; a clear ValueError when out of range."""
     if axis is None:
         return tuple(range(ndim))
+    if not isinstance(axis, (int, np.integer, tuple, list)):  # tuple(1.0) would fail with NumPy's words
+        raise TypeError(f"{name}: axis must be None, an int or a tuple of ints, got {axis!r}")
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for ax in axes:
@@ -70,6 +72,10 @@ class Sum(Reduction):
     def vjp(self, grad_out):
         return (np.broadcast_to(self.expand(grad_out), self.in_shapes[0]),)
 
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \dot x_k$: the tangent reduced like the input."""
+        return np.sum(t, axis=self.axes, keepdims=self.keepdims)
+
     def jacobian(self, i):
         return self.reduction_jacobian(1.0)
 
@@ -80,13 +86,21 @@ class Mean(Reduction):
     __slots__ = ()
 
     def forward(self, x):
-        return np.mean(x, axis=self.resolve(x), keepdims=self.keepdims)
+        axes = self.resolve(x)
+        if self.count() == 0:  # the mean of nothing is NaN (NumPy, PyTorch), without NumPy's warning
+            return np.full(np.sum(x, axis=axes, keepdims=self.keepdims).shape, np.nan, np.result_type(x, 1.0))
+        return np.mean(x, axis=axes, keepdims=self.keepdims)
 
     def vjp(self, grad_out):
-        return (np.broadcast_to(self.expand(grad_out) / self.count(), self.in_shapes[0]),)
+        # max(n, 1): an empty input gets an empty gradient, so n = 0 must not divide
+        return (np.broadcast_to(self.expand(grad_out) / max(self.count(), 1), self.in_shapes[0]),)
+
+    def jvp(self, t):
+        r"""$\dot y = \frac1n \sum_k \dot x_k$."""
+        return np.mean(t, axis=self.axes, keepdims=self.keepdims)
 
     def jacobian(self, i):
-        return self.reduction_jacobian(1.0 / self.count())
+        return self.reduction_jacobian(1.0 / max(self.count(), 1))
 
 
 class Var(Reduction):
@@ -114,15 +128,36 @@ class Var(Reduction):
         (centered,) = self.saved
         return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
 
+    def jvp(self, t):
+        r"""$\dot y = \frac{2}{n-d} \sum_k (x_k - \bar x)\, \dot x_k$."""
+        (centered,) = self.saved
+        return np.sum(centered * t, axis=self.axes, keepdims=self.keepdims) * (2.0 / (self.count() - self.ddof))
+
+
+def max_or_minus_inf(x: np.ndarray, axis) -> np.ndarray:
+    """``np.max(x, axis, keepdims=True)``, or -inf when ``x`` is empty (``np.max`` refuses a 0-size
+    axis): the shift of a softmax or logsumexp over no elements, whose sum is 0."""
+    if x.size == 0:
+        return np.full(np.sum(x, axis=axis, keepdims=True).shape, -np.inf, np.result_type(x, 1.0))
+    return np.max(x, axis=axis, keepdims=True)
+
+
+def winners(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Where ``x`` equals its max/min ``out``: the elements that share the gradient. A NaN is the
+    result (NumPy propagates it) and ``nan == nan`` is False, so NaNs are matched by ``isnan``."""
+    return (x == out) | (np.isnan(x) & np.isnan(out))
+
 
 class Max(Reduction):
     r"""$y = \max_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$ (ties share the gradient)."""
 
     __slots__ = ()
 
+    pick = staticmethod(np.max)  # Min picks np.min; everything else is shared
+
     def forward(self, x):
-        out = np.max(x, axis=self.resolve(x), keepdims=True)
-        self.save(x == out)  # where the maxima are
+        out = self.pick(x, axis=self.resolve(x), keepdims=True)
+        self.save(winners(x, out))  # where the extremes are
         return out if self.keepdims else np.squeeze(out, axis=self.axes)
 
     def vjp(self, grad_out):
@@ -130,16 +165,19 @@ class Max(Reduction):
         ties = mask.sum(axis=self.axes, keepdims=True)
         return (self.expand(grad_out) * mask / ties,)
 
+    def jvp(self, t):
+        r"""$\dot y$ = the mean of $\dot x_k$ over the extremes (one $k$ unless there are ties)."""
+        (mask,) = self.saved
+        ties = mask.sum(axis=self.axes, keepdims=True)
+        return np.sum(t * mask / ties, axis=self.axes, keepdims=self.keepdims)
+
 
 class Min(Max):
     r"""$y = \min_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$."""
 
     __slots__ = ()
 
-    def forward(self, x):
-        out = np.min(x, axis=self.resolve(x), keepdims=True)
-        self.save(x == out)  # where the minima are
-        return out if self.keepdims else np.squeeze(out, axis=self.axes)
+    pick = staticmethod(np.min)
 
 
 class LogSumExp(Reduction):
@@ -152,16 +190,21 @@ class LogSumExp(Reduction):
 
     def forward(self, x):
         axes = self.resolve(x)
-        m = np.max(x, axis=axes, keepdims=True)
+        m = max_or_minus_inf(x, axes)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf) must not give nan via inf - inf
-        e = np.exp(x - m)
-        s = np.sum(e, axis=axes, keepdims=True)
-        empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
-        with np.errstate(divide="ignore"):
+        with np.errstate(all="ignore"):  # a row with +inf or NaN gives inf or NaN, without warnings
+            e = np.exp(x - m)
+            s = np.sum(e, axis=axes, keepdims=True)
+            empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
             out = np.log(s) + m
-        self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
+            self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (self.expand(grad_out) * softmax,)
+
+    def jvp(self, t):
+        r"""$\dot y = \sum_k \mathrm{softmax}(x)_k\, \dot x_k$."""
+        (softmax,) = self.saved
+        return np.sum(softmax * t, axis=self.axes, keepdims=self.keepdims)

@@ -17,6 +17,8 @@ class Reshape(Op):
     __slots__ = ("shape",)
 
     def __init__(self, shape: tuple):
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in shape):
+            raise TypeError(f"reshape: shape must be ints (one may be -1), got {shape!r}")
         self.shape = shape
 
     def forward(self, x):
@@ -29,6 +31,9 @@ class Reshape(Op):
 
     def vjp(self, grad_out):
         return (np.reshape(grad_out, self.in_shapes[0]),)
+
+    def jvp(self, t):
+        return np.reshape(t, self.out_shape)  # linear: the tangent moves as x does
 
     def jacobian(self, i):
         return np.eye(int(np.prod(self.in_shapes[0])))
@@ -52,6 +57,9 @@ class Transpose(Op):
     def vjp(self, grad_out):
         return (np.transpose(grad_out, np.argsort([a % grad_out.ndim for a in self.axes])),)
 
+    def jvp(self, t):
+        return np.transpose(t, self.axes)
+
 
 class BroadcastTo(Op):
     r"""$y = x$ copied along new or size-1 axes;  the VJP sums the copies (``unbroadcast``)."""
@@ -69,6 +77,9 @@ class BroadcastTo(Op):
 
     def vjp(self, grad_out):
         return (grad_out,)  # the engine sums over the broadcast axes
+
+    def jvp(self, t):
+        return np.broadcast_to(t, self.shape)
 
 
 class IndexedGrad:
@@ -97,6 +108,13 @@ class IndexedGrad:
         return out
 
 
+def _int_if_empty(part):
+    """``x[[]]`` selects nothing (NumPy reads ``[]`` as a *float* index array, and refuses it)."""
+    if isinstance(part, (list, np.ndarray)) and np.size(part) == 0 and np.asarray(part).dtype.kind == "f":
+        return np.array([], dtype=np.intp)
+    return part
+
+
 class GetItem(Op):
     r"""$y = x[\text{index}]$;  the VJP scatters $g$ back: $\bar x[\text{index}] \mathrel{+}= g$.
 
@@ -110,6 +128,7 @@ class GetItem(Op):
 
     def __init__(self, index):
         parts = index if isinstance(index, tuple) else (index,)
+        parts = tuple(_int_if_empty(p) for p in parts)
         self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
         if self.advanced:  # own copies: the caller may reuse its index array before backward
             copied = tuple(np.array(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)
@@ -121,6 +140,9 @@ class GetItem(Op):
 
     def vjp(self, grad_out):
         return (IndexedGrad(self.index, grad_out, self.advanced),)
+
+    def jvp(self, t):
+        return t[self.index]
 
 
 class Concatenate(Op):
@@ -144,6 +166,9 @@ class Concatenate(Op):
     def vjp(self, grad_out):
         return tuple(np.split(grad_out, self.bounds, axis=self.axis))
 
+    def jvp(self, *tangents):
+        return np.concatenate(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
+
 
 class Stack(Op):
     r"""$y = [x_1, x_2, \dots]$ stacked on a new ``axis``;  input $k$ gets $g$ at position $k$."""
@@ -165,3 +190,12 @@ class Stack(Op):
     def vjp(self, grad_out):
         # views, not copies: the engine never writes into a gradient it did not allocate
         return tuple(np.moveaxis(grad_out, self.axis, 0))
+
+    def jvp(self, *tangents):
+        return np.stack(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
+
+
+def zeros_for_none(tangents: tuple, shapes: tuple) -> list:
+    """The tangents, with zeros of the input's shape where an input has none (for a join)."""
+    dtype = next(t.dtype for t in tangents if t is not None)
+    return [np.zeros(s, dtype=dtype) if t is None else t for t, s in zip(tangents, shapes, strict=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.base import Op, source_index
-from minigrad.ops.reductions import normalize_axis
+from minigrad.ops.reductions import max_or_minus_inf, normalize_axis
 
 
 def same_row(shape: tuple, axis: int) -> np.ndarray:
@@ -26,14 +26,21 @@ class Softmax(Op):
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "softmax")
-        e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
-        s = e / np.sum(e, axis=self.axis, keepdims=True)
+        m = max_or_minus_inf(x, self.axis)  # an axis of size 0 is fine
+        with np.errstate(invalid="ignore"):  # a row of all -inf (or with +inf) is NaN, as in PyTorch
+            e = np.exp(x - m)
+            s = e / np.sum(e, axis=self.axis, keepdims=True)
         self.save(s)
         return s
 
     def vjp(self, grad_out):
         (s,) = self.saved
         return (s * (grad_out - np.sum(grad_out * s, axis=self.axis, keepdims=True)),)
+
+    def jvp(self, t):
+        r"""$J\dot x = s \odot (\dot x - \langle s, \dot x\rangle)$: $J$ is symmetric."""
+        (s,) = self.saved
+        return s * (t - np.sum(s * t, axis=self.axis, keepdims=True))
 
     def jacobian(self, i):
         (s,) = self.saved
@@ -51,15 +58,22 @@ class LogSoftmax(Op):
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "log_softmax")
-        shifted = x - np.max(x, axis=self.axis, keepdims=True)
-        e = np.exp(shifted)
-        s = np.sum(e, axis=self.axis, keepdims=True)
-        self.save(e / s)  # the softmax: what the gradient needs
-        return shifted - np.log(s)
+        m = max_or_minus_inf(x, self.axis)  # an axis of size 0 is fine
+        with np.errstate(invalid="ignore", divide="ignore"):  # a row of all -inf (or with +inf) is NaN, as PyTorch
+            shifted = x - m
+            e = np.exp(shifted)
+            s = np.sum(e, axis=self.axis, keepdims=True)
+            self.save(e / s)  # the softmax: what the gradient needs
+            return shifted - np.log(s)
 
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (grad_out - softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
+
+    def jvp(self, t):
+        r"""$J\dot x = \dot x - \langle s, \dot x\rangle \mathbf{1}$."""
+        (softmax,) = self.saved
+        return t - np.sum(softmax * t, axis=self.axis, keepdims=True)
 
     def jacobian(self, i):
         (softmax,) = self.saved

@@ -19,8 +19,14 @@ from minigrad.ops.base import Op
 
 
 def _square(W: np.ndarray, name: str) -> None:
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
-        raise ValueError(f"{name}: W must be a square matrix, got shape {W.shape}")
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.size == 0:
+        raise ValueError(f"{name}: W must be a non-empty square matrix, got shape {W.shape}")
+
+
+def _finite(W: np.ndarray) -> None:
+    """The spectrum of a matrix with inf or NaN is undefined (np.linalg refuses it): say so, at once."""
+    if not np.isfinite(W).all():
+        raise ValueError("W must be finite, got a matrix containing inf or NaN")
 
 
 class SpectralNorm(Op):
@@ -38,6 +44,7 @@ class SpectralNorm(Op):
     def forward(self, W):
         if W.ndim != 2:
             raise ValueError(f"SpectralNorm: W must be 2-D, got shape {W.shape}")
+        _finite(W)
         sigma, self.u, self.v = power_iteration(W, self.n_iter, u=self.u)
         self.dtype = W.dtype
         return np.asarray(sigma, dtype=W.dtype)
@@ -57,6 +64,7 @@ class NuclearNorm(Op):
     def forward(self, W):
         if W.ndim != 2:
             raise ValueError(f"NuclearNorm: W must be 2-D, got shape {W.shape}")
+        _finite(W)
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
         self.uv = (U @ Vt).astype(W.dtype)
         return np.asarray(s.sum(), dtype=W.dtype)
@@ -81,6 +89,7 @@ class SpectralRadius(Op):
 
     def forward(self, W):
         _square(W, "SpectralRadius")
+        _finite(W)
         lam, X = np.linalg.eig(W)
         k = int(np.argmax(np.abs(lam)))
         lamT, Y = np.linalg.eig(W.T)

@@ -16,7 +16,8 @@ class Exp(Elementwise):
     __slots__ = ()
 
     def forward(self, x):
-        y = np.exp(x)
+        with np.errstate(over="ignore"):  # e^1000 = inf, without NumPy's overflow warning
+            y = np.exp(x)
         self.save(y)
         return y
 
@@ -32,11 +33,13 @@ class Log(Elementwise):
 
     def forward(self, x):
         self.save(x)
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log -1 = nan: values, not warnings
+            return np.log(x)
 
     def derivative(self, i):
         (x,) = self.saved
-        return 1.0 / x
+        with np.errstate(divide="ignore"):
+            return 1.0 / x
 
 
 class Sqrt(Elementwise):
@@ -45,13 +48,15 @@ class Sqrt(Elementwise):
     __slots__ = ()
 
     def forward(self, x):
-        y = np.sqrt(x)
+        with np.errstate(invalid="ignore"):  # sqrt(-1) = nan, without NumPy's warning
+            y = np.sqrt(x)
         self.save(y)
         return y
 
     def derivative(self, i):
         (y,) = self.saved
-        return 0.5 / y
+        with np.errstate(divide="ignore"):
+            return 0.5 / y
 
 
 class Abs(Elementwise):

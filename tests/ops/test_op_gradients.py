@@ -11,7 +11,14 @@ then checks, on every drawn example:
 5. the engine (``apply_op`` + ``backward``) gives the same gradient as ``vjp``;
 6. the op modified none of its inputs.
 
-``test_every_op_has_a_spec`` fails when an op is added to ``ALL_OPS`` without a spec.
+and, for forward mode (``test_op_jvp``), with random tangents $t_i$ (None for some inputs):
+
+7. ``jvp(*t) == sum_i jacobian(i) @ t_i`` (the closed-form or default Jacobian);
+8. ``jvp(*t)`` == central differences along t, $(f(x + \epsilon t) - f(x - \epsilon t))/2\epsilon$;
+9. the adjoint identity $\langle g, J t\rangle = \sum_i \langle J_i^\top g, t_i\rangle$ between ``vjp`` and ``jvp``.
+
+``test_every_op_has_a_spec`` fails when an op is added to ``ALL_OPS`` without a spec, and
+``test_every_op_has_a_jvp`` when it has no ``jvp`` of its own (or from ``Elementwise``).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from minigrad.testing import (
     positive_arrays,
     shapes,
 )  # fmt: skip
+from tests.ops.more_specs import MORE_SPECS
 
 EPS = 1e-6
 ATOL, RTOL = 1e-6, 1e-5  # central differences in float64 agree to ~1e-9 on these inputs
@@ -353,6 +361,12 @@ SPECS: dict[type, st.SearchStrategy[Case]] = {
     ops.Concatenate: concatenate_spec(),
     ops.Stack: stack_spec(),
 }
+SPECS.update(MORE_SPECS)  # spectral ops and recurrent steps: tests/ops/more_specs.py
+
+
+def test_every_op_has_a_jvp():
+    missing = [op.__name__ for op in ops.ALL_OPS if op.jvp is ops.Op.jvp]
+    assert not missing, f"ops in ALL_OPS without a jvp (forward mode): {missing}"
 
 
 def test_every_op_has_a_spec():
@@ -446,3 +460,39 @@ def test_op_gradients(op_cls, data):
     # 6. inputs untouched
     for i, (x, x0) in enumerate(zip(case.inputs, originals, strict=True)):
         assert np.array_equal(x, x0), f"{op_cls.__name__} modified input {i}"
+
+
+@pytest.mark.parametrize("op_cls", ops.ALL_OPS, ids=lambda c: c.__name__)
+@given(data=st.data())
+def test_op_jvp(op_cls, data):
+    if op_cls not in SPECS:
+        pytest.fail(f"{op_cls.__name__} has no spec in SPECS")
+    case = data.draw(SPECS[op_cls], label="case")
+    name = op_cls.__name__
+    originals = [x.copy() for x in case.inputs]
+    op = case.make()
+    out = op(*case.inputs)
+    given_t = [i in case.differentiable and data.draw(st.booleans(), label=f"tangent {i}?")
+               for i in range(len(case.inputs))]  # fmt: skip
+    if not any(given_t):  # at least one input has a tangent
+        given_t[case.differentiable[0]] = True
+    tangents = [data.draw(arrays(x.shape, min_value=-2.0, max_value=2.0), label=f"t{i}") if given_t[i] else None
+                for i, x in enumerate(case.inputs)]  # fmt: skip
+    jt = np.asarray(op.jvp(*tangents))  # a 0-d result may come back as a NumPy scalar, as forward's does
+    assert jt.shape == out.shape, f"{name}.jvp gave shape {jt.shape}, want {out.shape}"
+    assert jt.dtype == np.float64, f"{name}.jvp gave {jt.dtype} for float64 input"
+    # 7. jvp == sum_i J_i t_i
+    expected = sum(op.jacobian(i) @ t.ravel() for i, t in enumerate(tangents) if t is not None)
+    assert_close(jt.ravel(), expected, f"{name} jvp vs sum_i jacobian(i) @ t_i", atol=1e-10, rtol=1e-10)
+    # 8. central differences along t
+    moved = [[x if t is None else x + s * t for x, t in zip(case.inputs, tangents, strict=True)] for s in (EPS, -EPS)]
+    numeric = (_forward(case, moved[0]) - _forward(case, moved[1])) / (2 * EPS)
+    assert_close(jt, numeric, f"{name} jvp vs central differences along t")
+    # 9. <g, J t> == sum_i <J_i^T g, t_i>
+    g = data.draw(arrays(out.shape, min_value=-2.0, max_value=2.0), label="g")
+    vjps = op.vjp(g)
+    right = sum(np.sum(dense_grad(vjps[i], x.shape) * t)
+                for i, (x, t) in enumerate(zip(case.inputs, tangents, strict=True)) if t is not None)  # fmt: skip
+    assert abs(np.sum(g * jt) - right) <= 1e-10 * (1 + abs(right)), f"{name}: <g, Jt> != <J^T g, t>"
+    for i, (x, x0) in enumerate(zip(case.inputs, originals, strict=True)):
+        assert np.array_equal(x, x0), f"{name}.jvp modified input {i}"

@@ -1,0 +1,90 @@
+"""three_ways: BPTT == RTRL to float64 precision; truncation bias; memory flat (RTRL) vs linear (BPTT)."""
+
+import numpy as np
+import pytest
+import three_ways
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("three_ways")
+    numbers = three_ways.main(quick=True, out=out, seed=0)
+    return out, numbers
+
+
+def test_writes_figures_and_index_fragment(result):
+    out, _ = result
+    for name in ("truncation", "cost", "modes"):
+        assert (out / f"three_ways_{name}.png").stat().st_size > 10_000
+    text = (out / "three_ways.md").read_text()
+    assert "three_ways_cost.png" in text and "RTRL vs BPTT" in text
+
+
+def test_same_gradient_to_float64_precision(result):
+    _, numbers = result
+    assert set(numbers["agreement"]) == {"RNN (tanh)", "LSTM", "GRU", "GRU (Cho)"}
+    for v in numbers["agreement"].values():
+        assert v["rtrl_vs_bptt"] < 1e-14
+        assert v["online_vs_bptt"] < 1e-14
+        assert v["autograd_vs_bptt"] < 1e-14
+
+
+def test_truncation_bias(result):
+    _, numbers = result
+    tr = numbers["truncation"]
+    ks = tr["k"]
+    assert ks[-1] == numbers["sizes"]["trunc"][0]  # the last k is T: no truncation
+    for r in three_ways.RADII:
+        assert tr[r][-1] < 1e-13  # k = T is BPTT itself
+        assert all(b > 1e-2 for b in tr[r][:-1])  # every real truncation is biased
+    # weak recurrence: the bias falls as k grows; strong recurrence: biased at every k < T
+    assert all(a > b for a, b in zip(tr[0.5][:-1], tr[0.5][1:], strict=False))
+    assert all(a < b for a, b in zip(tr[0.5][:-1], tr[1.5][:-1], strict=True))
+    assert min(tr[3.0][:-1]) > 0.9
+
+
+def test_memory_flat_for_rtrl_and_linear_for_bptt(result):
+    _, numbers = result
+    mem = numbers["memory"]
+    Ts = np.array(mem["T"])
+    bptt = np.array(mem["BPTT"])
+    rtrl = np.array(mem["RTRL"])
+    assert 0.85 < numbers["bptt_memory_slope"] < 1.15  # linear in T
+    assert abs(numbers["rtrl_memory_slope"]) < 0.02  # flat
+    assert rtrl.max() / rtrl.min() < 1.02
+    # BPTT(k) keeps one chunk of graph: what it gains per step (Python's object free lists fill up,
+    # a bounded cache) is a small fraction of what BPTT gains, and it stays below BPTT's smallest run
+    tbptt = np.array(mem[f"BPTT({numbers['sizes']['mem'][3]})"])
+    assert (tbptt[-1] - tbptt[0]) / (Ts[-1] - Ts[0]) < 0.15 * numbers["bptt_bytes_per_step"]
+    assert tbptt.max() < bptt[0]
+    # bytes BPTT keeps per extra step: at least the N x S state of that step
+    N, S = numbers["sizes"]["mem"][1], numbers["sizes"]["mem"][2]
+    assert (bptt[-1] - bptt[0]) / (Ts[-1] - Ts[0]) > N * S * 8
+    # RTRL's fixed cost (M_t: N x S x P numbers, and its temporaries) against BPTT's per step
+    P = S * (three_ways.H_IN + S + 2)
+    assert rtrl.min() > N * S * P * 8
+    assert bptt[0] < rtrl[0] and bptt[-1] > rtrl[-1]  # the crossover lies inside the range of T
+    assert Ts[0] < numbers["crossover_T"] < Ts[-1]
+
+
+def test_rtrl_work_is_S2P(result):
+    _, numbers = result
+    tim = numbers["time"]
+    N = numbers["sizes"]["time"][2]
+    for S, P, madds in zip(tim["S"], tim["P"], tim["rtrl_madds"], strict=True):
+        assert P == S * (three_ways.H_IN + S + 2)  # W_ih, W_hh, b_ih, b_hh of a tanh RNN
+        assert madds == N * S * S * P
+    assert all(t > 0 for t in tim["RTRL"] + tim["BPTT"])
+
+
+def test_jacobian_passes_forward_n_reverse_m(result):
+    """Forward mode: one jvp walk per input element and no backward pass; reverse mode the mirror."""
+    _, numbers = result
+    jac = numbers["jacobian"]
+    rows = jac["vary_n"] + jac["vary_m"]
+    assert [r["n"] for r in jac["vary_n"]] == list(numbers["sizes"]["jac"][0])
+    assert all(r["m"] == jac["fixed"] for r in jac["vary_n"]) and all(r["n"] == jac["fixed"] for r in jac["vary_m"])
+    for r in rows:
+        assert r["forward-mode"]["passes"] == r["n"] and r["forward-mode"]["other_passes"] == 0
+        assert r["reverse-mode"]["passes"] == r["m"] and r["reverse-mode"]["other_passes"] == 0
+        assert r["max_abs_diff"] < 1e-13  # the same matrix either way
