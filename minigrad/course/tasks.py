@@ -10,14 +10,22 @@ A task file is TOML (see ``course/example_tasks.toml``)::
     title = "Elementwise derivatives"
     points = 10
     pieces = ["minigrad.ops.Tanh.derivative"]    # qualified names, never markers in the source
-    tests = ["tests/ops/test_activations.py"]    # pytest node ids, files or folders
+    tests = ["course/hidden/test_hidden_ops.py::test_tanh"]   # graded: node ids, files, folders
+    check = ["tests/course/test_public_ops.py::test_tanh"]    # optional: the students' local check
+    also_stub = ["minigrad.ops.Tanh.jacobian"]   # optional: stubbed too (they give the piece away)
+    remove = ["benchmarks/numpy_rnn.py"]         # optional: files left out of the copies
+    forbid = ["jacobian"]                        # optional: names the piece's body may not use
     markers = "not slow"                          # optional: pytest -m
     keyword = "tanh"                              # optional: pytest -k
 
+Top-level ``hidden = ["course"]`` lists paths of the instructor's tree that are never
+shipped to students (the hidden graded tests, the task file); ``forbid`` there applies to
+every task.
+
 Parsing needs :mod:`tomllib` (Python 3.11+). On Python 3.10 ``make`` accepts the task file
 only if the third-party ``tomli`` package happens to be installed; it is not a dependency of
-minigrad. ``grade`` never needs TOML: ``make`` writes the parsed tasks into the student copy
-as JSON.
+minigrad. ``check`` (the students' local run) never needs TOML: ``make`` writes the public
+part of the tasks into the student copy as JSON.
 """
 
 from __future__ import annotations
@@ -47,10 +55,15 @@ class Task:
     tests: list[str] = field(default_factory=list)
     markers: str = ""
     keyword: str = ""
+    check: list[str] = field(default_factory=list)
+    also_stub: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    forbid: list[str] = field(default_factory=list)
 
-    def pytest_selection(self) -> list[str]:
-        """The pytest arguments that select this task's graded tests."""
-        args = list(self.tests) or ["tests"]
+    def pytest_selection(self, public: bool = False) -> list[str]:
+        """The pytest arguments that select this task's graded tests (``public``: its check)."""
+        chosen = self.check if public else self.tests
+        args = list(chosen) or ["tests"]
         if self.markers:
             args += ["-m", self.markers]
         if self.keyword:
@@ -65,13 +78,41 @@ class TaskFile:
     title: str
     tasks: list[Task]
     pytest_args: list[str] = field(default_factory=lambda: list(DEFAULT_PYTEST_ARGS))
+    hidden: list[str] = field(default_factory=list)
+    forbid: list[str] = field(default_factory=list)
 
     @property
     def max_points(self) -> float:
+        """The sum of the tasks' points."""
         return sum(t.points for t in self.tasks)
 
+    def task(self, task_id: str) -> Task:
+        """The task with id ``task_id``; ValueError naming the known ids otherwise."""
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise TaskFileError(f"no task {task_id!r}; the task file has {[t.id for t in self.tasks]}")
+
+    def stubbed(self) -> list[tuple[str, str]]:
+        """(task id, qualified name) of everything a student copy stubs: pieces, then also_stub."""
+        return [(t.id, n) for t in self.tasks for n in t.pieces + t.also_stub]
+
+    def removed(self) -> list[str]:
+        """Paths left out of every copy (student and grading): each task's ``remove``."""
+        return list(dict.fromkeys([p for t in self.tasks for p in t.remove]))
+
     def to_json(self) -> str:
+        """All of it as JSON (the instructor's view)."""
         return json.dumps(asdict(self), indent=2) + "\n"
+
+    def public_json(self) -> str:
+        """What the student copy may know: no graded (hidden) test ids, no hidden paths."""
+        raw = asdict(self)
+        raw.pop("hidden")
+        raw["public"] = True
+        for t in raw["tasks"]:
+            t["tests"], t["markers"], t["keyword"] = [], "", ""
+        return json.dumps(raw, indent=2) + "\n"
 
 
 def _load_toml(path: Path) -> dict:
@@ -123,19 +164,23 @@ def _str_list(value, where: str, name: str) -> list[str]:
 
 def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
     """Check the structure of a parsed task file and build a :class:`TaskFile`."""
-    known = {"title", "pytest_args", "task"}
+    known = {"title", "pytest_args", "task", "hidden", "forbid", "public"}
+    public = raw.get("public", False) is True  # the student copy's manifest: no graded tests
     unknown = sorted(set(raw) - known)
     _expect(not unknown, source, f"unknown top-level key(s) {unknown}; expected {sorted(known)}")
     title = raw.get("title", "minigrad course")
     _expect(isinstance(title, str), source, f"'title' must be a string, got {title!r}")
     pytest_args = _str_list(raw.get("pytest_args", list(DEFAULT_PYTEST_ARGS)), source, "pytest_args")
+    hidden = [_relative_path(p, source, "hidden") for p in _str_list(raw.get("hidden", []), source, "hidden")]
+    forbid = _str_list(raw.get("forbid", []), source, "forbid")
     entries = raw.get("task", [])
     _expect(
         isinstance(entries, list) and len(entries) > 0, source,
         "expected at least one [[task]] table",
     )  # fmt: skip
     tasks, seen_ids, seen_pieces = [], set(), {}
-    task_keys = {"id", "title", "points", "pieces", "tests", "markers", "keyword"}
+    task_keys = {"id", "title", "points", "pieces", "tests", "markers", "keyword", "check", "also_stub",
+                 "remove", "forbid"}  # fmt: skip
     for n, entry in enumerate(entries, start=1):
         where = f"{source}: task #{n}"
         _expect(isinstance(entry, dict), where, f"expected a table, got {entry!r}")
@@ -164,15 +209,32 @@ def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
             )
             _expect(p not in seen_pieces, where, f"piece {p!r} is already in task {seen_pieces.get(p)}")
             seen_pieces[p] = tid
+        also_stub = _str_list(entry.get("also_stub", []), where, "also_stub")
+        for p in also_stub:
+            _expect(bool(_QUALNAME.match(p)), where, f"also_stub {p!r} is not a qualified name")
+            _expect(p not in seen_pieces, where, f"{p!r} is already stubbed by task {seen_pieces.get(p)}")
+            seen_pieces[p] = tid
         tests = _str_list(entry.get("tests", []), where, "tests")
+        check = _str_list(entry.get("check", []), where, "check")
+        remove = [_relative_path(p, where, "remove") for p in _str_list(entry.get("remove", []), where, "remove")]
+        forbid_ = _str_list(entry.get("forbid", []), where, "forbid")
         markers = entry.get("markers", "")
         keyword = entry.get("keyword", "")
         _expect(isinstance(markers, str), where, f"'markers' must be a string, got {markers!r}")
         _expect(isinstance(keyword, str), where, f"'keyword' must be a string, got {keyword!r}")
         _expect(
-            bool(tests or markers or keyword),
+            bool(tests or markers or keyword or public),
             where,
             "name the graded tests: 'tests' (node ids), 'markers' (-m) or 'keyword' (-k)",
         )
-        tasks.append(Task(tid, title_, float(points), pieces, tests, markers, keyword))
-    return TaskFile(title, tasks, pytest_args)
+        tasks.append(Task(tid, title_, float(points), pieces, tests, markers, keyword,
+                          check, also_stub, remove, forbid_))  # fmt: skip
+    return TaskFile(title, tasks, pytest_args, hidden, forbid)
+
+
+def _relative_path(path: str, where: str, name: str) -> str:
+    """A path inside the project, with '/' separators, not escaping it."""
+    p = Path(path)
+    _expect(not p.is_absolute() and ".." not in p.parts, where,
+            f"'{name}' entries must be paths inside the project, got {path!r}")  # fmt: skip
+    return p.as_posix()

@@ -1,13 +1,10 @@
-"""The course kit: task files, stubbing on the syntax tree, student copies, grading.
+"""The course kit: task files, stubbing on the syntax tree, the piece rule, student copies.
 
-The grading tests run pytest in a student copy made from ``course/example_tasks.toml``,
-with a small task file (one or two tests per task) so they stay fast.
+Grading (and every cheat it must defeat) is tested in test_course_grading.py.
 """
 
 import ast
 import difflib
-import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,14 +16,13 @@ from minigrad.course import (
     MakeError,
     PieceError,
     TaskFileError,
-    grade,
     load_tasks,
     make_student_copy,
     resolve_piece,
     stub_source,
+    violations,
 )  # fmt: skip
 from minigrad.course.__main__ import main
-from minigrad.course.grade import GradedTest, Report, TaskResult, format_report
 from minigrad.course.make import read_source, student_env
 from minigrad.course.tasks import parse_tasks
 
@@ -253,18 +249,23 @@ def test_crlf_line_endings_survive(tmp_path):
 @pytest.fixture(scope="module")
 def student(tmp_path_factory):
     out = tmp_path_factory.mktemp("course") / "student"
-    pieces = make_student_copy(EXAMPLE, out, src=ROOT)
+    pieces = make_student_copy(EXAMPLE, out, src=ROOT, verify=False)  # grading is tested elsewhere
     return out, pieces
 
 
-def test_student_copy_has_the_project_without_git_or_caches(student):
+def test_student_copy_has_the_project_without_git_caches_or_hidden_files(student):
     out, _ = student
     for name in ["pyproject.toml", "minigrad/tensor.py", "tests/conftest.py", "ASSIGNMENT.md",
-                 ".course/tasks.json", "course/example_tasks.toml"]:  # fmt: skip
+                 ".course/tasks.json", "tests/course/test_public_ops.py"]:  # fmt: skip
         assert (out / name).is_file(), name
-    assert not (out / ".git").exists()
+    for name in [".git", "course", "tests/course/test_course_kit.py", "benchmarks/numpy_rnn.py"]:
+        assert not (out / name).exists(), name
     assert not list(out.rglob("__pycache__"))
-    assert load_tasks(out / ".course" / "tasks.json") == load_tasks(EXAMPLE)
+    public = load_tasks(out / ".course" / "tasks.json")
+    example = load_tasks(EXAMPLE)
+    assert [t.id for t in public.tasks] == [t.id for t in example.tasks]
+    assert all(not t.tests and t.check == e.check for t, e in zip(public.tasks, example.tasks))
+    assert "hidden" not in (out / ".course" / "tasks.json").read_text(encoding="utf-8")
 
 
 def test_every_piece_is_stubbed_and_keeps_its_docstring(student):
@@ -287,16 +288,28 @@ def test_assignment_lists_each_piece_at_its_line_in_the_copy(student):
         where = p.path.relative_to(ROOT).as_posix()
         lines = (out / where).read_text(encoding="utf-8").splitlines()
         entry = next(line for line in text.splitlines() if line.startswith(f"- `{p.name}` in `{where}`"))
+        assert f"python -m minigrad.course check --task {task_id}" in text
         number = int(entry.rsplit("line ", 1)[1])
         assert lines[number - 1].lstrip().startswith(f"def {p.node.name}("), (p.name, number)
         body = "\n".join(lines[number : number + 40])
         assert f"Task {task_id}: implement" in body.split("\n    def ")[0], p.name
 
 
+def test_also_stub_names_are_stubbed_too(student):
+    out, _ = student
+    for task in load_tasks(EXAMPLE).tasks:
+        for name in task.also_stub:
+            node = resolve_piece(out, name).node
+            body = node.body[1:] if ast.get_docstring(node) else node.body
+            assert len(body) == 1 and isinstance(body[0], ast.Raise), name
+            assert f"it would give task {task.id} away" in body[0].exc.args[0].value
+
+
 def test_everything_else_survives_byte_for_byte(student):
     out, pieces = student
     spans: dict = {}
-    for _, p in pieces:
+    also = [resolve_piece(ROOT, n) for t in load_tasks(EXAMPLE).tasks for n in t.also_stub]
+    for p in [p for _, p in pieces] + also:
         spans.setdefault(p.path, []).append((p.node.lineno, p.node.end_lineno))
     for path in ROOT.joinpath("minigrad").rglob("*.py"):
         copied = out / path.relative_to(ROOT)
@@ -348,138 +361,7 @@ def test_make_refuses_a_missing_piece_and_writes_nothing(tmp_path, capsys):
 def test_make_refuses_a_non_empty_out(tmp_path):
     write(tmp_path / "keep.txt", "x")
     with pytest.raises(MakeError, match="not empty"):
-        make_student_copy(EXAMPLE, tmp_path, src=ROOT)
-
-
-# ---- grade --------------------------------------------------------------------------------
-
-# The example's tasks, and a control task whose test uses no stubbed piece.
-CONTROL = """
-[[task]]
-id = "control"
-points = 1
-pieces = ["minigrad.ops.Exp.derivative"]
-tests = ["tests/course/test_course_kit.py::test_task_file_rejects_duplicates_and_empty"]
-"""
-
-
-def grade_json(directory: Path, task_file: Path, capsys) -> dict:
-    assert main(["grade", str(directory), "--tasks", str(task_file), "--json", "--jobs", "2"]) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-@pytest.mark.skipif(
-    (ROOT / ".course" / "tasks.json").exists(),
-    reason="this project is a student copy: the reference implementation to restore is not here",
-)
-def test_grade_fails_exactly_the_stubbed_pieces_then_full_marks(tmp_path, capsys):
-    out = tmp_path / "student"
-    pieces = make_student_copy(EXAMPLE, out, src=ROOT)
-    example = load_tasks(EXAMPLE)
-    grading = write(tmp_path / "grading.toml", EXAMPLE.read_text(encoding="utf-8") + CONTROL)
-    report = grade_json(out, grading, capsys)
-    assert report["import_error"] == ""
-    by_id = {t["id"]: t for t in report["tasks"]}
-    for task in example.tasks:
-        result = by_id[task.id]
-        assert result["earned"] == 0 and result["passed"] == 0 and result["total"] >= 1, result
-        for test in result["tests"]:  # each fails on its own task's stub, nothing else
-            assert test["outcome"] == "failed", test
-            assert test["message"].startswith(f"NotImplementedError: Task {task.id}: implement"), test
-    assert by_id["control"]["earned"] == 1 and by_id["control"]["passed"] == 1
-    total = example.max_points + 1
-    assert report["earned"] == 1 and report["max_points"] == total
-    assert not (out / ".hypothesis").exists() and not (out / ".pytest_cache").exists()
-
-    # Putting the reference implementation back gives full marks.
-    for path in {p.path for _, p in pieces}:
-        shutil.copyfile(path, out / path.relative_to(ROOT))
-    report = grade_json(out, grading, capsys)
-    assert report["earned"] == report["max_points"] == total
-    assert all(t["passed"] == t["total"] > 0 and not t["error"] for t in report["tasks"])
-
-
-def test_grade_isolates_a_bad_selection_and_runs_keyword_tasks_alone(student, tmp_path):
-    out, _ = student
-    tasks = write(tmp_path / "mixed.toml", """\
-        [[task]]
-        id = "typo"
-        points = 3
-        pieces = ["minigrad.ops.Tanh.derivative"]
-        tests = ["tests/course/test_graded_ops.py::test_no_such_test"]
-
-        [[task]]
-        id = "ok"
-        points = 2
-        pieces = ["minigrad.ops.Exp.derivative"]
-        tests = ["tests/course/test_course_kit.py::test_task_file_rejects_duplicates_and_empty"]
-
-        [[task]]
-        id = "2.1"
-        points = 4
-        pieces = ["minigrad.broadcast.unbroadcast"]
-        tests = ["tests/course/test_graded_ops.py"]
-        keyword = "rejects_incompatible"
-    """)  # fmt: skip
-    typo, ok, by_keyword = grade(out, task_file=tasks, jobs=3).tasks
-    # A node id that does not exist stops pytest (exit 4) for that task only.
-    assert typo.earned == 0 and typo.total == 0
-    assert "no graded test ran" in typo.error and "pytest exit code 4" in typo.error
-    assert ok.earned == 2 and ok.passed == ok.total == 1
-    assert [t.nodeid for t in by_keyword.tests] == [
-        "tests/course/test_graded_ops.py::test_unbroadcast_rejects_incompatible_shape"
-    ]
-    assert by_keyword.earned == 0 and "Task 2.1" in by_keyword.tests[0].message
-
-
-def test_grade_scores_a_copy_that_does_not_import_as_zero(tmp_path):
-    out = tmp_path / "student"
-    make_student_copy(EXAMPLE, out, src=ROOT)
-    with open(out / "minigrad" / "ops" / "linalg.py", "a", encoding="utf-8") as f:
-        f.write("\ndef broken(:\n")  # a student's syntax error
-    tasks = write(tmp_path / "t.toml", """\
-        [[task]]
-        id = "a"
-        points = 1
-        pieces = ["minigrad.ops.Tanh.derivative"]
-        tests = ["tests/course/test_graded_ops.py::test_elementwise_derivative"]
-
-        [[task]]
-        id = "b"
-        points = 1
-        pieces = ["minigrad.engine.topological_order"]
-        tests = ["tests/course/test_graded_engine.py"]
-    """)  # fmt: skip
-    report = grade(out, task_file=tasks)
-    assert report.earned == 0
-    assert "SyntaxError" in report.import_error
-    assert "'import minigrad' fails" in format_report(report)
-    for task in report.tasks:
-        assert task.passed == 0 and (task.error or task.total >= 1)
-        assert all(t.outcome == "error" for t in task.tests)
-
-
-def test_grade_table_and_errors(tmp_path, capsys):
-    assert main(["grade", str(tmp_path)]) == 2  # not a student copy
-    assert "no minigrad/ folder" in capsys.readouterr().err
-    (tmp_path / "minigrad").mkdir()
-    assert main(["grade", str(tmp_path)]) == 2  # no manifest and no --tasks
-    assert "pass --tasks FILE" in capsys.readouterr().err
-
-
-def test_format_report_lists_scores_and_first_assertions():
-    failing = GradedTest("tests/t.py::test_a", "failed", "AssertionError: 1 != 2")
-    report = Report("Course", "/tmp/s", 7.5, 20, [
-        TaskResult("1.1", "Derivatives", 10, 7.5, 3, 4, tests=[failing]),
-        TaskResult("2.1", "Broadcasting", 10, 0, 0, 0, error="pytest exit code 4; no graded test ran"),
-    ])  # fmt: skip
-    lines = format_report(report).splitlines()
-    row = next(line for line in lines if line.startswith("1.1"))
-    assert "7.5/10" in row and "3/4 passed" in row
-    assert any("FAILED tests/t.py::test_a" in line for line in lines)
-    assert any(line.strip() == "AssertionError: 1 != 2" for line in lines)
-    assert "ERROR" in next(line for line in lines if line.startswith("2.1"))
-    assert lines[-1].split() == ["total", "7.5/20"]
+        make_student_copy(EXAMPLE, tmp_path, src=ROOT, verify=False)
 
 
 def test_without_tomllib_or_tomli_the_error_says_what_to_install(monkeypatch):
@@ -496,3 +378,119 @@ def test_json_manifest_round_trips_without_toml(tmp_path, monkeypatch):
     expected = load_tasks(EXAMPLE)
     monkeypatch.setitem(sys.modules, "tomllib", None)  # grade reads JSON: no TOML parser needed
     assert load_tasks(manifest) == expected
+
+
+# ---- the piece rule and transplanting ----------------------------------------------------
+
+
+def rule(body: str, forbid=()) -> list[str]:
+    """``violations`` of a method whose body is ``body``."""
+    source = "def piece(self, g):\n    '''doc'''\n" + textwrap.indent(textwrap.dedent(body), "    ")
+    return violations(ast.parse(source).body[0], set(forbid))
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("return self.state_jacobian()[0].T @ g\n", "uses 'state_jacobian'"),
+        ("from minigrad.gradcheck import numerical_jacobian\nreturn numerical_jacobian\n", "uses 'gradcheck'"),
+        ("return super().jacobian(0)\n", "uses 'super'"),
+        ("import numpy as np\nnp.testing.assert_allclose = print\n", "assigns to 'np.testing.assert_allclose'"),
+        ("import subprocess\n", "imports 'subprocess'"),
+        ("from . import base\n", "relative import"),
+        ("return type(self).__mro__\n", "dunder names"),
+        ("global counter\n", "'global'"),
+        ("return self.forward(g + 1e-20j)\n", "a complex number"),
+        ("return eval('g')\n", "uses 'eval'"),
+    ],
+)
+def test_piece_rule_refuses_what_a_task_replaces(body, words):
+    found = rule(body, forbid={"state_jacobian", "super", "jacobian"})
+    assert any(words in f for f in found), found
+    assert all(f.startswith("line ") for f in found)
+
+
+def test_piece_rule_accepts_an_honest_body():
+    body = """\
+        import numpy as np
+        out = np.zeros_like(g)
+        for k, row in enumerate(g):
+            out[k] = row * self.W[k]
+        self.cache = out
+        return (out,)
+    """
+    assert rule(body, forbid={"jacobian"}) == []
+
+
+@pytest.mark.parametrize("task", load_tasks(EXAMPLE).tasks, ids=lambda t: t.id)
+def test_every_reference_piece_passes_the_rule(task):
+    forbid = set(task.forbid) | set(load_tasks(EXAMPLE).forbid)
+    for name in task.pieces:
+        assert violations(resolve_piece(ROOT, name).node, forbid) == [], name
+
+
+def test_transplant_moves_only_the_body(tmp_path):
+    from minigrad.course.transplant import piece_body, replace_bodies
+
+    mine = make_package(tmp_path / "mine")
+    theirs = write(tmp_path / "theirs" / "pkg" / "core.py", MODULE.replace(
+        "    # a comment inside the body goes with the solution\n    z = x + y\n    return z\n",
+        "  # their body, their indentation\n  if x:\n    return '''a\nstring'''\n  return y\n",
+    ).replace('def plain(x, y=1):   # odd spacing kept\n    """Docstring: $y = x + 1$."""\n',
+              "def plain(x, y=2, *extra):\n  '''Their docstring.'''\n"))  # fmt: skip
+    body = piece_body(theirs.read_text(encoding="utf-8"), resolve_piece(tmp_path / "theirs", "pkg.core.plain"))
+    source = read_source(mine / "pkg" / "core.py")
+    result = replace_bodies(source, [(resolve_piece(mine, "pkg.core.plain"), body)])
+    assert 'def plain(x, y=1):   # odd spacing kept\n    """Docstring: $y = x + 1$."""\n' in result
+    assert "    if x:\n      return '''a\nstring'''\n    return y\n" in result  # relative indentation kept
+    namespace: dict = {}
+    exec(compile(result, "core.py", "exec"), namespace)
+    assert namespace["plain"](1) == "a\nstring" and namespace["plain"](0) == 1
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"also_stub": ["tanh"]}, "also_stub 'tanh' is not a qualified name"),
+        ({"also_stub": ["a.b"]}, "already stubbed by task 1"),
+        ({"remove": ["../outside.py"]}, "paths inside the project"),
+        ({"forbid": "jacobian"}, "'forbid' must be a list"),
+    ],
+)
+def test_task_file_new_keys_are_checked(change, words):
+    with pytest.raises(TaskFileError) as info:
+        parse_tasks({"task": [{**GOOD, **change}]}, source="t.toml")
+    assert words in str(info.value)
+
+
+def test_a_run_is_isolated_from_the_tree_and_the_callers_environment(tmp_path, monkeypatch):
+    from minigrad.course.run import run_pytest
+
+    tree = tmp_path / "tree"
+    write(tree / "minigrad" / "__init__.py", "")
+    write(tree / "sitecustomize.py", "raise SystemExit('sitecustomize ran')\n")
+    write(tree / "pytest.py", "raise SystemExit('the tree shadowed pytest')\n")
+    write(tree / "tests" / "test_env.py", f"""\
+        import os, socket, sys
+        import pytest
+
+        def test_environment_is_clean():
+            assert "MINIGRAD_SECRET" not in os.environ and os.environ["https_proxy"] == ""
+            assert sys.flags.isolated and "sitecustomize" not in sys.modules
+
+        def test_no_network():
+            with pytest.raises(OSError, match="no network"):
+                socket.create_connection(("127.0.0.1", 9))
+            with pytest.raises(OSError, match="no network"):
+                socket.socket().connect(("127.0.0.1", 9))
+
+        def test_minigrad_is_the_trees():
+            import minigrad
+            assert minigrad.__file__.startswith({str(tree.resolve())!r})
+    """)
+    monkeypatch.setenv("MINIGRAD_SECRET", "1")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    run = run_pytest(tree, ["tests/test_env.py"], timeout=120)
+    assert run.code == 0, run.output
+    assert len(run.collected) == 3 and all(t["outcome"] == "passed" for t in run.tests.values()), run.tests
+    assert not (tree / ".pytest_cache").exists() and not list(tree.rglob("__pycache__"))

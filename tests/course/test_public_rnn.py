@@ -1,18 +1,18 @@
-"""Graded tests for the recurrent and training tasks of course/example_tasks.toml.
+"""Public checks of the recurrent and training tasks of course/example_tasks.toml.
 
-Like test_graded_ops.py, each compares one piece with central differences (or, for Adam,
-with the update formula) and uses no other piece a student might still be writing: no
-engine backward pass, and explicit BPTT is checked on a GRU cell, whose step VJP is not
-one of the tasks.
+Like test_public_ops.py, each compares one piece with central differences (or, for Adam,
+checks the first step) and uses no other piece a student might still be writing: no engine
+backward pass, and explicit BPTT is checked on a GRU cell, whose step VJP is not one of the
+tasks. The graded tests are hidden, exact, and check every output.
 """
 
 import math
 
 import numpy as np
 import pytest
-from graded_helpers import EPS, numeric_jacobian
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from public_helpers import EPS, numeric_jacobian
 
 import minigrad as mg
 from minigrad import bptt
@@ -102,42 +102,20 @@ def test_explicit_bptt(T, N, seed):
     assert sorted(result.param_grads) == sorted(expected)
     for name, grad in expected.items():
         np.testing.assert_allclose(result.param_grads[name], grad, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(result.contributions.sum(axis=0), result.param_grads["weight_hh"], rtol=1e-12)
 
 
 THETA0 = np.array([1.0, -2.0, 0.5])
-A = np.array([2.0, 0.5, 1.0])
-B = np.array([1.0, 1.0, -1.0])
+G = np.array([3.0, -0.02, 1e-9])
 
 
-def reference_adam(lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, steps=4):
-    r"""Kingma & Ba with PyTorch's conventions, on the loss $\frac12 \sum a\theta^2 - b\theta$."""
-    theta, m, v, v_max = THETA0.copy(), np.zeros(3), np.zeros(3), np.zeros(3)
-    for t in range(1, steps + 1):
-        g = A * theta - B + weight_decay * theta
-        m = betas[0] * m + (1 - betas[0]) * g
-        v = betas[1] * v + (1 - betas[1]) * g * g
-        v_max = np.maximum(v_max, v)
-        v_hat = (v_max if amsgrad else v) / (1 - betas[1] ** t)
-        theta = theta - lr / (1 - betas[0] ** t) * m / (np.sqrt(v_hat) + eps)
-    return theta
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"lr": 0.1},
-        {"lr": 0.1, "betas": (0.5, 0.9), "eps": 1e-3},
-        {"lr": 0.1, "weight_decay": 0.3},
-        {"lr": 0.1, "betas": (0.9, 0.5), "amsgrad": True},
-    ],  # fmt: skip
-)
-def test_adam_step(kwargs):
+@pytest.mark.parametrize("kwargs", [{"lr": 0.1}, {"lr": 0.1, "betas": (0.5, 0.9)}, {"lr": 0.1, "eps": 1e-3}])
+def test_adam_first_step(kwargs):
+    # Step 1 after bias correction: m_hat = g and v_hat = g^2, so theta moves by lr * g / (|g| + eps).
     p = Parameter(THETA0.copy())
     opt = Adam([p], **kwargs)
-    for _ in range(4):
-        p.grad = A * p.data - B  # the gradient, set by hand: no backward pass needed
-        opt.step()
-    expected = reference_adam(**kwargs)
-    assert not np.allclose(expected, THETA0, atol=1e-3)
-    np.testing.assert_allclose(p.data, expected, rtol=1e-12, atol=1e-14)
+    p.grad = G.copy()
+    opt.step()
+    eps = kwargs.get("eps", 1e-8)
+    np.testing.assert_allclose(p.data, THETA0 - kwargs["lr"] * G / (np.abs(G) + eps), rtol=1e-9, atol=1e-12)
     assert math.isfinite(float(p.data.sum()))

@@ -1,0 +1,45 @@
+"""Exact comparisons with feedback a student can act on.
+
+:func:`expect_close` fails with the task's piece, the quantity's name (``dL/dW_hh``, ``c_t``),
+the shapes, a few mismatching entries with expected and actual values, and how the inputs were
+made (seed, sizes). The tolerance is 1e-12 relative (and 1e-12 absolute, the values are O(1)):
+a hand-derived float64 formula meets it; central differences (error about 1e-10) do not.
+Its NumPy functions are bound here, at import, so nothing a piece does later changes them.
+"""
+
+from numpy import abs as _abs
+from numpy import argwhere as _argwhere
+from numpy import asarray as _asarray
+from numpy import errstate as _errstate
+from numpy import isfinite as _isfinite
+from numpy import shape as _shape
+
+RTOL = ATOL = 1e-12
+SHOWN = 4
+
+
+def expect_close(actual, expected, *, what: str, piece: str, made: str, rtol=RTOL, atol=ATOL) -> None:
+    """Raise AssertionError unless ``actual`` matches ``expected`` entry by entry."""
+    head = f"{piece}: {what} is wrong ({made})"
+    if actual is None:
+        raise AssertionError(f"{head}\n  expected an array of shape {_shape(expected)}, got None")
+    try:
+        actual = _asarray(actual, dtype=float)
+    except (TypeError, ValueError) as e:
+        kind = type(actual).__name__
+        raise AssertionError(f"{head}\n  expected an array of shape {_shape(expected)}, got {kind}: {e}") from None
+    expected = _asarray(expected, dtype=float)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{head}\n  shape: expected {expected.shape}, got {actual.shape}")
+    with _errstate(all="ignore"):  # inf or nan in a student's answer is reported, not raised
+        bad = ~(_abs(actual - expected) <= atol + rtol * _abs(expected)) | ~_isfinite(actual)
+    if bad.any():
+        where = _argwhere(bad)
+        lines = [f"{head}", f"  shape {expected.shape}; {len(where)} of {expected.size} entries differ "
+                 f"beyond rtol={rtol:g}, atol={atol:g}:"]  # fmt: skip
+        for index in where[:SHOWN]:
+            k = tuple(int(i) for i in index)
+            lines.append(f"    [{', '.join(map(str, k))}]: expected {float(expected[k])!r}, got {float(actual[k])!r}")
+        if len(where) > SHOWN:
+            lines.append(f"    ... and {len(where) - SHOWN} more")
+        raise AssertionError("\n".join(lines))
