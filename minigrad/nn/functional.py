@@ -106,16 +106,45 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     return x * Tensor(keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype), dtype=x.dtype)
 
 
+def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input``: out[..., :] = W[i].
+
+    Indices must lie in [0, num_embeddings) (a negative one is an error, not NumPy's wrap-around).
+    The row ``padding_idx`` gets no gradient, as in PyTorch, whatever it holds.
+    """
+    w = as_tensor(weight)
+    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: input must hold integer indices, got dtype {idx.dtype}")
+    if w.ndim != 2:
+        raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {w.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError(
+            f"embedding: input indices must be in [0, {w.shape[0]}), got values from {idx.min()} to {idx.max()}"
+        )
+    rows = w[idx]
+    if padding_idx is None:
+        return rows
+    keep = (idx != padding_idx)[..., None]  # same values either way; only the kept rows pass gradient
+    return _mf.where(keep, rows, rows.detach())
+
+
 # ----- losses ----------------------------------------------------------------------------
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return loss.mean()
+        # the mean of no elements is NaN, as in PyTorch (and without NumPy's "mean of empty slice")
+        return loss.sum() + _nan(loss) if loss.size == 0 else loss.mean()
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def _nan(like: Tensor) -> Tensor:
+    """A NaN constant: ``x + nan`` makes the value NaN while the gradient that flows to ``x`` stays finite."""
+    return Tensor(np.array(np.nan, dtype=like.dtype), dtype=like.dtype)
 
 
 def _check_reduction(reduction, name: str) -> None:
@@ -124,7 +153,10 @@ def _check_reduction(reduction, name: str) -> None:
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    r"""$\ell = (x - y)^2$ elementwise, then reduced; ``input`` and ``target`` share one shape."""
+    r"""ℓ = (x − y)² elementwise, then reduced; ``input`` and ``target`` share one shape.
+
+    The mean of empty inputs is NaN, as in PyTorch.
+    """
     _check_reduction(reduction, "mse_loss")
     x, y = _as_float(input, "mse_loss"), as_tensor(target)
     if x.shape != y.shape:
@@ -136,6 +168,18 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction)
 
 
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    r"""ℓ = |x − y| elementwise, then reduced; ``input`` and ``target`` share one shape.
+
+    ∂ℓ/∂x = sign(x − y), 0 where x = y (as PyTorch). The mean of empty inputs is NaN.
+    """
+    _check_reduction(reduction, "l1_loss")
+    x, y = _as_float(input, "l1_loss"), as_tensor(target)
+    if x.shape != y.shape:
+        raise ValueError(f"l1_loss: input and target must have the same shape, got {x.shape} and {y.shape}")
+    return _reduce(_mf.abs(x - y), reduction)
+
+
 def nll_loss(
     input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
@@ -144,7 +188,8 @@ def nll_loss(
     ``input`` is ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; ``target`` holds class indices.
 
     ``reduction='mean'`` divides by $\sum_n w_{y_n}$ (PyTorch's weighted mean); targets equal
-    to ``ignore_index`` contribute nothing, to the sum or to the count.
+    to ``ignore_index`` contribute nothing, to the sum or to the count. If nothing counts (every
+    target ignored, or an empty batch) the mean is NaN and the gradient 0, as in PyTorch.
     """
     _check_reduction(reduction, "nll_loss")
     x = _as_float(input, "nll_loss")
@@ -180,24 +225,68 @@ def nll_loss(
         return losses.reshape(t.shape)
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / Tensor(np.asarray(w_t.sum(), dtype=x.dtype), dtype=x.dtype)
+    total = w_t.sum()
+    if total == 0:  # 0/0: NaN, as PyTorch, but no NumPy warning and a zero gradient (PyTorch's too)
+        return losses.sum() + _nan(losses)
+    return losses.sum() / Tensor(np.asarray(total, dtype=x.dtype), dtype=x.dtype)
 
 
 def cross_entropy(
-    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
-) -> Tensor:
-    r"""$\ell_n = -\log \mathrm{softmax}(x_n)_{y_n} = \log\sum_c e^{x_{n,c}} - x_{n, y_n}$.
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:  # fmt: skip
+    r"""ℓₙ = −Σ_c w_c q_{n,c} log softmax(xₙ)_c: logits ``input``, targets as classes or probabilities.
 
-    ``input`` holds logits, ``target`` class indices. ``log_softmax`` then ``nll_loss``:
-    stable for logits of magnitude 1e4.
+    ``target`` holds class indices (then q is one-hot and this is ``log_softmax`` + ``nll_loss``,
+    stable for logits of magnitude 1e4), or class probabilities of the input's shape (then q is
+    ``target``). ``label_smoothing`` ε mixes q with the uniform distribution, q ← (1 − ε) q + ε/C
+    (PyTorch's formulas, with its 'mean' for each: divided by Σ w_{yₙ} for class indices, by the
+    number of samples for probabilities). The mean over nothing is NaN, as in PyTorch.
     """
+    _check_reduction(reduction, "cross_entropy")
     x = _as_float(input, "cross_entropy")
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
-    if x.shape[0 if x.ndim == 1 else 1] == 0:
+    class_axis = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[class_axis]
+    if n_classes == 0:
         raise ValueError(f"cross_entropy: input must have at least one class, got shape {x.shape}")
-    logp = log_softmax(x, dim=0 if x.ndim == 1 else 1)
-    return nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    eps = label_smoothing
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.floating)) or not 0 <= eps <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    logp = log_softmax(x, dim=class_axis)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"cross_entropy: weight must have shape ({n_classes},), got {w.shape}")
+    # weight broadcast along the class axis: (C,) or (C, 1, ..., 1) for (N, C, d...)
+    w_b = None if w is None else w.reshape((n_classes,) + (1,) * (x.ndim - class_axis - 1))
+    if t.dtype.kind == "f":
+        if t.shape != x.shape:
+            raise TypeError(
+                f"cross_entropy: target must hold integer class indices, or class probabilities of the "
+                f"input's shape {x.shape}; got {t.dtype} values of shape {t.shape}"
+            )
+        if ignore_index != -100:
+            raise ValueError("cross_entropy: ignore_index is not supported for probability (float) targets")
+        q = target if isinstance(target, Tensor) else Tensor(t, dtype=x.dtype)  # no silent float64
+        q = q * (1 - eps) + eps / n_classes if eps else q
+        terms = logp * q if w_b is None else logp * q * Tensor(w_b, dtype=x.dtype)
+        return _reduce(-terms.sum(axis=class_axis), reduction)  # 'mean': over the samples N·d...
+    nll = nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    if not eps:
+        return nll
+    # label smoothing, PyTorch's way: (1 − ε)·nll + (ε/C)·smooth, smooth the same reduction of −Σ_c w_c log p_c
+    smooth = -(logp if w_b is None else logp * Tensor(w_b, dtype=x.dtype)).sum(axis=class_axis)
+    valid = t != ignore_index
+    smooth = smooth * Tensor(valid.astype(x.dtype), dtype=x.dtype)
+    if reduction == "mean":
+        safe_t = np.where(valid, t, 0)
+        total = (np.ones(n_classes, x.dtype) if w is None else w)[safe_t][valid].sum()
+        smooth = smooth.sum() + _nan(smooth) if total == 0 else smooth.sum() / Tensor(total, dtype=x.dtype)
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - eps) + smooth * (eps / n_classes)
 
 
 def binary_cross_entropy_with_logits(
