@@ -100,10 +100,12 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for p in self._all_params():  # every gradient first: a bad one must not leave a half-done step
+            if p.grad is not None:
+                self._check_grad(p)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._check_grad(p)
                     # copy-on-write: a graph not yet backpropagated may still hold the old array
                     # (even one another backward has already released), so never update it in place
                     p.data = p.data.copy()
