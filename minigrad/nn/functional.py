@@ -63,6 +63,7 @@ def linear(input, weight, bias=None) -> Tensor:
             f"linear: expected input (..., {w.shape[-1] if w.ndim else '?'}) and weight "
             f"(out_features, in_features), got input {x.shape} and weight {w.shape}"
         )
+    _check_same_float_dtype(x, w, "linear")
     out = x @ w.T
     return out if bias is None else out + as_tensor(bias)
 
@@ -83,6 +84,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     centered = x - x.mean(axis=axes, keepdims=True)
     out = centered / _mf.sqrt(x.var(axis=axes, keepdims=True) + eps)
     if weight is not None:
+        _check_same_float_dtype(x, as_tensor(weight), "layer_norm")
         out = out * as_tensor(weight)
     if bias is not None:
         out = out + as_tensor(bias)
@@ -320,6 +322,15 @@ def _as_float(x, name: str) -> Tensor:
     if t.dtype.kind != "f":
         raise TypeError(f"{name}: input must be a float tensor, got dtype {t.dtype}")
     return t
+
+
+def _check_same_float_dtype(x: Tensor, w: Tensor, name: str) -> None:
+    """As PyTorch: a float32 model given float64 input is an error, not a silent float64 computation."""
+    if x.dtype != w.dtype:
+        raise TypeError(
+            f"{name}: input has dtype {x.dtype} but the weight has dtype {w.dtype}; convert one of them, "
+            f"e.g. minigrad.tensor(x, dtype=np.{w.dtype}) or model.to(np.{x.dtype})"
+        )
 
 
 def _zeros_like(x: Tensor) -> Tensor:
