@@ -1,8 +1,8 @@
 r"""Optimizers with PyTorch's names, arguments and update formulas (``minigrad.optim``).
 
 Each ``step()`` reads ``p.grad`` and updates ``p.data`` in place with NumPy: an update is
-not part of any computation graph. $g_t$ is the gradient at step $t$ (plus
-``weight_decay`` $\cdot\,\theta$, the L2 penalty's gradient), $\eta$ the learning rate.
+not part of any computation graph. gₜ is the gradient at step t (plus
+``weight_decay``·θ, the L2 penalty's gradient), η the learning rate.
 The formulas are those of PyTorch's documentation and code, so the same gradients give
 the same parameters (up to floating-point rounding).
 """
@@ -220,9 +220,9 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent with optional momentum (heavy ball or Nesterov).
 
-    $b_t = \mu b_{t-1} + (1 - \tau) g_t$ ($b_1 = g_1$); then $\theta_t = \theta_{t-1} - \eta\,b_t$,
-    or with Nesterov $\theta_t = \theta_{t-1} - \eta\,(g_t + \mu b_t)$. Without momentum,
-    $\theta_t = \theta_{t-1} - \eta\,g_t$.
+    bₜ = μ bₜ₋₁ + (1 − τ) gₜ (b₁ = g₁); then θₜ = θₜ₋₁ − η bₜ,
+    or with Nesterov θₜ = θₜ₋₁ − η (gₜ + μ bₜ). Without momentum, θₜ = θₜ₋₁ − η gₜ.
+    (μ = ``momentum``, τ = ``dampening``.)
     """
 
     def __init__(
@@ -256,12 +256,11 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    r"""Adam (Kingma & Ba, 2015), bias-corrected; ``weight_decay`` adds $\lambda\theta$ to $g_t$.
+    r"""Adam (Kingma & Ba, 2015), bias-corrected; ``weight_decay`` adds λθ to gₜ.
 
-    $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$, $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$,
-    $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-    \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}$.
-    ``amsgrad=True`` uses $\max_{s \le t} v_s$ in place of $v_t$.
+    mₜ = β₁ mₜ₋₁ + (1 − β₁) gₜ,   vₜ = β₂ vₜ₋₁ + (1 − β₂) gₜ²,
+    θₜ = θₜ₋₁ − η/(1 − β₁ᵗ) · mₜ / (√vₜ / √(1 − β₂ᵗ) + ε).
+    ``amsgrad=True`` uses max over s ≤ t of vₛ in place of vₜ.
     """
 
     def __init__(
@@ -310,8 +309,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's ``AdamW``.
 
-    First $\theta \leftarrow \theta\,(1 - \eta\lambda)$, then the Adam step on $g_t$ alone: the decay
-    is not divided by $\sqrt{v_t}$, so every weight shrinks at the same rate. Default $\lambda = 0.01$.
+    First θ ← θ (1 − ηλ), then the Adam step on gₜ alone: the decay is not divided by √vₜ, so
+    every weight shrinks at the same rate. Default λ = ``weight_decay`` = 0.01.
     """
 
     _decoupled_weight_decay = True
@@ -324,13 +323,11 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
-    r"""RMSprop (Hinton): divide $g_t$ by a running root mean square.
+    r"""RMSprop (Hinton): divide gₜ by a running root mean square.
 
-    $s_t = \alpha s_{t-1} + (1-\alpha) g_t^2$,
-    $\theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{s_t} + \epsilon)$.
-    ``centered``: use $s_t - \bar g_t^2$ (the variance) with $\bar g_t$ the running mean of $g$.
-    ``momentum`` $\mu$: $b_t = \mu b_{t-1} + g_t / (\sqrt{s_t} + \epsilon)$,
-    $\theta_t = \theta_{t-1} - \eta b_t$.
+    sₜ = α sₜ₋₁ + (1 − α) gₜ²,   θₜ = θₜ₋₁ − η gₜ / (√sₜ + ε).
+    ``centered``: use sₜ − ḡₜ² (the variance), with ḡₜ the running mean of g.
+    ``momentum`` μ: bₜ = μ bₜ₋₁ + gₜ / (√sₜ + ε),   θₜ = θₜ₋₁ − η bₜ.
     """
 
     def __init__(
@@ -379,9 +376,8 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi et al., 2011): per-coordinate steps shrink with the sum of squared gradients.
 
-    $S_t = S_{t-1} + g_t^2$ ($S_0$ = ``initial_accumulator_value``),
-    $\theta_t = \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{S_t} + \epsilon)$ with
-    $\tilde\eta_t = \eta / (1 + (t-1)\,\text{lr\_decay})$.
+    Sₜ = Sₜ₋₁ + gₜ² (S₀ = ``initial_accumulator_value``),
+    θₜ = θₜ₋₁ − η̃ₜ gₜ / (√Sₜ + ε)   with   η̃ₜ = η / (1 + (t − 1) · ``lr_decay``).
     """
 
     def __init__(

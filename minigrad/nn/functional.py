@@ -14,49 +14,49 @@ from minigrad.tensor import Tensor, as_tensor
 
 
 def sigmoid(input) -> Tensor:
-    r"""$\sigma(x) = 1/(1+e^{-x})$; finite, with no warnings, for $|x|$ up to 1e4 and beyond."""
+    r"""σ(x) = 1/(1 + e⁻ˣ); finite, with no warnings, for |x| up to 1e4 and beyond."""
     return _mf.sigmoid(input)
 
 
 def tanh(input) -> Tensor:
-    r"""$\tanh(x)$."""
+    r"""tanh(x)."""
     return _mf.tanh(input)
 
 
 def relu(input) -> Tensor:
-    r"""$\max(x, 0)$."""
+    r"""max(x, 0)."""
     return _mf.relu(input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    r"""$x$ for $x > 0$, else ``negative_slope`` $\cdot x$."""
+    r"""x for x > 0, else ``negative_slope`` · x."""
     return _mf.leaky_relu(input, negative_slope)
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
-    r"""$x\,\Phi(x)$ with the exact erf form (``'none'``) or the tanh approximation (``'tanh'``)."""
+    r"""x·Φ(x) with the exact erf form (``'none'``) or the tanh approximation (``'tanh'``)."""
     return _mf.gelu(input, approximate)
 
 
 def softmax(input, dim: int = -1) -> Tensor:
-    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``dim``; stable for logits of magnitude 1e4."""
+    r"""exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
     return _mf.softmax(input, axis=dim)
 
 
 def log_softmax(input, dim: int = -1) -> Tensor:
-    r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``; stable for logits of magnitude 1e4."""
+    r"""xᵢ − log Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
     return _mf.log_softmax(input, axis=dim)
 
 
 def softplus(input) -> Tensor:
-    r"""$\log(1 + e^{x})$, as $\log(e^0 + e^x)$ with ``logsumexp``: no overflow, smooth at 0."""
+    r"""log(1 + eˣ), as log(e⁰ + eˣ) with ``logsumexp``: no overflow, smooth at 0."""
     x = _as_float(input, "softplus")
     return _mf.logsumexp(_mf.stack([_zeros_like(x), x]), axis=0)
 
 
 # ----- layers as functions ---------------------------------------------------------------
 def linear(input, weight, bias=None) -> Tensor:
-    r"""$y = x W^\top + b$; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
+    r"""y = x Wᵀ + b; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
     x, w = as_tensor(input), as_tensor(weight)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
@@ -69,9 +69,9 @@ def linear(input, weight, bias=None) -> Tensor:
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
-    r"""$y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta$ over the last axes.
+    r"""y = (x − μ) / √(σ² + ε) ⊙ γ + β over the last axes.
 
-    $\mu$ and the biased $\sigma^2$ are taken over the trailing ``normalized_shape`` axes.
+    μ and the biased σ² are taken over the trailing ``normalized_shape`` axes.
     """
     x = _as_float(input, "layer_norm")
     shape = _shape_tuple(normalized_shape, "layer_norm")
@@ -92,7 +92,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 
 def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
-    r"""Zero each element with probability $p$, scale the rest by $1/(1-p)$.
+    r"""Zero each element with probability p, scale the rest by 1/(1 − p).
 
     The identity when ``training=False``. The mask comes from minigrad's generator
     (``minigrad.manual_seed``).
@@ -185,11 +185,11 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
 def nll_loss(
     input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
-    r"""$\ell_n = -w_{y_n}\, x_{n, y_n}$ for log-probabilities $x$.
+    r"""ℓₙ = −w_{yₙ} x_{n,yₙ} for log-probabilities x.
 
     ``input`` is ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; ``target`` holds class indices.
 
-    ``reduction='mean'`` divides by $\sum_n w_{y_n}$ (PyTorch's weighted mean); targets equal
+    ``reduction='mean'`` divides by Σₙ w_{yₙ} (PyTorch's weighted mean); targets equal
     to ``ignore_index`` contribute nothing, to the sum or to the count. If nothing counts (every
     target ignored, or an empty batch) the mean is NaN and the gradient 0, as in PyTorch.
     """
@@ -294,11 +294,11 @@ def cross_entropy(
 def binary_cross_entropy_with_logits(
     input, target, weight=None, reduction: str = "mean", pos_weight=None
 ) -> Tensor:
-    r"""$\ell = -[p y \log\sigma(x) + (1-y)\log(1-\sigma(x))] = (1-y)x + (1+(p-1)y)\,sp(-x)$.
+    r"""ℓ = −[p y log σ(x) + (1 − y) log(1 − σ(x))] = (1 − y) x + (1 + (p − 1) y) sp(−x).
 
-    $sp$ is softplus, $\log(1 + e^x)$.
-    The softplus form never takes the log of a rounded-to-zero $\sigma(x)$, so it is finite for
-    any logit. ``pos_weight`` $p$ (default 1) weights the positive term; ``weight`` each element.
+    sp is softplus, log(1 + eˣ).
+    The softplus form never takes the log of a rounded-to-zero σ(x), so it is finite for
+    any logit. ``pos_weight`` p (default 1) weights the positive term; ``weight`` each element.
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = _as_float(input, "binary_cross_entropy_with_logits"), as_tensor(target, input)
