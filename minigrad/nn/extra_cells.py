@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.layers import LayerNorm, Linear
@@ -77,7 +78,7 @@ class HighwayRNNCell(_TwoMatrixCell):
 
     def __init__(self, input_size: int, hidden_size: int, transform_bias: float = -1.0) -> None:
         super().__init__(input_size, hidden_size)
-        self.bias_ih.data[hidden_size:] += transform_bias
+        safety.writable(self.bias_ih)[hidden_size:] += transform_bias
 
     def forward(self, x, h=None) -> Tensor:
         x = as_tensor(x)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module, Parameter
@@ -58,12 +59,12 @@ class LayerCell(_Steps):
             if p is not None:
                 yield base + self.suffix, p
 
-    def sequence_op(self, t: int, out: np.ndarray, gates: np.ndarray | None) -> RecurrentStep:
+    def sequence_op(self, t: int, out: np.ndarray, gate_buffer: np.ndarray | None) -> RecurrentStep:
         """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
         if self.mode == "LSTM":
-            return LSTMSequenceStep(t, out, gates)
+            return LSTMSequenceStep(t, out, gate_buffer)
         if self.mode == "GRU":
-            return GRUSequenceStep(t, self.reset_after, out, gates)
+            return GRUSequenceStep(t, self.reset_after, out, gate_buffer)
         return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
 
     def run(self, x: Tensor, s0: Tensor) -> tuple[Tensor, Tensor]:
@@ -93,15 +94,14 @@ class LayerCell(_Steps):
             buffer = xp.data  # h_t overwrites x'_t, which step t alone reads: no second array
         else:
             buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
-        # Every row view is made now, while the buffer is writable: once a recorded step has
-        # saved its output (a row), the engine makes the buffer read-only for the user.
-        rows = list(buffer)
+        # Every row view is made now, while the buffer is writable (see safety.row_views)
+        rows = safety.row_views(buffer)
         # LSTM, GRU: step t computes its gates in row t of the projection, which it alone reads
-        gates = list(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
+        gate_rows = safety.row_views(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
-            op = self.sequence_op(t, rows[t], gates[t])
+            op = self.sequence_op(t, rows[t], gate_rows[t])
             s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s
