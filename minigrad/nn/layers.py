@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
-from minigrad.inplace import writable_data
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.module import Module, Parameter
@@ -228,7 +228,7 @@ class Embedding(Module):
         """Draw ``weight`` from N(0, 1) and zero the padding row, as PyTorch does."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            writable_data(self.weight)[self.padding_idx] = 0
+            safety.writable(self.weight)[self.padding_idx] = 0
 
     def forward(self, input) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)
