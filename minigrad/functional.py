@@ -160,10 +160,11 @@ def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Ten
     return apply_op(LogSoftmax(axis), as_tensor(x))
 
 
-def _one_axis(name: str, axis: int, dim: int | None) -> int:
+def _one_axis(name: str, axis: int, dim: int | None, default: int = -1) -> int:
+    """``axis``, or PyTorch's alias ``dim`` (``axis`` left at its default); both given is an error."""
     if dim is None:
         return axis
-    if axis != -1:
+    if axis != default:
         raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; pass one of them (they are aliases)")
     return dim
 
@@ -239,13 +240,15 @@ def broadcast_to(array: TensorLike, shape: int | Sequence[int]) -> Tensor:
     return apply_op(BroadcastTo(tuple(np.atleast_1d(shape).tolist())), as_tensor(array))
 
 
-def concatenate(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis, like ``np.concatenate``."""
+def concatenate(arrays: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis, like ``np.concatenate`` (``minigrad.cat(xs, dim=1)`` as PyTorch)."""
+    axis = _one_axis("concatenate", axis, dim, default=0)
     return apply_op(Concatenate(axis), *_tensors(arrays, "concatenate"))
 
 
-def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new axis, like ``np.stack``."""
+def stack(arrays: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join same-shape tensors along a new axis, like ``np.stack`` (or PyTorch's ``dim``)."""
+    axis = _one_axis("stack", axis, dim, default=0)
     return apply_op(Stack(axis), *_tensors(arrays, "stack"))
 
 

@@ -86,6 +86,15 @@ class Optimizer:
                     f"{type(self).__name__}: a parameter appears in more than one group"
                 )
             seen.add(id(p))
+        cls = type(self).__name__
+        for key, value in group.items():  # a group's own settings are checked like the constructor's
+            default = self.defaults.get(key)
+            if key == "betas":
+                group = {**group, key: _check_betas(value, cls)}
+            elif isinstance(default, bool):
+                group = {**group, key: _check_bool(value, key, cls)}
+            elif isinstance(default, float):
+                group = {**group, key: _check(value, "lr (learning rate)" if key == "lr" else key, cls)}
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
 

@@ -98,3 +98,11 @@ def test_cat_is_concatenate():
     a, b = mg.ones(2, requires_grad=True), mg.zeros(3)
     out = mg.cat([a, b])
     assert mg.cat is mg.concatenate and out.shape == (5,)
+
+
+def test_cat_and_stack_take_pytorchs_dim():
+    a, b = mg.ones(2, 3), mg.zeros(2, 1)
+    assert mg.cat([a, b], dim=1).shape == (2, 4) and mg.concatenate([a, b], axis=1).shape == (2, 4)
+    assert mg.stack([a, a], dim=2).shape == (2, 3, 2)
+    with pytest.raises(TypeError, match=r"concatenate: got both axis=1 and dim=1"):
+        mg.cat([a, b], axis=1, dim=1)

@@ -6,6 +6,8 @@ NumPy-style functions say ``axis``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from minigrad import functional as _mf
@@ -97,7 +99,7 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     The identity when ``training=False``. The mask comes from minigrad's generator
     (``minigrad.manual_seed``).
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     x = _as_float(input, "dropout")
     if not training or p == 0.0:
@@ -254,7 +256,7 @@ def cross_entropy(
     if n_classes == 0:
         raise ValueError(f"cross_entropy: input must have at least one class, got shape {x.shape}")
     eps = label_smoothing
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (int, float, np.floating)) or not 0 <= eps <= 1:
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 <= eps <= 1:
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     logp = log_softmax(x, dim=class_axis)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)

@@ -8,6 +8,7 @@ shapes and default initialisation) and the train/eval switch.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -102,8 +103,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")  # NumPy scalars are fine
         self.p = float(p)
 
     def forward(self, input) -> Tensor:

@@ -137,3 +137,12 @@ def test_loss_modules_are_their_functions(module, fn, target):
     x = np.random.default_rng(1).normal(size=(3, 2))
     np.testing.assert_array_equal(module(Tensor(x), target).data, fn(Tensor(x), target).data)
     assert "reduction=" in repr(module)
+
+
+def test_numpy_scalar_probabilities_are_accepted():
+    minigrad.manual_seed(0)
+    x = minigrad.ones(1000)
+    assert nn.Dropout(np.float32(0.5)).p == 0.5
+    assert 0.3 < (F.dropout(x, np.float64(0.5)).data == 0).mean() < 0.7
+    assert nn.CrossEntropyLoss(label_smoothing=np.float32(0.25)).label_smoothing == 0.25
+    F.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), label_smoothing=np.float32(0.1))

@@ -158,3 +158,13 @@ def test_hand_set_grad_of_wrong_shape_is_an_error_in_step(grad, error, match):
         opt.step()
     np.testing.assert_array_equal(a.data, np.ones(2))  # no half-done step: a is checked and left alone
     np.testing.assert_array_equal(b.data, np.ones(3))
+
+
+def test_a_param_groups_own_settings_are_checked_too():
+    a, b = Parameter(np.ones(2)), Parameter(np.ones(2))
+    with pytest.raises(ValueError, match=r"Adam: invalid lr \(learning rate\).*got -1.0"):
+        optim.Adam([{"params": [a]}, {"params": [b], "lr": -1.0}])
+    with pytest.raises(TypeError, match=r"Adam: invalid betas"):
+        optim.Adam([{"params": [a], "betas": 0.5}])
+    opt = optim.SGD([{"params": [a], "lr": np.float32(0.5)}], lr=0.1)
+    assert opt.param_groups[0]["lr"] == 0.5 and type(opt.param_groups[0]["lr"]) is float
