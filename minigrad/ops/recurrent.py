@@ -102,7 +102,7 @@ class RecurrentStep(Op):
         """The ``gate_buffer`` (checked against this step's projection ``xp``), or None."""
         buf = self.gate_buffer
         if buf is not None and (buf.shape != xp.shape or buf.dtype != xp.dtype):
-            raise ValueError(f"gate_buffer must have shape {xp.shape} and dtype {xp.dtype}, got "
+            raise ValueError(f"gate_buffer: the gates must have shape {xp.shape} and dtype {xp.dtype}, got "
                              f"{buf.shape} {buf.dtype}")  # fmt: skip
         return buf
 

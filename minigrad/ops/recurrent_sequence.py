@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.ops.base import Op
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep, block_diagonal
 from minigrad.ops.shape import IndexedGrad
@@ -97,7 +98,10 @@ class StepOutputs(Op):
         for row, s in zip(self.rows, states):
             if s is not row:  # not written in place by its step: copy it in
                 row[...] = s
-        return self.buffer if self.cols == slice(None) else self.buffer[:, :, self.cols]
+        # the steps saved these rows for backward: a view made through the memory's owner is
+        # read-only while they are locked (safety.view_through_owner)
+        out = safety.view_through_owner(self.buffer)
+        return out if self.cols == slice(None) else out[:, :, self.cols]
 
     def vjp(self, grad_out):
         if self.cols == slice(None):

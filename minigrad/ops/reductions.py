@@ -120,9 +120,11 @@ class Max(Reduction):
 
     __slots__ = ()
 
+    pick = staticmethod(np.max)  # Min picks np.min; everything else is shared
+
     def forward(self, x):
-        out = np.max(x, axis=self.resolve(x), keepdims=True)
-        self.save(x == out)  # where the maxima are
+        out = self.pick(x, axis=self.resolve(x), keepdims=True)
+        self.save(x == out)  # where the extremes are
         return out if self.keepdims else np.squeeze(out, axis=self.axes)
 
     def vjp(self, grad_out):
@@ -136,10 +138,7 @@ class Min(Max):
 
     __slots__ = ()
 
-    def forward(self, x):
-        out = np.min(x, axis=self.resolve(x), keepdims=True)
-        self.save(x == out)  # where the minima are
-        return out if self.keepdims else np.squeeze(out, axis=self.axes)
+    pick = staticmethod(np.min)
 
 
 class LogSumExp(Reduction):
