@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import subprocess
@@ -39,16 +40,29 @@ def test_readme_says_quick_is_what_ci_appends():
     assert "add `--quick` for a one-minute version" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+def _extra(name: str) -> set[str]:
+    line = re.search(rf"^{name} = \[(.*)\]", (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    return {re.match(r'"([A-Za-z0-9_-]+)', part.strip()).group(1).lower() for part in line.split(",")}
+
+
+def _imported_modules(paths) -> set[str]:
+    names = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
 def test_the_test_extra_installs_every_third_party_module_the_tests_use():
     # the tests import the demos and minigrad (GradientMonitor.plot imports matplotlib lazily): scan all three
-    extra = re.search(r"^test = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M).group(1)
-    names = {re.match(r'"([A-Za-z0-9_-]+)', part.strip()).group(1).lower() for part in extra.split(",")}
-    imported = set()
-    for path in [p for d in ("tests", "demos", "minigrad") for p in (ROOT / d).rglob("*.py")]:
-        for m in re.finditer(r"^\s*(?:import|from) ([A-Za-z_][A-Za-z0-9_]*)", path.read_text(), re.M):
-            imported.add(m.group(1))
+    imported = _imported_modules(p for d in ("tests", "demos", "minigrad") for p in (ROOT / d).rglob("*.py"))
     local = {p.stem for p in ROOT.rglob("*.py")} | {"minigrad", "tests"}  # demos, test helpers
     third_party = {name for name in imported if name not in sys.stdlib_module_names} - local
-    # numpy: a runtime dependency; torch: only the fixture scripts; tomli: an optional fallback (course kit)
-    third_party -= {"numpy", "torch", "tomli"}
-    assert third_party <= names, f"the test extra misses {sorted(third_party - names)}"
+    # numpy: a runtime dependency; torch: only the fixture scripts; tomli: an optional fallback (course kit);
+    # the viz and notebooks extras: their tests skip with a reason (but the demo tests always need matplotlib)
+    optional = {"numpy", "torch", "tomli"} | (_extra("viz") | _extra("notebooks")) - _extra("demos")
+    missing = third_party - _extra("test") - optional
+    assert not missing, f"the test extra misses {sorted(missing)}"
