@@ -7,6 +7,20 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 from minigrad import bptt, diagnostics, nn, ops, optim
 from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from minigrad.autodiff import grad, jacobian, vjp
+from minigrad.creation import (
+    arange,
+    empty,
+    eye,
+    full,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.forward import jvp
@@ -52,6 +66,8 @@ from minigrad.random import manual_seed
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, as_tensor, tensor
 
+cat = concatenate  # PyTorch's name
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -65,5 +81,7 @@ __all__ = [
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack", "sum",
     "tanh", "transpose", "var", "where",
-    "add", "subtract", "multiply", "divide", "power", "negative",
+    "add", "subtract", "multiply", "divide", "power", "negative", "cat",
+    "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
+    "zeros_like", "ones_like", "randn_like",
 ]  # fmt: skip

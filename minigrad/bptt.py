@@ -261,11 +261,20 @@ def _run(cell, x: Tensor, s0: Tensor, reverse: bool) -> Trajectory:
     return Trajectory(cell, x.data[order], states)
 
 
-def _check_x(x, input_size: int) -> Tensor:
+def _check_x(x, input_size: int, batch_first: bool = False) -> Tensor:
+    """``x`` as (T, N, H_in): from (N, T, H_in) if ``batch_first``, and unbatched (T, H_in) as N = 1."""
     x = as_tensor(x)
-    if x.ndim != 3 or x.shape[-1] != input_size or x.shape[0] < 1:
-        raise ValueError(f"unroll: x must have shape (T >= 1, N, {input_size}), got {x.shape}")
-    return x
+    if x.ndim == 2 and x.shape[-1] == input_size and x.shape[0] >= 1:
+        return x.reshape(x.shape[0], 1, input_size)  # unbatched, as the layers accept: a batch of one
+    layout = f"(N, T >= 1, {input_size})" if batch_first else f"(T >= 1, N, {input_size})"
+    if x.ndim != 3 or x.shape[-1] != input_size or x.shape[1 if batch_first else 0] < 1:
+        raise ValueError(f"unroll: x must have shape {layout} or (T >= 1, {input_size}), got {x.shape}")
+    return x.transpose(1, 0, 2) if batch_first else x
+
+
+def _state(s, n: int) -> Tensor:
+    s = as_tensor(s)
+    return s.reshape(1, s.shape[0]) if s.ndim == 1 and n == 1 else s  # an unbatched state (S,)
 
 
 def unroll(cell_or_layer, x, state0=None):
@@ -275,15 +284,18 @@ def unroll(cell_or_layer, x, state0=None):
       of ``minigrad.nn.extra_cells``, or anything with ``project``, ``step``,
       ``state_size``, ``initial_state``): returns one :class:`Trajectory`. ``state0`` is $s_0$,
       (N, S) (LSTM: $[h_0; c_0]$), default zeros.
-    * A layer (``RNN``, ``LSTM``, ``GRU``; time-major x, no dropout between layers): returns a
+    * A layer (``RNN``, ``LSTM``, ``GRU``; no dropout between layers): returns a
       list with one Trajectory per layer and direction, in PyTorch's order (layer 0 forward,
       layer 0 reverse, layer 1 forward, ...). Layer k's input is layer k-1's output $h$
       (both directions concatenated). ``state0`` is None or a list of (N, S) tensors, one per
-      layer and direction.
+      layer and direction. ``x`` is (N, T, H_in) if the layer is ``batch_first``, as the layer reads it.
+
+    Unbatched ``x`` (T, H_in), as the layers accept, is unrolled as a batch of one (N = 1; ``state0``
+    may then be (S,)). Trajectories are always time-major: ``states[t]`` is (N, S).
     """
     if hasattr(cell_or_layer, "cell_for"):
         layer = cell_or_layer
-        x = _check_x(x, layer.input_size)
+        x = _check_x(x, layer.input_size, getattr(layer, "batch_first", False))
         D = 2 if getattr(layer, "bidirectional", False) else 1
         if state0 is not None and len(state0) != layer.num_layers * D:
             raise ValueError(
@@ -295,7 +307,7 @@ def unroll(cell_or_layer, x, state0=None):
             for d in range(D):
                 cell = layer.cell_for(k, reverse=d == 1)
                 i = k * D + d
-                s0 = cell.initial_state(x.shape[1]) if state0 is None else as_tensor(state0[i])
+                s0 = cell.initial_state(x.shape[1]) if state0 is None else _state(state0[i], x.shape[1])
                 traj = _run(cell, x, s0, reverse=d == 1)
                 trajectories.append(traj)
                 hs = [s[:, : cell.hidden_size] for s in traj.states[1:]]
@@ -304,7 +316,7 @@ def unroll(cell_or_layer, x, state0=None):
         return trajectories
     cell = cell_or_layer
     x = _check_x(x, cell.input_size)
-    s0 = cell.initial_state(x.shape[1]) if state0 is None else as_tensor(state0)
+    s0 = cell.initial_state(x.shape[1]) if state0 is None else _state(state0, x.shape[1])
     if s0.shape != (x.shape[1], cell.state_size):
         expected = (x.shape[1], cell.state_size)
         raise ValueError(f"unroll: state0 must have shape {expected}, got {s0.shape}")

@@ -20,7 +20,6 @@ from minigrad.ops import (
     LeakyReLU,
     Log,
     LogSoftmax,
-    LogSumExp,
     MatMul,
     Maximum,
     Minimum,
@@ -41,6 +40,7 @@ from minigrad.tensor import Tensor, apply_op, as_tensor
 TensorLike = Tensor | np.ndarray | float | int | Sequence
 #: NumPy's ``axis``: None (every axis), one axis, or a tuple of axes.
 Axis = int | tuple[int, ...] | None
+OptBool = bool | None  # PyTorch's keepdim: None means "not given" (keepdims decides)
 
 
 def _tensors(xs, name: str) -> list[Tensor]:
@@ -149,14 +149,25 @@ def gelu(x: TensorLike, approximate: str = "none") -> Tensor:
     return apply_op(GELU(approximate), as_tensor(x))
 
 
-def softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``axis``."""
+def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``axis`` (or PyTorch's ``dim``)."""
+    axis = _one_axis("softmax", axis, dim)
     return apply_op(Softmax(axis), as_tensor(x))
 
 
-def log_softmax(x: TensorLike, axis: int = -1) -> Tensor:
-    r"""$x_i - \log\sum_j e^{x_j}$ along ``axis``."""
+def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """xᵢ − log Σⱼ exp(xⱼ) along ``axis`` (or PyTorch's ``dim``)."""
+    axis = _one_axis("log_softmax", axis, dim)
     return apply_op(LogSoftmax(axis), as_tensor(x))
+
+
+def _one_axis(name: str, axis: int, dim: int | None, default: int = -1) -> int:
+    """``axis``, or PyTorch's alias ``dim`` (``axis`` left at its default); both given is an error."""
+    if dim is None:
+        return axis
+    if axis != default:
+        raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; pass one of them (they are aliases)")
+    return dim
 
 
 # ----- linear algebra -------------------------------------------------------------------
@@ -166,34 +177,47 @@ def matmul(x1: TensorLike, x2: TensorLike) -> Tensor:
 
 
 # ----- reductions -----------------------------------------------------------------------
-def sum(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Sum over ``axis`` (None: all), like ``np.sum``."""
-    return as_tensor(a).sum(axis=axis, keepdims=keepdims)
+def sum(
+    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
+) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (None: all), like ``np.sum`` (``dim``/``keepdim``: PyTorch's names)."""
+    return as_tensor(a).sum(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
-def mean(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``, like ``np.mean``."""
-    return as_tensor(a).mean(axis=axis, keepdims=keepdims)
+def mean(
+    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
+) -> Tensor:
+    """Mean over ``axis``, like ``np.mean`` (or PyTorch's ``dim``/``keepdim``)."""
+    return as_tensor(a).mean(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
-def var(a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-    """Variance over ``axis`` with NumPy's ``ddof`` (default 0, the biased estimate)."""
-    return as_tensor(a).var(axis=axis, ddof=ddof, keepdims=keepdims)
+def var(
+    a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *,
+    dim: Axis = None, keepdim: OptBool = None,
+) -> Tensor:  # fmt: skip
+    """Variance over ``axis`` with NumPy's ``ddof`` (default 0, the biased estimate; PyTorch's is 1)."""
+    return as_tensor(a).var(axis=axis, ddof=ddof, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
-def max(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Maximum over ``axis``, like ``np.max``."""
-    return as_tensor(a).max(axis=axis, keepdims=keepdims)
+def max(
+    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
+) -> Tensor:  # noqa: A001
+    """Maximum over ``axis``, like ``np.max`` (values only, as ``torch.amax``)."""
+    return as_tensor(a).max(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
-def min(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - NumPy's name
-    """Minimum over ``axis``, like ``np.min``."""
-    return as_tensor(a).min(axis=axis, keepdims=keepdims)
+def min(
+    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
+) -> Tensor:  # noqa: A001
+    """Minimum over ``axis``, like ``np.min`` (values only, as ``torch.amin``)."""
+    return as_tensor(a).min(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
-def logsumexp(a: TensorLike, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    r"""$\log\sum e^{a}$ over ``axis``, computed stably (``scipy.special.logsumexp``'s name)."""
-    return apply_op(LogSumExp(axis, keepdims), as_tensor(a))
+def logsumexp(
+    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
+) -> Tensor:
+    """log Σ eᵃ over ``axis``, computed stably (``scipy.special.logsumexp``'s name; ``dim`` as PyTorch)."""
+    return as_tensor(a).logsumexp(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
 
 
 # ----- shape ----------------------------------------------------------------------------
@@ -217,13 +241,15 @@ def broadcast_to(array: TensorLike, shape: int | Sequence[int]) -> Tensor:
     return apply_op(BroadcastTo(tuple(np.atleast_1d(shape).tolist())), as_tensor(array))
 
 
-def concatenate(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis, like ``np.concatenate``."""
+def concatenate(arrays: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis, like ``np.concatenate`` (``minigrad.cat(xs, dim=1)`` as PyTorch)."""
+    axis = _one_axis("concatenate", axis, dim, default=0)
     return apply_op(Concatenate(axis), *_tensors(arrays, "concatenate"))
 
 
-def stack(arrays: Sequence[TensorLike], axis: int = 0) -> Tensor:
-    """Join same-shape tensors along a new axis, like ``np.stack``."""
+def stack(arrays: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join same-shape tensors along a new axis, like ``np.stack`` (or PyTorch's ``dim``)."""
+    axis = _one_axis("stack", axis, dim, default=0)
     return apply_op(Stack(axis), *_tensors(arrays, "stack"))
 
 

@@ -1,8 +1,8 @@
 r"""Optimizers with PyTorch's names, arguments and update formulas (``minigrad.optim``).
 
 Each ``step()`` reads ``p.grad`` and updates ``p.data`` in place with NumPy: an update is
-not part of any computation graph. $g_t$ is the gradient at step $t$ (plus
-``weight_decay`` $\cdot\,\theta$, the L2 penalty's gradient), $\eta$ the learning rate.
+not part of any computation graph. gₜ is the gradient at step t (plus
+``weight_decay``·θ, the L2 penalty's gradient), η the learning rate.
 The formulas are those of PyTorch's documentation and code, so the same gradients give
 the same parameters (up to floating-point rounding).
 """
@@ -10,6 +10,8 @@ the same parameters (up to floating-point rounding).
 from __future__ import annotations
 
 import math
+import numbers
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -19,10 +21,26 @@ from minigrad.engine import enable_grad
 from minigrad.tensor import Tensor
 
 
-def _check(value, name: str, cls: str, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
-        raise ValueError(f"{cls}: invalid {name}: expected a number >= {low}, got {value!r}")
+def _check(value, name: str, cls: str, low: float = 0.0, high: float | None = None) -> float:
+    """``value`` as a float, if it is a real number in [low, high) (NumPy scalars accepted, as in PyTorch)."""
+    what = f"a number >= {low}" if high is None else f"a number in [{low}, {high})"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{cls}: invalid {name}: expected {what}, got {value!r} ({type(value).__name__})")
+    if not (value >= low and (high is None or value < high)) or math.isinf(value):
+        raise ValueError(f"{cls}: invalid {name}: expected {what}, got {value!r}")
     return float(value)
+
+
+def _check_bool(value, name: str, cls: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{cls}: invalid {name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_betas(betas, cls: str) -> tuple[float, float]:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"{cls}: invalid betas: expected a pair (beta1, beta2) such as (0.9, 0.999), got {betas!r}")
+    return (_check(betas[0], "beta1 (betas[0])", cls, 0.0, 1.0), _check(betas[1], "beta2 (betas[1])", cls, 0.0, 1.0))
 
 
 class Optimizer:
@@ -68,6 +86,15 @@ class Optimizer:
                     f"{type(self).__name__}: a parameter appears in more than one group"
                 )
             seen.add(id(p))
+        cls = type(self).__name__
+        for key, value in group.items():  # a group's own settings are checked like the constructor's
+            default = self.defaults.get(key)
+            if key == "betas":
+                group = {**group, key: _check_betas(value, cls)}
+            elif isinstance(default, bool):
+                group = {**group, key: _check_bool(value, key, cls)}
+            elif isinstance(default, float):
+                group = {**group, key: _check(value, "lr (learning rate)" if key == "lr" else key, cls)}
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
 
@@ -83,6 +110,9 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        for p in self._all_params():  # every gradient first: a bad one must not leave a half-done step
+            if p.grad is not None:
+                self._check_grad(p)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -91,8 +121,102 @@ class Optimizer:
                     self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
 
+    def _check_grad(self, p: Tensor) -> None:
+        """A hand-set ``p.grad`` must match ``p`` exactly: a broadcast update would be silently wrong."""
+        g = p.grad
+        where = f"{type(self).__name__}.step: the gradient of parameter {self._index(p)}"
+        if not isinstance(g, np.ndarray):
+            raise TypeError(f"{where} must be an np.ndarray, got {type(g).__name__}")
+        if g.shape != p.shape:
+            raise ValueError(f"{where} must have the parameter's shape {p.shape}, got {g.shape}")
+        if g.dtype.kind != "f":
+            raise TypeError(f"{where} must be a float array, got dtype {g.dtype}")
+
+    def _index(self, p: Tensor) -> int:
+        """``p``'s position among all parameters, counted across groups (PyTorch's state-dict index)."""
+        return next(i for i, q in enumerate(self._all_params()) if q is p)
+
+    def _all_params(self) -> list[Tensor]:
+        return [p for group in self.param_groups for p in group["params"]]
+
     def _update(self, p: Tensor, grad: np.ndarray, group: dict, state: dict) -> None:
         raise NotImplementedError
+
+    # ----- saving and resuming ------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Everything ``step()`` depends on, as plain arrays: ``minigrad.save`` writes it as it is.
+
+        PyTorch's nested ``{"state": {i: {...}}, "param_groups": [{...}]}`` flattened with dots:
+        ``"state.0.exp_avg"``, ``"state.0.step"``, ``"param_groups.0.lr"``, ``"param_groups.0.params"``
+        (the indices of the group's parameters). Parameters are numbered across groups, as in
+        PyTorch; a parameter that has not been stepped yet has no ``state.i`` keys.
+        """
+        out: dict[str, np.ndarray] = {}
+        for i, p in enumerate(self._all_params()):
+            for name, value in self.state.get(p, {}).items():
+                out[f"state.{i}.{name}"] = np.array(value)  # a copy: later steps must not change it
+        start = 0
+        for g, group in enumerate(self.param_groups):
+            for name, value in group.items():
+                if name != "params":
+                    out[f"param_groups.{g}.{name}"] = np.array(value)
+            out[f"param_groups.{g}.params"] = np.arange(start, start + len(group["params"]))
+            start += len(group["params"])
+        return out
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` returned (or ``minigrad.load`` read back) into this optimizer.
+
+        The optimizer must have been built on the same parameters, in the same groups. Every key is
+        checked first (an unknown key, a group of another size, a state array of the wrong shape is a
+        ValueError naming the key), so a failed load changes nothing.
+        """
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}")
+        params = self._all_params()
+        groups: list[dict] = [{} for _ in self.param_groups]
+        states: list[dict] = [{} for _ in params]
+        for key, value in state_dict.items():
+            parts = key.split(".") if isinstance(key, str) else []
+            ok = len(parts) == 3 and parts[0] in ("state", "param_groups") and parts[1].isdigit()
+            index = int(parts[1]) if ok else -1
+            if not ok or index >= (len(params) if parts[0] == "state" else len(groups)):
+                raise ValueError(
+                    f"load_state_dict: unexpected key {key!r} for this optimizer ({len(groups)} group(s), "
+                    f"{len(params)} parameter(s)); expected 'state.<i>.<name>' or 'param_groups.<g>.<name>'"
+                )
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"load_state_dict: {key!r} must be a numeric array, got dtype {arr.dtype}")
+            if parts[0] == "state":
+                p = params[index]
+                if arr.ndim == 0 and arr.dtype.kind in "iu":
+                    states[index][parts[2]] = int(arr)  # a step counter
+                elif arr.shape == p.shape:
+                    states[index][parts[2]] = np.array(arr, dtype=p.dtype)  # a copy that steps may change
+                else:
+                    raise ValueError(
+                        f"load_state_dict: {key!r} has shape {arr.shape}, but parameter {index} has shape {p.shape}"
+                    )
+            elif parts[2] == "params":
+                size = len(self.param_groups[index]["params"])
+                if arr.shape != (size,):
+                    raise ValueError(
+                        f"load_state_dict: {key!r} lists {arr.size} parameters, but group {index} has {size}"
+                    )
+            else:
+                v = arr.tolist()  # 0-d -> a Python number or bool; betas -> a list
+                groups[index][parts[2]] = tuple(v) if isinstance(v, list) else v
+        for g in range(len(self.param_groups)):
+            missing = [name for name in self.defaults if name not in groups[g]]
+            if missing:
+                raise ValueError(
+                    f"load_state_dict: the state dict has no 'param_groups.{g}.{missing[0]}' (a setting of "
+                    f"{type(self).__name__}); was it saved from another optimizer?"
+                )
+        for g, group in enumerate(self.param_groups):
+            group.update(groups[g])
+        self.state = {p: states[i] for i, p in enumerate(params) if states[i]}
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -105,9 +229,9 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent with optional momentum (heavy ball or Nesterov).
 
-    $b_t = \mu b_{t-1} + (1 - \tau) g_t$ ($b_1 = g_1$); then $\theta_t = \theta_{t-1} - \eta\,b_t$,
-    or with Nesterov $\theta_t = \theta_{t-1} - \eta\,(g_t + \mu b_t)$. Without momentum,
-    $\theta_t = \theta_{t-1} - \eta\,g_t$.
+    bₜ = μ bₜ₋₁ + (1 − τ) gₜ (b₁ = g₁); then θₜ = θₜ₋₁ − η bₜ,
+    or with Nesterov θₜ = θₜ₋₁ − η (gₜ + μ bₜ). Without momentum, θₜ = θₜ₋₁ − η gₜ.
+    (μ = ``momentum``, τ = ``dampening``.)
     """
 
     def __init__(
@@ -115,11 +239,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0, nesterov: bool = False,
     ) -> None:  # fmt: skip
         defaults = {
-            "lr": _check(lr, "learning rate", "SGD"),
+            "lr": _check(lr, "lr (learning rate)", "SGD"),
             "momentum": _check(momentum, "momentum", "SGD"),
             "dampening": _check(dampening, "dampening", "SGD"),
             "weight_decay": _check(weight_decay, "weight_decay", "SGD"),
-            "nesterov": bool(nesterov),
+            "nesterov": _check_bool(nesterov, "nesterov", "SGD"),
         }
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires momentum > 0 and dampening = 0")
@@ -141,31 +265,35 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    r"""Adam (Kingma & Ba, 2015), bias-corrected; ``weight_decay`` adds $\lambda\theta$ to $g_t$.
+    r"""Adam (Kingma & Ba, 2015), bias-corrected; ``weight_decay`` adds λθ to gₜ.
 
-    $m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t$, $v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2$,
-    $\theta_t = \theta_{t-1} - \frac{\eta}{1-\beta_1^t}\,
-    \frac{m_t}{\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon}$.
-    ``amsgrad=True`` uses $\max_{s \le t} v_s$ in place of $v_t$.
+    mₜ = β₁ mₜ₋₁ + (1 − β₁) gₜ,   vₜ = β₂ vₜ₋₁ + (1 − β₂) gₜ²,
+    θₜ = θₜ₋₁ − η/(1 − β₁ᵗ) · mₜ / (√vₜ / √(1 − β₂ᵗ) + ε).
+    ``amsgrad=True`` uses max over s ≤ t of vₛ in place of vₜ.
     """
 
     def __init__(
         self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
     ) -> None:  # fmt: skip
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+        cls = type(self).__name__  # "Adam" or "AdamW", for the error messages
         defaults = {
-            "lr": _check(lr, "learning rate", "Adam"),
-            "betas": (float(betas[0]), float(betas[1])),
-            "eps": _check(eps, "eps", "Adam"),
-            "weight_decay": _check(weight_decay, "weight_decay", "Adam"),
-            "amsgrad": bool(amsgrad),
+            "lr": _check(lr, "lr (learning rate)", cls),
+            "betas": _check_betas(betas, cls),
+            "eps": _check(eps, "eps", cls),
+            "weight_decay": _check(weight_decay, "weight_decay", cls),
+            "amsgrad": _check_bool(amsgrad, "amsgrad", cls),
         }
         super().__init__(params, defaults)
 
+    _decoupled_weight_decay = False  # AdamW sets it
+
     def _update(self, p, grad, group, state):
-        g = grad + group["weight_decay"] * p.data if group["weight_decay"] else grad
+        g = grad
+        if group["weight_decay"] and self._decoupled_weight_decay:
+            p.data *= 1 - group["lr"] * group["weight_decay"]  # AdamW: shrink theta, leave g alone
+        elif group["weight_decay"]:
+            g = grad + group["weight_decay"] * p.data  # Adam: the L2 penalty's gradient
         beta1, beta2 = group["betas"]
         if not state:
             state["step"] = 0
@@ -187,14 +315,28 @@ class Adam(Optimizer):
         p.data -= step_size * (m / denom)
 
 
-class RMSprop(Optimizer):
-    r"""RMSprop (Hinton): divide $g_t$ by a running root mean square.
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter, 2019), PyTorch's ``AdamW``.
 
-    $s_t = \alpha s_{t-1} + (1-\alpha) g_t^2$,
-    $\theta_t = \theta_{t-1} - \eta\, g_t / (\sqrt{s_t} + \epsilon)$.
-    ``centered``: use $s_t - \bar g_t^2$ (the variance) with $\bar g_t$ the running mean of $g$.
-    ``momentum`` $\mu$: $b_t = \mu b_{t-1} + g_t / (\sqrt{s_t} + \epsilon)$,
-    $\theta_t = \theta_{t-1} - \eta b_t$.
+    First θ ← θ (1 − ηλ), then the Adam step on gₜ alone: the decay is not divided by √vₜ, so
+    every weight shrinks at the same rate. Default λ = ``weight_decay`` = 0.01.
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
+    ) -> None:  # fmt: skip
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton): divide gₜ by a running root mean square.
+
+    sₜ = α sₜ₋₁ + (1 − α) gₜ²,   θₜ = θₜ₋₁ − η gₜ / (√sₜ + ε).
+    ``centered``: use sₜ − ḡₜ² (the variance), with ḡₜ the running mean of g.
+    ``momentum`` μ: bₜ = μ bₜ₋₁ + gₜ / (√sₜ + ε),   θₜ = θₜ₋₁ − η bₜ.
     """
 
     def __init__(
@@ -202,12 +344,12 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
     ) -> None:  # fmt: skip
         defaults = {
-            "lr": _check(lr, "learning rate", "RMSprop"),
+            "lr": _check(lr, "lr (learning rate)", "RMSprop"),
             "alpha": _check(alpha, "alpha", "RMSprop"),
             "eps": _check(eps, "eps", "RMSprop"),
             "weight_decay": _check(weight_decay, "weight_decay", "RMSprop"),
             "momentum": _check(momentum, "momentum", "RMSprop"),
-            "centered": bool(centered),
+            "centered": _check_bool(centered, "centered", "RMSprop"),
         }
         super().__init__(params, defaults)
 
@@ -243,9 +385,8 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi et al., 2011): per-coordinate steps shrink with the sum of squared gradients.
 
-    $S_t = S_{t-1} + g_t^2$ ($S_0$ = ``initial_accumulator_value``),
-    $\theta_t = \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{S_t} + \epsilon)$ with
-    $\tilde\eta_t = \eta / (1 + (t-1)\,\text{lr\_decay})$.
+    Sₜ = Sₜ₋₁ + gₜ² (S₀ = ``initial_accumulator_value``),
+    θₜ = θₜ₋₁ − η̃ₜ gₜ / (√Sₜ + ε)   with   η̃ₜ = η / (1 + (t − 1) · ``lr_decay``).
     """
 
     def __init__(
@@ -253,7 +394,7 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0, eps: float = 1e-10,
     ) -> None:  # fmt: skip
         defaults = {
-            "lr": _check(lr, "learning rate", "Adagrad"),
+            "lr": _check(lr, "lr (learning rate)", "Adagrad"),
             "lr_decay": _check(lr_decay, "lr_decay", "Adagrad"),
             "weight_decay": _check(weight_decay, "weight_decay", "Adagrad"),
             "initial_accumulator_value": _check(
@@ -274,4 +415,10 @@ class Adagrad(Optimizer):
         p.data -= clr * (g / (np.sqrt(state["sum"]) + group["eps"]))
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSprop", "Adagrad"]
+# `minigrad.optim.lr_scheduler`, as in PyTorch (imported last: it needs Optimizer). Registering it in
+# sys.modules lets `from minigrad.optim.lr_scheduler import StepLR` work although optim is one file.
+from minigrad import lr_scheduler  # noqa: E402
+
+sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

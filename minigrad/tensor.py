@@ -49,6 +49,7 @@ from minigrad.ops import (
     Transpose,
     Var,
 )  # fmt: skip
+from minigrad.tensor_methods import TensorMethods, axis_args
 
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
@@ -157,7 +158,7 @@ def _operand(x, like: Tensor) -> Tensor:
 _CONSTANTS: dict = {}  # (number, dtype) -> shared read-only constant Tensor, for _operand
 
 
-class Tensor(InPlaceMethods):
+class Tensor(InPlaceMethods, TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -167,7 +168,8 @@ class Tensor(InPlaceMethods):
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_op", "_retains_grad", "__weakref__")
-    __array_ufunc__ = None  # make `ndarray + Tensor` call Tensor.__radd__, not NumPy's add
+    # NumPy interop (`ndarray + Tensor`, `np.exp(t)` -> an error naming minigrad.exp), PyTorch's
+    # names, int()/float()/f"{x:.3f}" and `x -= y` in place are in tensor_methods.py.
 
     def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         self.data = _to_array(data, dtype)
@@ -209,11 +211,13 @@ class Tensor(InPlaceMethods):
         return self.transpose()
 
     def __len__(self) -> int:
+        """The size of the first axis (a 0-d tensor has no length)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
     def __repr__(self) -> str:
+        """``tensor([...])``, with ``dtype=`` when not the default and ``requires_grad=True`` when set."""
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ", requires_grad=True" if self.requires_grad else ""
         if self.dtype != get_default_dtype() and self.dtype.kind == "f":
@@ -221,6 +225,7 @@ class Tensor(InPlaceMethods):
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(x)``: the data, as a plain array (outside the graph)."""
         return self.data if dtype is None else self.data.astype(dtype)
 
     __hash__ = object.__hash__  # __eq__ is elementwise, yet tensors stay usable as dict keys
@@ -231,12 +236,6 @@ class Tensor(InPlaceMethods):
         if self.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
         return self.data.item()
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __bool__(self) -> bool:
-        return bool(self.item())
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied)."""
@@ -272,9 +271,9 @@ class Tensor(InPlaceMethods):
 
     # ----- backward ---------------------------------------------------------------
     def backward(self, grad=None, retain_graph: bool = False) -> None:
-        r"""Compute $\partial\,\text{self} / \partial\,\text{leaf}$ for every leaf, accumulating into ``.grad``.
+        """Compute ∂self/∂leaf for every leaf, accumulating into ``.grad``.
 
-        ``grad`` is $\partial\mathcal{L}/\partial\,\text{self}$; it may be omitted for a
+        ``grad`` is ∂L/∂self; it may be omitted for a
         one-element tensor (it is then 1, i.e. self *is* the loss).
 
         As in PyTorch, backward frees the graph it walked (and makes the arrays it saved
@@ -304,45 +303,59 @@ class Tensor(InPlaceMethods):
 
     # ----- arithmetic operators ---------------------------------------------------
     def __add__(self, other) -> Tensor:
+        """``self + other`` (broadcasting): an ``Add`` op."""
         return apply_op(Add(), self, _operand(other, self))
 
     def __radd__(self, other) -> Tensor:
+        """``other + self``: an ``Add`` op."""
         return apply_op(Add(), _operand(other, self), self)
 
     def __sub__(self, other) -> Tensor:
+        """``self - other`` (broadcasting): a ``Sub`` op."""
         return apply_op(Sub(), self, _operand(other, self))
 
     def __rsub__(self, other) -> Tensor:
+        """``other - self``: a ``Sub`` op."""
         return apply_op(Sub(), _operand(other, self), self)
 
     def __mul__(self, other) -> Tensor:
+        """``self * other`` elementwise (broadcasting): a ``Mul`` op."""
         return apply_op(Mul(), self, _operand(other, self))
 
     def __rmul__(self, other) -> Tensor:
+        """``other * self``: a ``Mul`` op."""
         return apply_op(Mul(), _operand(other, self), self)
 
     def __truediv__(self, other) -> Tensor:
+        """``self / other`` elementwise (broadcasting): a ``Div`` op."""
         return apply_op(Div(), self, _operand(other, self))
 
     def __rtruediv__(self, other) -> Tensor:
+        """``other / self``: a ``Div`` op."""
         return apply_op(Div(), _operand(other, self), self)
 
     def __pow__(self, other) -> Tensor:
+        """``self ** other`` elementwise: a ``Pow`` op."""
         return apply_op(Pow(), self, _operand(other, self))
 
     def __rpow__(self, other) -> Tensor:
+        """``other ** self``: a ``Pow`` op."""
         return apply_op(Pow(), _operand(other, self), self)
 
     def __matmul__(self, other) -> Tensor:
+        """``self @ other``, NumPy's matmul rules: a ``MatMul`` op."""
         return apply_op(MatMul(), self, as_tensor(other))
 
     def __rmatmul__(self, other) -> Tensor:
+        """``other @ self``: a ``MatMul`` op."""
         return apply_op(MatMul(), as_tensor(other), self)
 
     def __neg__(self) -> Tensor:
+        """``-self``: a ``Neg`` op."""
         return apply_op(Neg(), self)
 
     def __pos__(self) -> Tensor:
+        """``+self`` is ``self``."""
         return self
 
     # ----- comparisons: plain boolean tensors, never part of the graph ---------------
@@ -351,25 +364,32 @@ class Tensor(InPlaceMethods):
         return Tensor(fn(self.data, other))
 
     def __lt__(self, other) -> Tensor:
+        """``self < other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.less)
 
     def __le__(self, other) -> Tensor:
+        """``self <= other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.less_equal)
 
     def __gt__(self, other) -> Tensor:
+        """``self > other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.greater)
 
     def __ge__(self, other) -> Tensor:
+        """``self >= other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.greater_equal)
 
     def __eq__(self, other) -> Tensor:  # type: ignore[override]
+        """``self == other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.equal)
 
     def __ne__(self, other) -> Tensor:  # type: ignore[override]
+        """``self != other`` elementwise: a bool tensor outside the graph."""
         return self._compare(other, np.not_equal)
 
     # ----- indexing and shape -------------------------------------------------------
     def __getitem__(self, index) -> Tensor:
+        """``self[index]``, NumPy's indexing (slices, integer and boolean arrays): a ``GetItem`` op."""
         return apply_op(GetItem(_plain_index(index)), self)
 
     def reshape(self, *shape) -> Tensor:
@@ -390,19 +410,19 @@ class Tensor(InPlaceMethods):
 
     # ----- elementwise functions -----------------------------------------------------
     def exp(self) -> Tensor:
-        r"""$e^x$ elementwise (``minigrad.exp``)."""
+        """eˣ elementwise (``minigrad.exp``)."""
         return apply_op(Exp(), self)
 
     def log(self) -> Tensor:
-        r"""$\ln x$ elementwise (``minigrad.log``)."""
+        """ln x elementwise (``minigrad.log``)."""
         return apply_op(Log(), self)
 
     def sqrt(self) -> Tensor:
-        r"""$\sqrt{x}$ elementwise (``minigrad.sqrt``)."""
+        """√x elementwise (``minigrad.sqrt``)."""
         return apply_op(Sqrt(), self)
 
     def abs(self) -> Tensor:
-        r"""$|x|$ elementwise (``minigrad.abs``)."""
+        """|x| elementwise (``minigrad.abs``)."""
         return apply_op(Abs(), self)
 
     def clip(self, a_min=None, a_max=None) -> Tensor:
@@ -410,40 +430,46 @@ class Tensor(InPlaceMethods):
         return apply_op(Clip(a_min, a_max), self)
 
     def tanh(self) -> Tensor:
-        r"""$\tanh(x)$ elementwise (``minigrad.tanh``)."""
+        """tanh(x) elementwise (``minigrad.tanh``)."""
         return apply_op(Tanh(), self)
 
     def sigmoid(self) -> Tensor:
-        r"""$\sigma(x) = 1/(1+e^{-x})$ elementwise, without overflow (``minigrad.sigmoid``)."""
+        """σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow (``minigrad.sigmoid``)."""
         return apply_op(Sigmoid(), self)
 
     def relu(self) -> Tensor:
-        r"""$\max(x, 0)$ elementwise (``minigrad.relu``)."""
+        """max(x, 0) elementwise (``minigrad.relu``)."""
         return apply_op(ReLU(), self)
 
     # ----- reductions (NumPy's axis / keepdims) ------------------------------------
-    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (None: all axes), like ``ndarray.sum``."""
+    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """Sum over ``axis`` (None: all axes), like ``ndarray.sum`` (``dim``/``keepdim``: PyTorch's names)."""
+        axis, keepdims = axis_args("sum", axis, keepdims, dim, keepdim)
         return apply_op(Sum(axis, keepdims), self)
 
-    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis``, like ``ndarray.mean``."""
+    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """Mean over ``axis``, like ``ndarray.mean`` (or PyTorch's ``dim``/``keepdim``)."""
+        axis, keepdims = axis_args("mean", axis, keepdims, dim, keepdim)
         return apply_op(Mean(axis, keepdims), self)
 
-    def var(self, axis=None, ddof: int = 0, keepdims: bool = False) -> Tensor:
-        """Variance over ``axis`` with NumPy's ``ddof`` (default 0), like ``ndarray.var``."""
+    def var(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """Variance over ``axis`` with NumPy's ``ddof`` (default 0; PyTorch's is 1), like ``ndarray.var``."""
+        axis, keepdims = axis_args("var", axis, keepdims, dim, keepdim)
         return apply_op(Var(axis, ddof, keepdims), self)
 
-    def max(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``; tied maxima share the gradient equally."""
+    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """Maximum over ``axis`` (values only, as ``torch.amax``); tied maxima share the gradient equally."""
+        axis, keepdims = axis_args("max", axis, keepdims, dim, keepdim)
         return apply_op(Max(axis, keepdims), self)
 
-    def min(self, axis=None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``; tied minima share the gradient equally."""
+    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """Minimum over ``axis`` (values only, as ``torch.amin``); tied minima share the gradient equally."""
+        axis, keepdims = axis_args("min", axis, keepdims, dim, keepdim)
         return apply_op(Min(axis, keepdims), self)
 
-    def logsumexp(self, axis=None, keepdims: bool = False) -> Tensor:
-        r"""$\log\sum e^x$ over ``axis``, computed stably (``minigrad.logsumexp``)."""
+    def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+        """log Σ eˣ over ``axis``, computed stably (``minigrad.logsumexp``)."""
+        axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
         return apply_op(LogSumExp(axis, keepdims), self)
 
 

@@ -13,6 +13,7 @@ from minigrad.nn import (
 from minigrad.nn.layers import (
     GELU,
     Dropout,
+    Embedding,
     Identity,
     LayerNorm,
     LeakyReLU,
@@ -23,6 +24,7 @@ from minigrad.nn.layers import (
     Softmax,
     Tanh,
 )
+from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from minigrad.nn.module import Module, ModuleList, Parameter, Sequential
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
@@ -31,5 +33,6 @@ __all__ = [
     "clipping", "recurrent_init", "regularizers", "extra_cells", "dropout_rnn",
     "Linear", "LayerNorm", "Dropout", "Identity", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "GELU",
     "Softmax", "LogSoftmax",
-    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+    "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding",
+    "MSELoss", "L1Loss", "NLLLoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
 ]

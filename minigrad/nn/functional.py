@@ -6,6 +6,8 @@ NumPy-style functions say ``axis``.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from minigrad import functional as _mf
@@ -14,63 +16,64 @@ from minigrad.tensor import Tensor, as_tensor
 
 
 def sigmoid(input) -> Tensor:
-    r"""$\sigma(x) = 1/(1+e^{-x})$; finite, with no warnings, for $|x|$ up to 1e4 and beyond."""
+    r"""σ(x) = 1/(1 + e⁻ˣ); finite, with no warnings, for |x| up to 1e4 and beyond."""
     return _mf.sigmoid(input)
 
 
 def tanh(input) -> Tensor:
-    r"""$\tanh(x)$."""
+    r"""tanh(x)."""
     return _mf.tanh(input)
 
 
 def relu(input) -> Tensor:
-    r"""$\max(x, 0)$."""
+    r"""max(x, 0)."""
     return _mf.relu(input)
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
-    r"""$x$ for $x > 0$, else ``negative_slope`` $\cdot x$."""
+    r"""x for x > 0, else ``negative_slope`` · x."""
     return _mf.leaky_relu(input, negative_slope)
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
-    r"""$x\,\Phi(x)$ with the exact erf form (``'none'``) or the tanh approximation (``'tanh'``)."""
+    r"""x·Φ(x) with the exact erf form (``'none'``) or the tanh approximation (``'tanh'``)."""
     return _mf.gelu(input, approximate)
 
 
 def softmax(input, dim: int = -1) -> Tensor:
-    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``dim``; stable for logits of magnitude 1e4."""
+    r"""exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
     return _mf.softmax(input, axis=dim)
 
 
 def log_softmax(input, dim: int = -1) -> Tensor:
-    r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``; stable for logits of magnitude 1e4."""
+    r"""xᵢ − log Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
     return _mf.log_softmax(input, axis=dim)
 
 
 def softplus(input) -> Tensor:
-    r"""$\log(1 + e^{x})$, as $\log(e^0 + e^x)$ with ``logsumexp``: no overflow, smooth at 0."""
+    r"""log(1 + eˣ), as log(e⁰ + eˣ) with ``logsumexp``: no overflow, smooth at 0."""
     x = _as_float(input, "softplus")
     return _mf.logsumexp(_mf.stack([_zeros_like(x), x]), axis=0)
 
 
 # ----- layers as functions ---------------------------------------------------------------
 def linear(input, weight, bias=None) -> Tensor:
-    r"""$y = x W^\top + b$; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
+    r"""y = x Wᵀ + b; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
     x, w = as_tensor(input), as_tensor(weight)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear: expected input (..., {w.shape[-1] if w.ndim else '?'}) and weight "
             f"(out_features, in_features), got input {x.shape} and weight {w.shape}"
         )
+    _check_same_float_dtype(x, w, "linear")
     out = x @ w.T
     return out if bias is None else out + as_tensor(bias)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
-    r"""$y = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} \odot \gamma + \beta$ over the last axes.
+    r"""y = (x − μ) / √(σ² + ε) ⊙ γ + β over the last axes.
 
-    $\mu$ and the biased $\sigma^2$ are taken over the trailing ``normalized_shape`` axes.
+    μ and the biased σ² are taken over the trailing ``normalized_shape`` axes.
     """
     x = _as_float(input, "layer_norm")
     shape = _shape_tuple(normalized_shape, "layer_norm")
@@ -83,6 +86,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     centered = x - x.mean(axis=axes, keepdims=True)
     out = centered / _mf.sqrt(x.var(axis=axes, keepdims=True) + eps)
     if weight is not None:
+        _check_same_float_dtype(x, as_tensor(weight), "layer_norm")
         out = out * as_tensor(weight)
     if bias is not None:
         out = out + as_tensor(bias)
@@ -90,12 +94,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
 
 
 def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
-    r"""Zero each element with probability $p$, scale the rest by $1/(1-p)$.
+    r"""Zero each element with probability p, scale the rest by 1/(1 − p).
 
     The identity when ``training=False``. The mask comes from minigrad's generator
     (``minigrad.manual_seed``).
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     x = _as_float(input, "dropout")
     if not training or p == 0.0:
@@ -106,16 +110,45 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     return x * Tensor(keep.astype(x.dtype) / np.asarray(1.0 - p, dtype=x.dtype), dtype=x.dtype)
 
 
+def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, embedding_dim) picked by the integer ``input``: out[..., :] = W[i].
+
+    Indices must lie in [0, num_embeddings) (a negative one is an error, not NumPy's wrap-around).
+    The row ``padding_idx`` gets no gradient, as in PyTorch, whatever it holds.
+    """
+    w = as_tensor(weight)
+    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: input must hold integer indices, got dtype {idx.dtype}")
+    if w.ndim != 2:
+        raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {w.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
+        raise IndexError(
+            f"embedding: input indices must be in [0, {w.shape[0]}), got values from {idx.min()} to {idx.max()}"
+        )
+    rows = w[idx]
+    if padding_idx is None:
+        return rows
+    keep = (idx != padding_idx)[..., None]  # same values either way; only the kept rows pass gradient
+    return _mf.where(keep, rows, rows.detach())
+
+
 # ----- losses ----------------------------------------------------------------------------
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return loss.mean()
+        # the mean of no elements is NaN, as in PyTorch (and without NumPy's "mean of empty slice")
+        return loss.sum() + _nan(loss) if loss.size == 0 else loss.mean()
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def _nan(like: Tensor) -> Tensor:
+    """A NaN constant: ``x + nan`` makes the value NaN while the gradient that flows to ``x`` stays finite."""
+    return Tensor(np.array(np.nan, dtype=like.dtype), dtype=like.dtype)
 
 
 def _check_reduction(reduction, name: str) -> None:
@@ -124,7 +157,10 @@ def _check_reduction(reduction, name: str) -> None:
 
 
 def mse_loss(input, target, reduction: str = "mean") -> Tensor:
-    r"""$\ell = (x - y)^2$ elementwise, then reduced; ``input`` and ``target`` share one shape."""
+    r"""ℓ = (x − y)² elementwise, then reduced; ``input`` and ``target`` share one shape.
+
+    The mean of empty inputs is NaN, as in PyTorch.
+    """
     _check_reduction(reduction, "mse_loss")
     x, y = _as_float(input, "mse_loss"), as_tensor(target)
     if x.shape != y.shape:
@@ -136,15 +172,28 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction)
 
 
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    r"""ℓ = |x − y| elementwise, then reduced; ``input`` and ``target`` share one shape.
+
+    ∂ℓ/∂x = sign(x − y), 0 where x = y (as PyTorch). The mean of empty inputs is NaN.
+    """
+    _check_reduction(reduction, "l1_loss")
+    x, y = _as_float(input, "l1_loss"), as_tensor(target)
+    if x.shape != y.shape:
+        raise ValueError(f"l1_loss: input and target must have the same shape, got {x.shape} and {y.shape}")
+    return _reduce(_mf.abs(x - y), reduction)
+
+
 def nll_loss(
     input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
-    r"""$\ell_n = -w_{y_n}\, x_{n, y_n}$ for log-probabilities $x$.
+    r"""ℓₙ = −w_{yₙ} x_{n,yₙ} for log-probabilities x.
 
     ``input`` is ``(N, C)``, ``(C,)`` or ``(N, C, d...)``; ``target`` holds class indices.
 
-    ``reduction='mean'`` divides by $\sum_n w_{y_n}$ (PyTorch's weighted mean); targets equal
-    to ``ignore_index`` contribute nothing, to the sum or to the count.
+    ``reduction='mean'`` divides by Σₙ w_{yₙ} (PyTorch's weighted mean); targets equal
+    to ``ignore_index`` contribute nothing, to the sum or to the count. If nothing counts (every
+    target ignored, or an empty batch) the mean is NaN and the gradient 0, as in PyTorch.
     """
     _check_reduction(reduction, "nll_loss")
     x = _as_float(input, "nll_loss")
@@ -180,34 +229,78 @@ def nll_loss(
         return losses.reshape(t.shape)
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / Tensor(np.asarray(w_t.sum(), dtype=x.dtype), dtype=x.dtype)
+    total = w_t.sum()
+    if total == 0:  # 0/0: NaN, as PyTorch, but no NumPy warning and a zero gradient (PyTorch's too)
+        return losses.sum() + _nan(losses)
+    return losses.sum() / Tensor(np.asarray(total, dtype=x.dtype), dtype=x.dtype)
 
 
 def cross_entropy(
-    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"
-) -> Tensor:
-    r"""$\ell_n = -\log \mathrm{softmax}(x_n)_{y_n} = \log\sum_c e^{x_{n,c}} - x_{n, y_n}$.
+    input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:  # fmt: skip
+    r"""ℓₙ = −Σ_c w_c q_{n,c} log softmax(xₙ)_c: logits ``input``, targets as classes or probabilities.
 
-    ``input`` holds logits, ``target`` class indices. ``log_softmax`` then ``nll_loss``:
-    stable for logits of magnitude 1e4.
+    ``target`` holds class indices (then q is one-hot and this is ``log_softmax`` + ``nll_loss``,
+    stable for logits of magnitude 1e4), or class probabilities of the input's shape (then q is
+    ``target``). ``label_smoothing`` ε mixes q with the uniform distribution, q ← (1 − ε) q + ε/C
+    (PyTorch's formulas, with its 'mean' for each: divided by Σ w_{yₙ} for class indices, by the
+    number of samples for probabilities). The mean over nothing is NaN, as in PyTorch.
     """
+    _check_reduction(reduction, "cross_entropy")
     x = _as_float(input, "cross_entropy")
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class dimension, got a 0-d tensor")
-    if x.shape[0 if x.ndim == 1 else 1] == 0:
+    class_axis = 0 if x.ndim == 1 else 1
+    n_classes = x.shape[class_axis]
+    if n_classes == 0:
         raise ValueError(f"cross_entropy: input must have at least one class, got shape {x.shape}")
-    logp = log_softmax(x, dim=0 if x.ndim == 1 else 1)
-    return nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    eps = label_smoothing
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 <= eps <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    logp = log_softmax(x, dim=class_axis)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    if w is not None and w.shape != (n_classes,):
+        raise ValueError(f"cross_entropy: weight must have shape ({n_classes},), got {w.shape}")
+    # weight broadcast along the class axis: (C,) or (C, 1, ..., 1) for (N, C, d...)
+    w_b = None if w is None else w.reshape((n_classes,) + (1,) * (x.ndim - class_axis - 1))
+    if t.dtype.kind == "f":
+        if t.shape != x.shape:
+            raise TypeError(
+                f"cross_entropy: target must hold integer class indices, or class probabilities of the "
+                f"input's shape {x.shape}; got {t.dtype} values of shape {t.shape}"
+            )
+        if ignore_index != -100:
+            raise ValueError("cross_entropy: ignore_index is not supported for probability (float) targets")
+        q = target if isinstance(target, Tensor) else Tensor(t, dtype=x.dtype)  # no silent float64
+        q = q * (1 - eps) + eps / n_classes if eps else q
+        terms = logp * q if w_b is None else logp * q * Tensor(w_b, dtype=x.dtype)
+        return _reduce(-terms.sum(axis=class_axis), reduction)  # 'mean': over the samples N·d...
+    nll = nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    if not eps:
+        return nll
+    # label smoothing, PyTorch's way: (1 − ε)·nll + (ε/C)·smooth, smooth the same reduction of −Σ_c w_c log p_c
+    smooth = -(logp if w_b is None else logp * Tensor(w_b, dtype=x.dtype)).sum(axis=class_axis)
+    valid = t != ignore_index
+    smooth = smooth * Tensor(valid.astype(x.dtype), dtype=x.dtype)
+    if reduction == "mean":
+        safe_t = np.where(valid, t, 0)
+        total = (np.ones(n_classes, x.dtype) if w is None else w)[safe_t][valid].sum()
+        smooth = smooth.sum() + _nan(smooth) if total == 0 else smooth.sum() / Tensor(total, dtype=x.dtype)
+    else:
+        smooth = _reduce(smooth, reduction)
+    return nll * (1 - eps) + smooth * (eps / n_classes)
 
 
 def binary_cross_entropy_with_logits(
     input, target, weight=None, reduction: str = "mean", pos_weight=None
 ) -> Tensor:
-    r"""$\ell = -[p y \log\sigma(x) + (1-y)\log(1-\sigma(x))] = (1-y)x + (1+(p-1)y)\,sp(-x)$.
+    r"""ℓ = −[p y log σ(x) + (1 − y) log(1 − σ(x))] = (1 − y) x + (1 + (p − 1) y) sp(−x).
 
-    $sp$ is softplus, $\log(1 + e^x)$.
-    The softplus form never takes the log of a rounded-to-zero $\sigma(x)$, so it is finite for
-    any logit. ``pos_weight`` $p$ (default 1) weights the positive term; ``weight`` each element.
+    sp is softplus, log(1 + eˣ).
+    The softplus form never takes the log of a rounded-to-zero σ(x), so it is finite for
+    any logit. ``pos_weight`` p (default 1) weights the positive term; ``weight`` each element.
     """
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     x, y = _as_float(input, "binary_cross_entropy_with_logits"), as_tensor(target, input)
@@ -231,6 +324,15 @@ def _as_float(x, name: str) -> Tensor:
     if t.dtype.kind != "f":
         raise TypeError(f"{name}: input must be a float tensor, got dtype {t.dtype}")
     return t
+
+
+def _check_same_float_dtype(x: Tensor, w: Tensor, name: str) -> None:
+    """As PyTorch: a float32 model given float64 input is an error, not a silent float64 computation."""
+    if x.dtype != w.dtype:
+        raise TypeError(
+            f"{name}: input has dtype {x.dtype} but the weight has dtype {w.dtype}; convert one of them, "
+            f"e.g. minigrad.tensor(x, dtype=np.{w.dtype}) or model.to(np.{x.dtype})"
+        )
 
 
 def _zeros_like(x: Tensor) -> Tensor:

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from minigrad import safety
+from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.arguments import flag, float_dtype, integer, positive_int, real_number
@@ -196,3 +198,41 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Embedding(Module):
+    """A lookup table: ``weight[i]`` for each integer index ``i`` of the input, PyTorch's ``nn.Embedding``.
+
+    ``weight`` is ``(num_embeddings, embedding_dim)``, drawn from N(0, 1) as in PyTorch. The row
+    ``padding_idx`` (negative counts from the end) starts at zero and never receives a gradient.
+    """
+
+    def __init__(
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=None
+    ) -> None:
+        super().__init__()
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim", "Embedding")
+        if padding_idx is not None:
+            n = self.num_embeddings
+            is_int = isinstance(padding_idx, (int, np.integer)) and not isinstance(padding_idx, bool)
+            if not is_int or not -n <= padding_idx < n:
+                raise ValueError(f"Embedding: padding_idx must be None or an int in [{-n}, {n}), got {padding_idx!r}")
+            padding_idx = int(padding_idx) % n  # PyTorch stores a negative padding_idx counted from the end
+        self.padding_idx = padding_idx
+        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw ``weight`` from N(0, 1) and zero the padding row, as PyTorch does."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            safety.writable(self.weight)[self.padding_idx] = 0
+
+    def forward(self, input) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

@@ -106,7 +106,7 @@ def test_jacobian_product_rejects_bad_times():
 def test_unroll_errors():
     cell = make_cell("rnn_tanh", 2, 3, 0)
     with pytest.raises(ValueError, match=r"\(T >= 1, N, 2\)"):
-        bptt.unroll(cell, np.zeros((3, 2)))
+        bptt.unroll(cell, np.zeros((3, 5)))  # ((3, 2) is an unbatched sequence: tests/bptt/test_unroll_layout.py)
     with pytest.raises(ValueError, match="state0"):
         bptt.unroll(cell, np.zeros((3, 1, 2)), state0=np.zeros((1, 4)))
     with minigrad.no_grad(), pytest.raises(ValueError, match="no_grad"):

@@ -1,0 +1,48 @@
+"""Print the commands of README.md's "## Quick start" section, so CI runs exactly what README says.
+
+Each fenced ```bash block under the "## Quick start" heading (up to the next "## " heading) is one
+command. They are written NUL-separated to stdout, in README order, for `mapfile -d ''` in .ci/run:
+
+    python3 .ci/readme_commands.py [README.md]
+
+Exits with an error if the section or its commands are missing, so README and CI cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def quick_start_commands(readme: str) -> list[str]:
+    """The bash blocks of the "## Quick start" section of ``readme`` (a Markdown text), in order."""
+    commands: list[str] = []
+    in_section = in_block = False
+    block: list[str] = []
+    for line in readme.splitlines():
+        if line.startswith("## "):
+            if in_section:
+                break  # the next section: Quick start is over
+            in_section = line.strip() == "## Quick start"
+        elif in_section and not in_block and line.strip() == "```bash":
+            in_block, block = True, []
+        elif in_block and line.strip() == "```":
+            in_block = False
+            commands.append("\n".join(block).strip())
+        elif in_block:
+            block.append(line)
+    if in_block:
+        raise ValueError("README.md: a ```bash block in '## Quick start' is never closed")
+    return commands
+
+
+def main() -> None:
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "README.md")
+    commands = quick_start_commands(path.read_text(encoding="utf-8"))
+    if len(commands) != 2 or not all(commands):
+        sys.exit(f"{path}: expected 2 non-empty ```bash blocks under '## Quick start', got {commands!r}")
+    sys.stdout.write("\0".join(commands) + "\0")
+
+
+if __name__ == "__main__":
+    main()

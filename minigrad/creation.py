@@ -1,0 +1,172 @@
+"""Tensor constructors with PyTorch's names: ``zeros``, ``ones``, ``full``, ``arange``, ``randn``, ...
+
+Each returns a new leaf tensor and takes ``dtype`` and ``requires_grad`` as in PyTorch.
+Sizes are given as PyTorch does, ``zeros(2, 3)`` or ``zeros((2, 3))``. Float tensors get the
+default dtype (``minigrad.set_default_dtype``); the random ones (``randn``, ``rand``,
+``randn_like``) draw from minigrad's generator, so ``minigrad.manual_seed(s)`` makes them
+reproducible, as ``torch.manual_seed`` does.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from minigrad.dtypes import get_default_dtype
+from minigrad.random import get_generator
+from minigrad.tensor import Tensor
+
+
+def _size(size: tuple, name: str) -> tuple[int, ...]:
+    """``(2, 3)`` from ``size=(2, 3)`` or ``size=((2, 3),)``: PyTorch's two spellings."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for s in size:
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0:
+            raise TypeError(f"{name}: size must be non-negative ints, e.g. {name}(2, 3), got {size!r}")
+    return tuple(int(s) for s in size)
+
+
+def _dtype(dtype: DTypeLike, name: str, default: np.dtype | None = None) -> np.dtype:
+    if dtype is None:
+        return get_default_dtype() if default is None else default
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: dtype must be a NumPy dtype such as np.float32, got {dtype!r}") from None
+    if d.kind not in "biuf":
+        raise TypeError(f"{name}: dtype must be a bool, integer or float dtype, got {d}")
+    return d
+
+
+def _float_dtype(dtype: DTypeLike, name: str, default: np.dtype | None = None) -> np.dtype:
+    d = _dtype(dtype, name, default)
+    if d.kind != "f":
+        raise TypeError(f"{name}: dtype must be a float dtype (random normal/uniform values), got {d}")
+    return d
+
+
+def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
+    if not isinstance(requires_grad, (bool, np.bool_)):
+        raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
+    return Tensor(data, requires_grad=bool(requires_grad), dtype=data.dtype)
+
+
+def zeros(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros of the given size, like ``torch.zeros(2, 3)``."""
+    return _leaf(np.zeros(_size(size, "zeros"), dtype=_dtype(dtype, "zeros")), requires_grad)
+
+
+def ones(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones of the given size, like ``torch.ones(2, 3)``."""
+    return _leaf(np.ones(_size(size, "ones"), dtype=_dtype(dtype, "ones")), requires_grad)
+
+
+def empty(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """An uninitialized tensor (``np.empty``: its values are whatever memory held), like ``torch.empty``."""
+    return _leaf(np.empty(_size(size, "empty"), dtype=_dtype(dtype, "empty")), requires_grad)
+
+
+def full(size, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of the given size filled with ``fill_value``, like ``torch.full((2, 3), 7.0)``.
+
+    Without ``dtype`` the value decides, as in PyTorch: a bool gives bool, an int int64,
+    a float the default dtype.
+    """
+    size = _size(size if isinstance(size, (tuple, list)) else (size,), "full")
+    if isinstance(fill_value, (bool, np.bool_)):
+        default = np.dtype(bool)
+    elif isinstance(fill_value, numbers.Integral):
+        default = np.dtype(np.int64)
+    elif isinstance(fill_value, numbers.Real):
+        default = get_default_dtype()
+    else:
+        raise TypeError(f"full: fill_value must be a real number, got {fill_value!r}")
+    return _leaf(np.full(size, fill_value, dtype=_dtype(dtype, "full", default)), requires_grad)
+
+
+def arange(
+    start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """Values ``start, start + step, ...`` below ``end``, like ``torch.arange`` (``arange(5)`` is 0..4).
+
+    Without ``dtype``: int64 if every argument is an int, else the default float dtype (PyTorch's rule).
+    """
+    if end is None:
+        start, end = 0, start
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            raise TypeError(f"arange: {name} must be a finite real number, got {v!r}")
+    if step == 0:
+        raise ValueError("arange: step must be nonzero, got 0")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: step {step!r} points away from end {end!r} (start {start!r})")
+    integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+    d = _dtype(dtype, "arange", np.dtype(np.int64) if integral else None)
+    return _leaf(np.arange(start, end, step).astype(d), requires_grad)
+
+
+def linspace(
+    start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False
+) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, like ``torch.linspace``."""
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
+        raise TypeError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    for name, v in (("start", start), ("end", end)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"linspace: {name} must be a real number, got {v!r}")
+    d = _dtype(dtype, "linspace")
+    return _leaf(np.linspace(start, end, int(steps)).astype(d), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m = n`` by default), like ``torch.eye``."""
+    for name, v in (("n", n), ("m", n if m is None else m)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+            raise TypeError(f"eye: {name} must be a non-negative int, got {v!r}")
+    return _leaf(np.eye(int(n), None if m is None else int(m), dtype=_dtype(dtype, "eye")), requires_grad)
+
+
+def randn(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Samples of N(0, 1) from minigrad's generator (``manual_seed``), like ``torch.randn(2, 3)``."""
+    d = _float_dtype(dtype, "randn")
+    return _leaf(get_generator().standard_normal(_size(size, "randn")).astype(d), requires_grad)
+
+
+def rand(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Samples of U[0, 1) from minigrad's generator (``manual_seed``), like ``torch.rand(2, 3)``."""
+    d = _float_dtype(dtype, "rand")
+    return _leaf(get_generator().random(_size(size, "rand")).astype(d), requires_grad)
+
+
+def _like(input, name: str) -> Tensor:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+    return input
+
+
+def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with ``input``'s shape and (unless ``dtype`` is given) dtype, like ``torch.zeros_like``."""
+    x = _like(input, "zeros_like")
+    return _leaf(np.zeros(x.shape, dtype=_dtype(dtype, "zeros_like", x.dtype)), requires_grad)
+
+
+def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Ones with ``input``'s shape and (unless ``dtype`` is given) dtype, like ``torch.ones_like``."""
+    x = _like(input, "ones_like")
+    return _leaf(np.ones(x.shape, dtype=_dtype(dtype, "ones_like", x.dtype)), requires_grad)
+
+
+def randn_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """N(0, 1) samples with ``input``'s shape and dtype, from minigrad's generator, like ``torch.randn_like``."""
+    x = _like(input, "randn_like")
+    d = _float_dtype(dtype, "randn_like", x.dtype)
+    return _leaf(get_generator().standard_normal(x.shape).astype(d), requires_grad)
+
+
+__all__ = [
+    "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
+    "zeros_like", "ones_like", "randn_like",
+]  # fmt: skip
