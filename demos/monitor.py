@@ -78,7 +78,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     loss = bad["loss"]
     nan_loss = np.flatnonzero(~np.isfinite(loss))
     numbers: dict = {
-        "steps_run": mon.steps, "eps_min": EPS_MIN, "eps_max": EPS_MAX, "growth": GROWTH,
+        "steps": steps, "steps_run": mon.steps, "eps_min": EPS_MIN, "eps_max": EPS_MAX, "growth": GROWTH,
         "first_nonfinite_loss": int(nan_loss[0]) if nan_loss.size else None,
         "first_nonfinite_grad": bad["first_nonfinite_grad"],
         "global_norm": mon.global_norm, "own_norms": bad["own_norms"].tolist(),

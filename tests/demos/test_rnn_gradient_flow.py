@@ -7,9 +7,8 @@ import rnn_gradient_flow as demo
 
 
 @pytest.fixture(scope="module")
-def numbers(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rnn_gradient_flow")
-    n = demo.main(quick=True, out=out, seed=0)
+def numbers(demo_run):
+    out, n = demo_run("rnn_gradient_flow")
     assert (out / "rnn_gradient_flow_regimes.png").stat().st_size > 20_000
     return n
 
