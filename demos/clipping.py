@@ -221,7 +221,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                      "{:.3g}".format(max(entry["max_grad_norm"])),
                      "{:.3g}".format(max(entry["max_clipped_norm"])),
                      f"{len(nans)}/{len(used)}",
-                     "-" if not nans else "{:.0f} ({}-{})".format(np.mean(nans), min(nans), max(nans))])
+                     "-" if not nans else f"{np.mean(nans):.0f} ({min(nans)}-{max(nans)})"])
     report.table(
         f"tanh RNN (hidden {HIDDEN}, T = {T}), SGD lr = {LR:g}, float32, {steps} steps, seeds {used}",
         ["clipping", "loss (first 10, mean)", f"loss (last {tail}): mean (min-max)",

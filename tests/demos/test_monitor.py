@@ -2,7 +2,6 @@
 
 import math
 
-import monitor as demo
 import pytest
 
 
