@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import THEORY, Report, figure, run
+from _common import MARKERS, PALETTE, THEORY, Report, figure, run
 
 import minigrad as mg
 from minigrad.nn import functional as F
@@ -104,10 +104,16 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         rows.append([name, r["max_derivative"], r["argmax"], r["min_derivative"],
                      r["max_derivative_abs_z_gt_3"], r["fraction_zero_derivative"], err])
         lw = 4.0 if name == "relu" else 2.0  # ReLU' = 1 lies under LeakyReLU' = 1 for z > 0
-        (line,) = ax_f.plot(z, y, lw=lw, label=name)
-        ax_d.plot(z, dy, lw=lw, color=line.get_color(), label=f"{name}' (autograd)")
-        ax_d.plot(z[::40], df_np(z[::40]), "x", ms=4, color="black")
-    ax_d.plot([], [], "x", color="black", label="closed form")
+        i = len(rows) - 1
+        color, marker = PALETTE[i], MARKERS[i]
+        ax_f.plot(z, y, lw=lw, color=color, label=name)
+        # ReLU' and LeakyReLU' jump at z = 0: a NaN there keeps the line from drawing a vertical
+        # segment that no derivative takes
+        jump = name.startswith(("relu", "leaky")) & (np.abs(z) < 1e-12)
+        ax_d.plot(z, np.where(jump, np.nan, dy), lw=lw, color=color, label=f"{name}' (autograd)")
+        zs = z[20 + 8 * i::80]  # closed-form markers, staggered so they do not sit on each other
+        ax_d.plot(zs, df_np(zs), marker, ms=6, color=color, markerfacecolor="white", markeredgewidth=1.4,
+                  ls="none", label=f"{name}' closed form")  # fmt: skip
     ax_d.axhline(0.25, **THEORY, lw=0.8)
     ax_d.text(-7.8, 0.27, r"max $\sigma' = 0.25$", fontsize=9)
     for s in (-3, 3):
@@ -117,13 +123,13 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ax_d.set(xlabel="pre-activation z", ylabel="f'(z)", ylim=(-0.25, 1.2),
              title="Derivatives (what backprop multiplies by)")
     ax_f.legend(loc="upper left")
-    ax_d.legend(loc="upper left", fontsize=7.5)
+    ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
     report.table("Derivatives on z in [-8, 8] (autograd), against the closed forms",
                  ["activation", "max f'", "at z", "min f'", "max f' (|z|>3)", "frac f'=0",
                   "max |err|"], rows)
     report.save(fig, "derivatives")
     report.say("The first figure shows each activation and its autograd derivative on the closed "
-               "form (x): sigmoid' peaks at 0.25, tanh' falls below 0.1 past |z| = 3, ReLU' is 0 "
+               "form (open markers): sigmoid' peaks at 0.25, tanh' falls below 0.1 past |z| = 3, ReLU' is 0 "
                "for every z < 0 while LeakyReLU keeps slope 0.1 and GELU stays smooth.")
 
     # Dead ReLUs on a random layer, against Phi(beta) and Phi(beta)^B.

@@ -13,7 +13,8 @@ three inputs). Four runs from the same initial weights and the same batches: no 
 clipping (c = 1), value clipping (c = 0.1), adaptive clipping ($\alpha$ = 0.9), repeated on
 several seeds (initial weights and batches). For the unclipped run the demo traces where the first
 non-finite number appears: in the forward pass (output, loss), in a gradient, or in a parameter
-after the update; it stops 5 steps after its loss first overflows (what follows is NaN).
+after the update; it stops once a parameter is non-finite, and at least 5 steps after the first non-finite
+value (what follows is NaN).
 
     python demos/clipping.py [--quick] [--out DIR] [--seed N]
 """
@@ -110,8 +111,8 @@ def train(method: str, steps: int, seed: int) -> dict:
             rec["loss"].append(float(loss.item()))
             rec["grad_norm"].append(norm)
             rec["threshold"].append(threshold)
-            bad = [i for i, v in enumerate(rec["loss"]) if not math.isfinite(v)]
-            if bad and step >= bad[0] + 5:  # nothing but NaN from here on
+            dead = any(stage == "update" for _, stage, _ in events)  # a parameter is non-finite:
+            if dead and step >= events[0][0] + 5:  # nothing but NaN from here on
                 break
     pad = steps - len(rec["loss"])  # a stopped run: NaN for the steps it did not take
     out = {k: np.concatenate([np.array(v, dtype=float), np.full(pad, math.nan)]) for k, v in rec.items()}

@@ -98,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
     total = time.perf_counter() - total_start
 
-    lines = [f"# minigrad demos ({mode} run, base seed {args.seed}, {total:.1f} s)", "",
-             "| demo | seconds | seeds | status |", "|---|---:|---|---|"]
-    lines += [f"| [{n}](#{n}) | {s:.1f} | {sd} | {st} |" for n, s, sd, st in timings]
-    (out / "index.md").write_text("\n".join(lines) + "\n\n" + "\n".join(sections))
+    (out / "index.md").write_text(index_header(mode, args.seed, total, timings) + "\n\n" + "\n".join(sections))
     print(f"wrote {out / 'index.md'} ({mode} run, {total:.1f} s)")
 
     if copy_docs and not failures:
@@ -114,6 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {', '.join(failures)}", file=sys.stderr)
         return 1
     return 0
+
+
+def index_header(mode: str, seed: int, total: float, timings: list[tuple[str, float, str, str]]) -> str:
+    """The index's title and its table of demos: (name, seconds, seeds, status) per row."""
+    lines = [f"# minigrad demos ({mode} run, base seed {seed}, {total:.1f} s)", "",
+             "| demo | seconds | seeds | status |", "|---|---:|---|---|"]
+    lines += [f"| [{n}](#{n}) | {s:.1f} | {sd} | {st} |" for n, s, sd, st in timings]
+    return "\n".join(lines)
 
 
 def _progress(message: str) -> None:

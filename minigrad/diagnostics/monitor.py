@@ -143,35 +143,46 @@ class GradientMonitor:
     log_gradients = step  # the seed's name for the same thing
 
     def plot(self, path: str, names: list[str] | None = None) -> None:
-        """Save a figure: grad norms per parameter and global (log scale), and grad/param ratio.
+        """Save a figure: gradient norm per parameter and global (log scale), and grad/param ratio.
 
-        matplotlib is imported here, with the non-interactive Agg backend, so the library itself
-        never needs it.
+        matplotlib is imported here, so the library itself never needs it; the backend is left
+        as the user set it (``savefig`` works under any backend). Steps where a gradient is
+        exactly 0 (which a log axis cannot show) are drawn as markers on the panel's floor.
         """
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         if self.steps == 0:
             raise ValueError("GradientMonitor.plot: nothing recorded yet; call step() first")
+        import matplotlib.pyplot as plt
+
         names = list(self.history) if names is None else names
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
         steps = np.arange(self.steps)
-        for n in names:
-            ax1.plot(steps, self.history[n]["norm"], label=n)
-            ax2.plot(steps, self.history[n]["ratio"], label=n)
-        ax1.plot(steps, self.global_norm, "k--", label="global")
-        for y in (self.eps_min, self.eps_max):
-            ax1.axhline(y, color="grey", lw=0.8, ls=":")
+        for ax, stat in ((ax1, "norm"), (ax2, "ratio")):
+            values = {n: np.asarray(self.history[n][stat], dtype=float) for n in names}
+            positive = [v[(v > 0) & np.isfinite(v)] for v in values.values()]
+            positive = np.concatenate(positive) if positive else np.array([])
+            floor = float(positive.min()) / 10 if positive.size else 1e-12
+            for n, v in values.items():
+                (line,) = ax.plot(steps, np.where(v > 0, v, np.nan), label=n)
+                zero = np.flatnonzero(v == 0)
+                if zero.size:
+                    ax.plot(zero, np.full(zero.size, floor), "v", ms=5, color=line.get_color(),
+                            label=f"{n}: gradient exactly 0 (drawn at the floor)")
+        ax1.plot(steps, self.global_norm, "k--", label="global norm (all parameters)")
+        ax1.axhline(self.eps_min, color="grey", lw=1.0, ls=":",
+                    label=f"eps_min = {self.eps_min:g} (vanishing below)")
+        ax1.axhline(self.eps_max, color="grey", lw=1.0, ls="-.",
+                    label=f"eps_max = {self.eps_max:g} (exploding above)")
         bad = [f.step for f in self.flags if f.name == "<global>"]
         if bad:
             ys = [self.global_norm[s] for s in bad]
             ys = [g if math.isfinite(g) else self.eps_max for g in ys]
-            ax1.plot(bad, ys, "rx", label="flagged")
-        ax1.set(yscale="log", xlabel="training step", ylabel="gradient norm", title="norms")
-        ax2.set(yscale="log", xlabel="training step", ylabel="‖grad‖ / ‖param‖", title="ratio")
-        ax1.legend(fontsize=7)
+            ax1.plot(bad, ys, "rx", label="global flag raised (non-finite drawn at eps_max)")
+        ax1.set(yscale="log", xlabel="training step", ylabel="gradient norm ||grad||",
+                title="Gradient norm per parameter, and the global norm")
+        ax2.set(yscale="log", xlabel="training step", ylabel="||grad|| / ||param||",
+                title="Relative gradient size per parameter (update scale / lr)")
+        for ax in (ax1, ax2):
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
         fig.tight_layout()
         fig.savefig(path)
         plt.close(fig)
