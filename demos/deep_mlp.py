@@ -184,6 +184,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
 
     # Plain ReLU, zero bias: E||W^T D v||^2 = (n sigma^2 / 2) ||v||^2: factor sigma sqrt(n/2).
     numbers["relu_theory_factor"] = {s: float(sigma[s] * np.sqrt(width / 2)) for s in INITS}
+    # ReLU' is 0 or 1, so ||g_0|| / ||g_30|| <= prod ||W_l||_2: a bound, far from equality
+    numbers["relu_weight_norm_product"] = {s: float(np.prod(results[("relu", s, "plain")]["W_norm"]))
+                                           for s in INITS}  # fmt: skip
     report.table("Plain ReLU MLP: per-layer factor against sigma sqrt(n/2) (sigma = weight std)",
                  ["init", "sigma", "measured", "sigma sqrt(n/2)"],
                  [[s, sigma[s], numbers["factor"][f"relu/{s}/plain"],

@@ -92,6 +92,7 @@ def flow(regime: str, hidden: int, T: int, seed: int) -> dict:
         "rate": float(math.exp(slope)), "bptt_vs_autograd": bptt_err,
         "rho_W": float(spectral_radius(W)), "norm_W": float(np.linalg.norm(W, 2)),
         "lyapunov": float(lyapunov_exponent(J, method="max")),
+        "mean_log_norm": float(lyapunov_exponent(J, method="mean_log_norm")),  # an upper bound on it
         "mean_tanh_prime_t": np.mean(1 - np.stack([s.data[0] for s in traj.states[1:]]) ** 2, 1),
         "ratio_0": float(grads[0] / grads[-1]),
     }  # fmt: skip

@@ -73,3 +73,11 @@ def test_remedies(numbers, full_mode):
             plain, fixed = r[f"{act}/{scheme}/plain"], r[f"{act}/{scheme}/residual+layernorm"]
             if not 1e-2 < plain < 1e4:
                 assert abs(np.log10(fixed)) < abs(np.log10(plain)), (act, scheme)
+
+
+@pytest.mark.parametrize("scheme", deep_mlp.INITS)
+def test_relu_gradient_is_bounded_by_not_equal_to_the_product_of_weight_norms(numbers, scheme):
+    measured = numbers["end_to_end"][f"relu/{scheme}/plain"]
+    product = numbers["relu_weight_norm_product"][scheme]
+    assert measured <= product
+    assert product > 1e6 * measured  # Kaiming at width 128: 1.06 measured against ~1e13
