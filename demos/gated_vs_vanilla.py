@@ -195,7 +195,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     for (x_, y_), txt in {(0.72 * H, 0.2 * H): r"$\partial h_{t+1}/\partial h_t$",
                           (1.74 * H, 0.22 * H): r"$\partial h_{t+1}/\partial c_t$",
                           (0.5 * H, 1.5 * H): r"$\partial c_{t+1}/\partial h_t$",
-                          (1.62 * H, 1.22 * H): r"$\partial c_{t+1}/\partial c_t$" + "\n" + r"$= \mathrm{diag}(f_{t+1})$",
+                          (1.62 * H, 1.22 * H): "$\\partial c_{t+1}/\\partial c_t$\n$= \\mathrm{diag}(f_{t+1})$",
                           }.items():  # fmt: skip
         ax_j.text(x_, y_, txt, color="white", ha="center", va="center", fontsize=9, bbox=box)
     ax_j.set(xlabel=rf"column: $s_{{{t}}} = [h_{{{t}}};\ c_{{{t}}}]$",
