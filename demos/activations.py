@@ -117,7 +117,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ax_d.axhline(0.25, **THEORY, lw=0.8)
     ax_d.text(-7.8, 0.27, r"max $\sigma' = 0.25$", fontsize=9)
     for s in (-3, 3):
-        ax_d.axvline(s, color="tab:gray", lw=0.8, ls=":")
+        ax_d.axvline(s, color="#777777", lw=0.8, ls=":")
     ax_d.text(3.15, 0.55, r"$|z|>3$: $\tanh' < 0.1$", fontsize=9)
     ax_f.set(xlabel="pre-activation z", ylabel="f(z)", title="Activations", ylim=(-1.5, 4))
     ax_d.set(xlabel="pre-activation z", ylabel="f'(z)", ylim=(-0.25, 1.2),
@@ -155,10 +155,10 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     bb = np.linspace(0, 3.2, 200)
     fig, ax = figure(width=6.2)
     ax.plot(BETAS, measured_zero, "o", ms=6, label="zero gradient per sample (autograd)")
-    ax.plot(bb, Phi(bb), **{**THEORY, "color": "tab:blue"}, label=r"theory $\Phi(\beta)$")
-    ax.plot(BETAS, measured_dead, "s", ms=6, color="tab:red",
+    ax.plot(bb, Phi(bb), **{**THEORY, "color": PALETTE[0]}, label=r"theory $\Phi(\beta)$")
+    ax.plot(BETAS, measured_dead, "s", ms=6, color=PALETTE[1],
             label=f"dead on the whole batch (B = {batch})")
-    ax.plot(bb, Phi(bb) ** batch, **{**THEORY, "color": "tab:red"},
+    ax.plot(bb, Phi(bb) ** batch, **{**THEORY, "color": PALETTE[1]},
             label=r"theory $\Phi(\beta)^B$")
     ax.set(xlabel=r"bias shift $\beta$  ($b_j = -\beta\,\|w_j\|$)", ylabel="fraction of units",
            title="ReLU: inactive and dead units on a random layer", ylim=(-0.03, 1.05))

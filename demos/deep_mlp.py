@@ -147,7 +147,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
 
     # The sigmoid bound: ||dL/dh_(l-1)|| <= 0.25 ||W_l||_2 ||dL/dh_l||.
     rows, bound_numbers = [], {}
-    fig, (ax_g, ax_r) = figure(1, 2, width=11.5)
+    fig, (ax_g, ax_r) = figure(1, 2, width=12, height=5.4)
     for scheme in INITS:
         res = results[("sigmoid", scheme, "plain")]
         gh, wn = res["grad_h"], res["W_norm"]
@@ -173,13 +173,12 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     numbers["sigmoid_bound"] = bound_numbers
     ax_g.set(yscale="log", xlabel="layer l", ylabel=r"$\|\partial\mathcal{L}/\partial h_l\|_F$",
              title="Plain sigmoid MLP: gradient vs the bound")
-    ax_g.set_ylim(top=ax_g.get_ylim()[1] * 1e8)  # room for the legend above the curves
     ax_r.set(ylim=(0, 1.3 * float(np.max(0.25 * results[("sigmoid", "naive", "plain")]["W_norm"]))),
              xlabel="layer l",
              ylabel=r"per-layer factor $\|g_{l-1}\| / \|g_l\|$",
              title=r"Per-layer factor never exceeds $0.25\,\|W_l\|_2$")
-    ax_g.legend(fontsize=7.5, loc="upper right")
-    ax_r.legend(fontsize=7.5, loc="upper center", ncol=3)
+    ax_g.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax_r.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     report.save(fig, "sigmoid_bound")
 
     # Plain ReLU, zero bias: E||W^T D v||^2 = (n sigma^2 / 2) ||v||^2: factor sigma sqrt(n/2).

@@ -161,12 +161,13 @@ class GradientMonitor:
             positive = [v[(v > 0) & np.isfinite(v)] for v in values.values()]
             positive = np.concatenate(positive) if positive else np.array([])
             floor = float(positive.min()) / 10 if positive.size else 1e-12
+            zero_label = "gradient exactly 0 (drawn on the floor, in the parameter's colour)"
             for n, v in values.items():
                 (line,) = ax.plot(steps, np.where(v > 0, v, np.nan), label=n)
                 zero = np.flatnonzero(v == 0)
                 if zero.size:
-                    ax.plot(zero, np.full(zero.size, floor), "v", ms=5, color=line.get_color(),
-                            label=f"{n}: gradient exactly 0 (drawn at the floor)")
+                    ax.plot(zero, np.full(zero.size, floor), "v", ms=5, color=line.get_color(), label=zero_label)
+                    zero_label = None  # one legend entry for all parameters
         ax1.plot(steps, self.global_norm, "k--", label="global norm (all parameters)")
         ax1.axhline(self.eps_min, color="grey", lw=1.0, ls=":",
                     label=f"eps_min = {self.eps_min:g} (vanishing below)")
@@ -181,10 +182,12 @@ class GradientMonitor:
                 title="Gradient norm per parameter, and the global norm")
         ax2.set(yscale="log", xlabel="training step", ylabel="||grad|| / ||param||",
                 title="Relative gradient size per parameter (update scale / lr)")
+        finite = [g for g in self.global_norm if math.isfinite(g) and g > 0]
+        top = max(finite + [self.eps_max]) * 10
+        ax1.set_ylim(min(self.eps_min, ax1.get_ylim()[0]) / 10, top)  # both thresholds in view
         for ax in (ax1, ax2):
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
-        fig.tight_layout()
-        fig.savefig(path)
+        fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
 
 
