@@ -6,25 +6,20 @@ $0 \cdot \infty = \mathrm{NaN}$, then everything downstream is NaN. Inside
 non-finite value raises :class:`AnomalyError` naming the op, its input shapes, the
 pass (forward or backward), and the line of *your* code that created the op.
 
-Off by default: when off, the only cost is one class-attribute check per op
-(``_AnomalyMode.enabled``, like ``engine._GradMode``).
+Off by default: when off, the only cost is one check of this thread's mode per op
+(``grad_mode.MODES.anomaly_enabled``).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 
 import numpy as np
 
+from minigrad.grad_mode import MODES, _ModeBlock
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-class _AnomalyMode:
-    """Whether ops check their results. A class attribute, so reading it is cheap."""
-
-    enabled = False
 
 
 class AnomalyError(RuntimeError):
@@ -32,37 +27,26 @@ class AnomalyError(RuntimeError):
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
-    return _AnomalyMode.enabled
+    """True inside ``detect_anomaly()`` (in this thread)."""
+    return MODES.anomaly_enabled
 
 
-class detect_anomaly:
-    """``with minigrad.detect_anomaly():`` (or ``@minigrad.detect_anomaly()``): fail at the first NaN/inf.
+class detect_anomaly(_ModeBlock):
+    """``with minigrad.detect_anomaly():`` (or ``@minigrad.detect_anomaly``): fail at the first NaN/inf.
 
     Like ``torch.autograd.detect_anomaly``, but the check also runs in the forward pass.
     Ops created inside the block remember where in your code they were created, so the
     error of a backward pass run inside the block points at the forward line responsible.
+    Per thread, like grad mode.
     """
 
-    def __init__(self) -> None:
-        self.prev = _AnomalyMode.enabled
+    value = True
 
-    def __enter__(self) -> None:
-        self.prev = _AnomalyMode.enabled
-        _AnomalyMode.enabled = True
+    def get(self) -> bool:
+        return MODES.anomaly_enabled
 
-    def __exit__(self, *exc) -> None:
-        _AnomalyMode.enabled = self.prev
-
-    def __call__(self, fn):
-        """Use as a decorator: ``fn`` runs in anomaly mode."""
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with detect_anomaly():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    def set(self, value: bool) -> None:
+        MODES.anomaly_enabled = value
 
 
 def user_site() -> str:

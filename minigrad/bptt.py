@@ -28,6 +28,7 @@ with central differences. Indices: step $t$ maps $s_t \to s_{t+1}$ and reads $x_
 
 from __future__ import annotations
 
+import copy
 from typing import NamedTuple
 
 import numpy as np
@@ -216,13 +217,15 @@ class Trajectory:
 
 
 def _full_vjp(op, grad_out: np.ndarray) -> tuple:
-    """The op's VJP for *every* input, even those that did not require grad when it ran."""
-    saved = op.needs_grad  # RELEASED (None) if autograd's backward() already ran through it
-    op.needs_grad = (True,) * len(op.in_shapes)
-    try:
-        return op.vjp(grad_out)
-    finally:
-        op.needs_grad = saved
+    """The op's VJP for *every* input, even those that did not require grad when it ran.
+
+    It reads the step's saved closed-form pieces, not the graph, so it also works after
+    ``backward()`` has released the op. A shallow copy asks for every input's gradient, so the
+    op in the graph is never modified.
+    """
+    every = copy.copy(op)
+    every.needs_grad = (True,) * len(op.in_shapes)
+    return every.vjp(grad_out)
 
 
 def _run(cell, x: Tensor, s0: Tensor, reverse: bool) -> Trajectory:

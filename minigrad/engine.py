@@ -16,88 +16,17 @@ The order is found with an explicit stack, never recursion, so a 100,000-op chai
 
 from __future__ import annotations
 
-import functools
+import threading
 
 import numpy as np
 
-from minigrad.anomaly import _AnomalyMode, check_backward
+from minigrad import safety
+from minigrad.anomaly import check_backward, is_anomaly_enabled
 from minigrad.broadcast import unbroadcast
-from minigrad.ops.base import _SAVED_SLOTS, saved_slots
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-
-class _GradMode:
-    """Whether ops record the graph. A class attribute, so reading it is cheap."""
-
-    enabled = True
-
-
-def is_grad_enabled() -> bool:
-    """True when new ops record themselves for backward."""
-    return _GradMode.enabled
-
-
-class set_grad_enabled:
-    """Turn graph recording on or off: as a call, a context manager, or a decorator.
-
-    As in PyTorch, ``minigrad.set_grad_enabled(False)`` on its own switches recording
-    off at once; ``with set_grad_enabled(False):`` restores the previous mode on exit.
-    """
-
-    def __init__(self, mode: bool) -> None:
-        self.mode = bool(mode)
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = self.mode
-
-    def __enter__(self) -> None:
-        _GradMode.enabled = self.mode
-
-    def __exit__(self, *exc) -> None:
-        _GradMode.enabled = self.prev
-
-    def __call__(self, fn):
-        """Use as a decorator: ``fn`` runs with recording set to ``mode``."""
-        _GradMode.enabled = self.prev  # decorating must not change the mode (PyTorch does this too)
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            prev = _GradMode.enabled
-            _GradMode.enabled = mode
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _GradMode.enabled = prev
-
-        return wrapper
-
-
-class no_grad(set_grad_enabled):
-    """``with minigrad.no_grad():`` (or ``@minigrad.no_grad()``): build no graph.
-
-    Use it for evaluation and for optimizer updates, which must not become part
-    of the graph they update. Unlike ``set_grad_enabled``, creating it changes nothing
-    until the ``with`` block is entered.
-    """
-
-    def __init__(self) -> None:
-        self.mode = False
-        self.prev = _GradMode.enabled
-
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = False
-
-
-class enable_grad(set_grad_enabled):
-    """Turn graph recording back on inside a ``no_grad`` block."""
-
-    def __init__(self) -> None:
-        self.mode = True
-        self.prev = _GradMode.enabled
-
-    def __enter__(self) -> None:
-        self.prev = _GradMode.enabled
-        _GradMode.enabled = True
+__all__ = ["backward", "compute_grads", "topological_order", "release",
+           "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]  # fmt: skip
 
 
 def topological_order(roots) -> list:
@@ -127,7 +56,85 @@ def topological_order(roots) -> list:
     return order
 
 
-RELEASED = None  # op.needs_grad after backward() released the op: its vjp must not run again
+def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
+    r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, ∂L/∂t)}`` for each ``t`` with ``keep(t)``.
+
+    Every other intermediate gradient is dropped as soon as it has been passed on, so memory
+    stays proportional to the graph's width, not its length. With ``free``, each op is
+    released as soon as its vjp has run (PyTorch's ``retain_graph=False``).
+    """
+    grads = Gradients()
+    for root, g in zip(roots, root_grads):
+        grads.add(root, g)
+    kept = {}
+    for node in reversed(topological_order(roots)):  # outputs first
+        g = grads.pop(node)  # ∂L/∂node: complete, since every consumer has been visited
+        op = node._op
+        if g is not None and keep(node):
+            kept[id(node)] = (node, g)
+        if op is None:  # a leaf: nothing further back
+            continue
+        if g is not None:
+            if op.released:
+                raise RuntimeError(_SECOND_BACKWARD)
+            grads_in = op.vjp(g)  # x̄ᵢ = Jᵢᵀ ȳ for each input
+            if is_anomaly_enabled():
+                check_backward(op, grads_in, g)
+            for parent, g_in in zip(op.inputs, grads_in):
+                if g_in is not None and parent.requires_grad:
+                    grads.add(parent, g_in)  # x̄ᵢ += Jᵢᵀ ȳ: a tensor used twice gets two terms
+        if free:
+            release(op)
+    return kept
+
+
+class Gradients:
+    """∂L/∂t for the tensors the backward pass has reached but not yet passed on.
+
+    ``add`` sums contributions (fan-out), folds broadcast axes back to the tensor's shape
+    (``unbroadcast``) and keeps the tensor's dtype (a float32 leaf gets a float32 gradient).
+    """
+
+    def __init__(self) -> None:
+        self.grads: dict = {}
+        self.owned: set = set()  # ids whose buffer we allocated here, so += on it is safe
+
+    def pop(self, t):
+        """The finished gradient of ``t`` (None if nothing reached it), forgotten here."""
+        self.owned.discard(id(t))
+        return self.grads.pop(id(t), None)
+
+    def add(self, t, g) -> None:
+        """``grads[t] += g``."""
+        key, data = id(t), t.data
+        prev = self.grads.get(key)
+        if type(g) is not np.ndarray and hasattr(g, "add_to"):  # a sparse IndexedGrad from x[index]
+            g.add_to(self._own_buffer(key, data, prev))
+            return
+        if g.shape != data.shape:
+            g = unbroadcast(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        if prev is None:
+            self.grads[key] = g  # may be shared with another tensor's gradient: not ours to modify
+        elif key in self.owned:
+            prev += g
+        else:
+            # asarray: a 0-d sum comes back as a NumPy scalar, on which += would not add in place
+            self.grads[key] = np.asarray(prev + g)
+            self.owned.add(key)
+
+    def _own_buffer(self, key, data, prev) -> np.ndarray:
+        """A buffer of ``data``'s shape that belongs to this pass, holding ``prev`` so far."""
+        if key in self.owned:
+            return prev
+        buf = np.zeros(data.shape, dtype=data.dtype)
+        if prev is not None:
+            buf += prev
+        self.grads[key] = buf
+        self.owned.add(key)
+        return buf
+
 
 _SECOND_BACKWARD = (
     "backward() through a graph a second time: the first backward() released it (its saved "
@@ -136,116 +143,36 @@ _SECOND_BACKWARD = (
 )
 
 
-def free_op(node) -> None:
-    """Release ``node``'s op: its saved arrays become writable again, and its vjp may not run again.
+def release(op) -> None:
+    """Backward has used ``op``: its saved arrays become writable again, and its vjp may not run again.
 
     The op (and what it saved) stays referenced until the user drops the output, as any
     Python object would: dropping it here, mid-backward, made the allocator hand large
     blocks back to the OS and fault them in again on the next step (1.6x slower MLP step).
     """
-    op = node._op
-    if op is None or op.needs_grad is RELEASED:
-        return
-    names = _SAVED_SLOTS.get(type(op))
-    for name in saved_slots(type(op)) if names is None else names:
-        a = getattr(op, name, None)
-        if type(a) is np.ndarray:
-            # unlock the owner of the memory; a view (e.g. from broadcast_to) stays read-only
-            base = a.base
-            if base is None:
-                a.setflags(True)  # write=True
-            elif type(base) is np.ndarray:
-                base.setflags(True)
-    op.needs_grad = RELEASED
-
-
-def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
-    r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, dL/dt)}`` for ``t`` in ``keep``.
-
-    ``keep(t)`` decides which gradients are returned; every other intermediate
-    gradient is dropped as soon as it has been passed on, so memory stays
-    proportional to the graph's width, not its length. With ``free``, each op is
-    released (``free_op``) as soon as its vjp has run.
-    """
-    grads: dict = {}
-    owned: set = set()  # ids whose gradient buffer we allocated, so += on it is safe
-    for r, g in zip(roots, root_grads):
-        _accumulate(grads, owned, r, g)
-    kept: dict = {}
-    for node in reversed(topological_order(roots)):
-        g = grads.pop(id(node), None)
-        if g is None:  # nothing downstream of this node reached a root
-            if free:
-                free_op(node)
-            continue
-        op = node._op
-        if (op is None or node._retains_grad) if keep is _keeps_grad else keep(node):  # inlined: hot
-            kept[id(node)] = (node, g)
-        if op is None:
-            continue
-        if op.needs_grad is RELEASED:
-            raise RuntimeError(_SECOND_BACKWARD)
-        grads_in = op.vjp(g)
-        if _AnomalyMode.enabled:
-            check_backward(op, grads_in, g)
-        if free:
-            free_op(node)
-        for parent, g_in in zip(op.inputs, grads_in):
-            if g_in is None or not parent.requires_grad:
-                continue
-            key = id(parent)
-            data = parent.data
-            if key not in grads and type(g_in) is np.ndarray and g_in.shape == data.shape and g_in.dtype == data.dtype:
-                grads[key] = g_in  # the usual case, written out: a first gradient, already in shape
-            else:
-                _accumulate(grads, owned, parent, g_in)
-    return kept
-
-
-def _accumulate(grads: dict, owned: set, t, g_in) -> None:
-    """``grads[t] += g_in``: fold broadcasting, keep t's dtype, reuse buffers we own."""
-    data = t.data
-    key = id(t)
-    prev = grads.get(key)
-    # A sparse IndexedGrad from x[index]: scatter it into a buffer of t's shape.
-    if type(g_in) is not np.ndarray and hasattr(g_in, "add_to"):
-        if key not in owned:
-            buf = np.zeros(data.shape, dtype=data.dtype)
-            if prev is not None:
-                buf += prev
-            grads[key] = prev = buf
-            owned.add(key)
-        g_in.add_to(prev)
-        return
-    if g_in.shape != data.shape:
-        g_in = unbroadcast(g_in, data.shape)
-    if g_in.dtype != data.dtype:  # float32 stays float32
-        g_in = g_in.astype(data.dtype)
-    if prev is None:
-        grads[key] = g_in  # may be shared with another tensor's gradient: not owned
-    elif key in owned:
-        prev += g_in
-    else:
-        # asarray: a 0-d sum comes back as a NumPy scalar, on which `+=` would not add in place
-        grads[key] = np.asarray(prev + g_in)
-        owned.add(key)
+    if not op.released:
+        safety.unlock(op.saved)
+        op.released = True
 
 
 def _keeps_grad(t) -> bool:
+    """Which tensors get ``.grad``: leaves, and non-leaves after ``retain_grad()``."""
     return t._op is None or t._retains_grad
 
 
-def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
-    """Accumulate ``d root / d leaf`` (seeded with ``grad``) into every leaf's ``.grad``.
+_GRAD_LOCK = threading.Lock()  # two threads' backward passes may add into the same leaf's .grad
 
-    PyTorch semantics: leaves *accumulate* (call ``zero_grad`` between steps);
-    non-leaf tensors keep ``.grad`` only after ``retain_grad()``; the graph is freed
-    unless ``retain_graph``.
+
+def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
+    """Accumulate ``∂root/∂t`` (seeded with ``grad``) into ``.grad`` of every leaf that needs it.
+
+    PyTorch semantics: ``.grad`` *accumulates* across calls (call ``zero_grad`` between steps),
+    on leaves and on non-leaves that called ``retain_grad()``; the graph is released unless
+    ``retain_graph``.
     """
-    for node, g in compute_grads([root], [grad], _keeps_grad, free=not retain_graph).values():
-        if node._op is not None:  # an intermediate with retain_grad(): overwrite, like PyTorch
-            node.grad = np.array(g, dtype=node.data.dtype)
-        elif node.grad is None:  # copy: g may be shared with another tensor's gradient
-            node.grad = np.array(g, dtype=node.data.dtype)
-        else:
-            node.grad = node.grad + g
+    for t, g in compute_grads([root], [grad], _keeps_grad, free=not retain_graph).values():
+        with _GRAD_LOCK:
+            if t.grad is None:  # copy: g may be shared with another tensor's gradient
+                t.grad = np.array(g, dtype=t.data.dtype)
+            else:
+                t.grad = t.grad + g

@@ -2,15 +2,16 @@
 
 An in-place update changes ``data`` without recording anything in the graph. That is what an
 optimizer step wants, and what would silently corrupt a gradient if the array were saved for a
-backward pass that has not run yet: such arrays are read-only (``apply_op`` locks them), and
-every method here checks first and says why it refuses. ``Tensor`` inherits these methods.
+backward pass that has not run yet: such arrays are read-only (``minigrad/safety.py`` locks
+them), and every method here asks ``safety.writable`` first, which says why it refuses.
+``Tensor`` inherits these methods.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minigrad import engine
+from minigrad import safety
 
 
 class InPlaceMethods:
@@ -19,21 +20,8 @@ class InPlaceMethods:
     __slots__ = ()
 
     def _inplace(self, name: str, other=None) -> np.ndarray | None:
-        """Check that ``self.data`` may be overwritten; return ``other`` as an array that fits it."""
-        if self.requires_grad and engine._GradMode.enabled:
-            raise RuntimeError(
-                f"{name}: this tensor (shape {self.shape}) requires grad, and an in-place change "
-                f"is not recorded in the graph; do it under `with minigrad.no_grad():` (as an "
-                f"optimizer step does) or write it out of place (x = x + y)"
-            )
-        if not self.data.flags.writeable:
-            raise RuntimeError(
-                f"{name}: this tensor (shape {self.shape}, dtype {self.dtype}) is saved for the "
-                f"backward pass of a graph that has not run backward() yet, so its data is "
-                f"read-only: changing it now would make that gradient silently wrong. Call "
-                f"backward() first, or run the forward under minigrad.no_grad() if it needs no "
-                f"gradient (or the array is a read-only NumPy view)"
-            )
+        """Check (``safety.writable``) that ``self.data`` may be overwritten; return ``other`` as a fitting array."""
+        safety.writable(self, method=name)
         if other is None:
             return None
         arr = np.asarray(other.data if isinstance(other, InPlaceMethods) else other)
@@ -94,15 +82,3 @@ class InPlaceMethods:
         self._inplace("clamp_")
         np.clip(self.data, min, max, out=self.data)
         return self
-
-
-def writable_data(t: InPlaceMethods) -> np.ndarray:
-    """``t.data``, ready to be overwritten in place by an initializer or ``load_state_dict``.
-
-    If a graph still holds the array (read-only: a forward pass never backpropagated, e.g. an
-    evaluation run without ``no_grad``), ``t`` gets a fresh copy (copy-on-write): that graph
-    keeps the values it saw, and the write still happens.
-    """
-    if not t.data.flags.writeable:
-        t.data = t.data.copy()
-    return t.data

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.engine import enable_grad
 from minigrad.tensor import Tensor
 
@@ -86,8 +87,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     # copy-on-write: a graph not yet backpropagated may still hold the old array
-                    # (even one another backward has already released), so never update it in place
-                    p.data = p.data.copy()
+                    safety.writable(p, copy=True)
                     self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
 

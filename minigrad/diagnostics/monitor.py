@@ -140,7 +140,6 @@ class GradientMonitor:
         self.flags += new_flags
         return new_flags
 
-    log_gradients = step  # the seed's name for the same thing
 
     def plot(self, path: str, names: list[str] | None = None) -> None:
         """Save a figure: gradient norm per parameter and global (log scale), and grad/param ratio.

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.layers import LayerNorm, Linear
@@ -37,12 +38,12 @@ def _state(x: Tensor, h, H: int) -> Tensor:
 class _TwoMatrixCell(Module):
     """G*H pre-activations from $W_{ih} x + b_{ih} + W_{hh} h + b_{hh}$, PyTorch's layout."""
 
-    gates = 1
+    num_gates = 1
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        G, H, dt = self.gates, self.hidden_size, get_default_dtype()
+        G, H, dt = self.num_gates, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dt))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dt))
         self.bias_ih = Parameter(np.zeros(G * H, dtype=dt))
@@ -73,11 +74,11 @@ class HighwayRNNCell(_TwoMatrixCell):
     is added to the transform gate's ``bias_ih`` so that a new cell starts close to carrying.
     """
 
-    gates = 2
+    num_gates = 2
 
     def __init__(self, input_size: int, hidden_size: int, transform_bias: float = -1.0) -> None:
         super().__init__(input_size, hidden_size)
-        self.bias_ih.data[hidden_size:] += transform_bias
+        safety.writable(self.bias_ih)[hidden_size:] += transform_bias
 
     def forward(self, x, h=None) -> Tensor:
         x = as_tensor(x)

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from minigrad.inplace import writable_data
+from minigrad import safety
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 
@@ -35,7 +35,7 @@ def _check(tensor, name: str) -> Tensor:
 
 
 def _fill(tensor: Tensor, values) -> Tensor:
-    writable_data(tensor)[...] = values  # in place: the dtype (float32 or float64) is kept
+    safety.writable(tensor)[...] = values  # in place: the dtype (float32 or float64) is kept
     return tensor
 
 

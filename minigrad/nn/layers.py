@@ -14,14 +14,9 @@ import numpy as np
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn import init
+from minigrad.nn.arguments import positive_int
 from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
-
-
-def _positive_int(value, name: str, cls: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Linear(Module):
@@ -33,8 +28,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None) -> None:
         super().__init__()
-        self.in_features = _positive_int(in_features, "in_features", "Linear")
-        self.out_features = _positive_int(out_features, "out_features", "Linear")
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
         dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
@@ -70,7 +65,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = F._shape_tuple(normalized_shape, "LayerNorm")
         for n in shape:
-            _positive_int(n, "normalized_shape", "LayerNorm")
+            positive_int(n, "normalized_shape", "LayerNorm")
         if not eps > 0:
             raise ValueError(f"LayerNorm: eps must be > 0, got {eps!r}")
         self.normalized_shape = shape

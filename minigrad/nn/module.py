@@ -25,8 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
-from minigrad.inplace import writable_data
 from minigrad.tensor import Tensor
 
 
@@ -211,7 +211,7 @@ class Module:
                 + "\n  ".join(problems)
             )
         for name, arr in arrays.items():
-            writable_data(own[name])[...] = arr  # in place: casts to the parameter's dtype
+            safety.writable(own[name])[...] = arr  # in place: casts to the parameter's dtype
         return IncompatibleKeys(missing, unexpected)
 
     # ----- printing -----------------------------------------------------------------

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 
@@ -37,14 +38,14 @@ def _haar(n: int) -> np.ndarray:
 def scaled_orthogonal_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
     r"""$W = \gamma Q$ (a $Q$ per gate block): $\rho(W) = \sigma_i(W) = \gamma$, $\kappa = 1$."""
     G, H = _square_blocks(tensor, "scaled_orthogonal_")
-    tensor.data[...] = np.concatenate([gamma * _haar(H) for _ in range(G)])
+    safety.writable(tensor)[...] = np.concatenate([gamma * _haar(H) for _ in range(G)])
     return tensor
 
 
 def identity_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
     r"""$W = \gamma I$ in every gate block (IRNN: use with ReLU and zero biases)."""
     G, H = _square_blocks(tensor, "identity_")
-    tensor.data[...] = np.concatenate([gamma * np.eye(H) for _ in range(G)])
+    safety.writable(tensor)[...] = np.concatenate([gamma * np.eye(H) for _ in range(G)])
     return tensor
 
 
@@ -80,7 +81,7 @@ def forget_gate_bias_(lstm, p: float):
     H, pairs = _lstm_biases(lstm, "forget_gate_bias_")
     b = retention_logit(p)
     for name, param in pairs:
-        param.data[H:2 * H] = b if name.startswith("bias_ih") else 0.0
+        safety.writable(param)[H:2 * H] = b if name.startswith("bias_ih") else 0.0
     return lstm
 
 
@@ -98,8 +99,9 @@ def chrono_init_(lstm, T_max: float):
     for name, param in pairs:
         if name.startswith("bias_ih"):
             bf = np.log(get_generator().uniform(1.0, T_max - 1.0, size=H))
-            param.data[H:2 * H] = bf
-            param.data[:H] = -bf
+            data = safety.writable(param)
+            data[H:2 * H] = bf
+            data[:H] = -bf
         else:
-            param.data[:2 * H] = 0.0
+            safety.writable(param)[:2 * H] = 0.0
     return lstm

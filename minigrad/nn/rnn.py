@@ -18,15 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad import safety
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
+from minigrad.nn.arguments import positive_int
 from minigrad.nn.module import Module, Parameter
-from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _positive_int, _Steps, uniform_recurrent_init_
-from minigrad.ops.recurrent import RecurrentStep
+from minigrad.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, _Steps, uniform_recurrent_init_
 from minigrad.ops.recurrent_sequence import (
-    GRUSequenceStep,
-    LSTMSequenceStep,
-    RNNSequenceStep,
     StepOutputs,
 )
 from minigrad.tensor import Tensor, apply_op, as_tensor
@@ -58,14 +56,6 @@ class LayerCell(_Steps):
             if p is not None:
                 yield base + self.suffix, p
 
-    def sequence_op(self, t: int, out: np.ndarray, gates: np.ndarray | None) -> RecurrentStep:
-        """The step op of a layer's step t: reads row t of the whole projection (see ``run``)."""
-        if self.mode == "LSTM":
-            return LSTMSequenceStep(t, out, gates)
-        if self.mode == "GRU":
-            return GRUSequenceStep(t, self.reset_after, out, gates)
-        return RNNSequenceStep(t, "tanh" if self.mode == "RNN_TANH" else "relu", out)
-
     def run(self, x: Tensor, s0: Tensor) -> tuple[Tensor, Tensor]:
         """``(output (T, N, H) in time order, last state computed)`` for ``x`` (T, N, H_in).
 
@@ -93,15 +83,14 @@ class LayerCell(_Steps):
             buffer = xp.data  # h_t overwrites x'_t, which step t alone reads: no second array
         else:
             buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
-        # Every row view is made now, while the buffer is writable: once a recorded step has
-        # saved its output (a row), the engine makes the buffer read-only for the user.
-        rows = list(buffer)
+        # Every row view is made now, while the buffer is writable (see safety.row_views)
+        rows = safety.row_views(buffer)
         # LSTM, GRU: step t computes its gates in row t of the projection, which it alone reads
-        gates = list(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
+        gate_rows = safety.row_views(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
-            op = self.sequence_op(t, rows[t], gates[t])
+            op = self.new_op(t, rows[t], gate_rows[t])
             s = apply_op(op, xp, s, W) if b is None else apply_op(op, xp, s, W, b)
             states.append(s)
         last = s
@@ -113,7 +102,7 @@ class LayerCell(_Steps):
 
 
 class _RNNBase(Module):
-    gate_count = 1
+    num_gates = 1
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
@@ -121,16 +110,16 @@ class _RNNBase(Module):
         super().__init__()
         owner = type(self).__name__
         self.mode = mode
-        self.input_size = _positive_int(input_size, "input_size", owner)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
-        self.num_layers = _positive_int(num_layers, "num_layers", owner)
+        self.input_size = positive_int(input_size, "input_size", owner)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
+        self.num_layers = positive_int(num_layers, "num_layers", owner)
         if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
                 or not 0 <= dropout <= 1:
             raise ValueError(f"{owner}: dropout must be a probability in [0, 1], got {dropout!r}")
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.reset_after = bool(reset_after)
-        G, H, D, dtype = self.gate_count, self.hidden_size, self.num_directions, get_default_dtype()
+        G, H, D, dtype = self.num_gates, self.hidden_size, self.num_directions, get_default_dtype()
         for k in range(self.num_layers):
             fan_in = self.input_size if k == 0 else D * H
             for suffix in [f"_l{k}", f"_l{k}_reverse"][:D]:  # PyTorch's parameter order
@@ -265,7 +254,7 @@ class GRU(_RNNBase):
     False: Cho et al., see the module docstring).
     """
 
-    gate_count = 3
+    num_gates = 3
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
@@ -286,7 +275,7 @@ class LSTM(_RNNBase):
     returns ``(output, (h_n, c_n))``.
     """
 
-    gate_count = 4
+    num_gates = 4
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0,

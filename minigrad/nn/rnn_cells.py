@@ -26,15 +26,11 @@ import numpy as np
 from minigrad import functional as mf
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
+from minigrad.nn.arguments import positive_int
 from minigrad.nn.module import Module, Parameter
 from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
-
-
-def _positive_int(value, name: str, owner: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def uniform_recurrent_init_(module: Module) -> None:
@@ -56,13 +52,25 @@ class _Steps:
         """S: H, or 2H for the LSTM's state $[h; c]$."""
         return 2 * self.hidden_size if self.mode == "LSTM" else self.hidden_size
 
-    def new_op(self) -> RecurrentStep:
-        """A fresh fused step op for this cell (one op instance per time step)."""
+    def new_op(self, t: int | None = None, out: np.ndarray | None = None,
+               gate_buffer: np.ndarray | None = None) -> RecurrentStep:  # fmt: skip
+        """A fresh fused step op (one op instance per time step).
+
+        Given ``t``, the sequence layer's variant, which reads row t of the whole projection
+        (``out`` and ``gate_buffer``: see ``minigrad/ops/recurrent.py``).
+        """
+        nonlinearity = "tanh" if self.mode == "RNN_TANH" else "relu"
+        if t is None:
+            if self.mode == "LSTM":
+                return LSTMStep(out, gate_buffer)
+            if self.mode == "GRU":
+                return GRUStep(self.reset_after, out, gate_buffer)
+            return RNNStep(nonlinearity, out)
         if self.mode == "LSTM":
-            return LSTMStep()
+            return LSTMSequenceStep(t, out, gate_buffer)
         if self.mode == "GRU":
-            return GRUStep(self.reset_after)
-        return RNNStep("tanh" if self.mode == "RNN_TANH" else "relu")
+            return GRUSequenceStep(t, self.reset_after, out, gate_buffer)
+        return RNNSequenceStep(t, nonlinearity, out)
 
     def project(self, x: Tensor, extra_bias: Tensor | None = None) -> Tensor:
         r"""$x' = x W_{ih}^\top + b_{ih}$ for one step (N, H_in) or a whole sequence (T, N, H_in).
@@ -112,15 +120,15 @@ class _Steps:
 
 # ----- cells --------------------------------------------------------------------------------
 class _CellBase(_Steps, Module):
-    gate_count = 1
+    num_gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
         super().__init__()
         owner = type(self).__name__
-        self.input_size = _positive_int(input_size, "input_size", owner)
-        self.hidden_size = _positive_int(hidden_size, "hidden_size", owner)
+        self.input_size = positive_int(input_size, "input_size", owner)
+        self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
         self.bias = bool(bias)
-        G, H, dtype = self.gate_count, self.hidden_size, get_default_dtype()
+        G, H, dtype = self.num_gates, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dtype))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dtype))
         self.bias_ih = Parameter(np.zeros(G * H, dtype=dtype)) if bias else None
@@ -181,7 +189,7 @@ class RNNCell(_CellBase):
 class GRUCell(_CellBase):
     r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
 
-    gate_count = 3
+    num_gates = 3
     mode = "GRU"
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
@@ -193,7 +201,7 @@ class GRUCell(_CellBase):
 class LSTMCell(_CellBase):
     r"""$c' = f \odot c + i \odot g$, $h' = o \odot \tanh(c')$; returns ``(h', c')``."""
 
-    gate_count = 4
+    num_gates = 4
     mode = "LSTM"
 
     def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:

@@ -7,13 +7,17 @@ from minigrad.ops.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from minigrad.ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where
 from minigrad.ops.base import Elementwise, Op
 from minigrad.ops.linalg import MatMul
+from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep
+from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep, StepOutputs
 from minigrad.ops.reductions import LogSumExp, Max, Mean, Min, Sum, Var
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose
 from minigrad.ops.softmax import LogSoftmax, Softmax
+from minigrad.ops.spectral import NuclearNorm, SpectralNorm, SpectralRadius
 from minigrad.ops.unary import Abs, Clip, Exp, Log, Sqrt
 
-#: Every primitive op. The gradient test factory (tests/ops) checks each one, and a
-#: meta-test fails if an op listed here has no test spec.
+#: Every op: the primitives, the spectral ops the regularizers use, and the fused recurrent
+#: steps. The gradient test factory (tests/ops) checks each one, and a meta-test fails if an
+#: op listed here has no test spec.
 ALL_OPS = (
     Add, Sub, Mul, Div, Neg, Pow, Maximum, Minimum, Where,
     Exp, Log, Sqrt, Abs, Clip,
@@ -22,6 +26,8 @@ ALL_OPS = (
     Sum, Mean, Var, Max, Min, LogSumExp,
     Softmax, LogSoftmax,
     Reshape, Transpose, BroadcastTo, GetItem, Concatenate, Stack,
+    SpectralNorm, NuclearNorm, SpectralRadius,
+    RNNStep, LSTMStep, GRUStep, RNNSequenceStep, LSTMSequenceStep, GRUSequenceStep, StepOutputs,
 )  # fmt: skip
 
 __all__ = [
@@ -33,4 +39,6 @@ __all__ = [
     "Sum", "Mean", "Var", "Max", "Min", "LogSumExp",
     "Softmax", "LogSoftmax",
     "Reshape", "Transpose", "BroadcastTo", "GetItem", "Concatenate", "Stack",
+    "SpectralNorm", "NuclearNorm", "SpectralRadius",
+    "RNNStep", "LSTMStep", "GRUStep", "RNNSequenceStep", "LSTMSequenceStep", "GRUSequenceStep", "StepOutputs",
 ]  # fmt: skip

@@ -45,17 +45,18 @@ class Sub(Elementwise):
 class Mul(Elementwise):
     r"""$y = a \odot b$;  $\partial y/\partial a = b$, $\partial y/\partial b = a$."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save(a, b)
         return a * b
 
     def derivative(self, i):
-        return self.b if i == 0 else self.a
+        a, b = self.saved
+        return b if i == 0 else a
 
     def vjp(self, grad_out):
-        a, b = self.a, self.b
+        a, b = self.saved
         if a is b:  # x * x: both gradients are g * x, computed once
             g = grad_out * a
             return g, g
@@ -66,14 +67,15 @@ class Mul(Elementwise):
 class Div(Elementwise):
     r"""$y = a / b$;  $\partial y/\partial a = 1/b$, $\partial y/\partial b = -a/b^2$."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save(a, b)
         return a / b
 
     def derivative(self, i):
-        return 1.0 / self.b if i == 0 else -self.a / (self.b * self.b)
+        a, b = self.saved
+        return 1.0 / b if i == 0 else -a / (b * b)
 
 
 class Neg(Elementwise):
@@ -98,48 +100,50 @@ class Pow(Elementwise):
     taken as 0 (PyTorch's choice: $0^b$ is flat in $b$ for $b > 0$).
     """
 
-    __slots__ = ("a", "b", "out")
+    __slots__ = ()
 
     def forward(self, a, b):
-        self.a, self.b = a, b
-        self.out = a**b
-        return self.out
+        y = a**b
+        self.save(a, b, y)
+        return y
 
     def derivative(self, i):
-        a, b = self.a, self.b
+        a, b, y = self.saved
         if i == 0:
             return b * a ** (b - 1)
         with np.errstate(divide="ignore", invalid="ignore"):
             log_a = np.log(np.where(a == 0, 1, a))
-        return self.out * log_a
+        return y * log_a
 
 
 class Maximum(Elementwise):
     r"""$y = \max(a, b)$ elementwise; the gradient goes to the larger input (split evenly on ties)."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save(a, b)
         return np.maximum(a, b)
 
     def derivative(self, i):
-        wins = (self.a > self.b) if i == 0 else (self.b > self.a)
-        return wins + 0.5 * (self.a == self.b)
+        a, b = self.saved
+        wins = (a > b) if i == 0 else (b > a)
+        return wins + 0.5 * (a == b)
 
 
 class Minimum(Elementwise):
     r"""$y = \min(a, b)$ elementwise; the gradient goes to the smaller input (split evenly on ties)."""
 
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        self.save(a, b)
         return np.minimum(a, b)
 
     def derivative(self, i):
-        wins = (self.a < self.b) if i == 0 else (self.b < self.a)
-        return wins + 0.5 * (self.a == self.b)
+        a, b = self.saved
+        wins = (a < b) if i == 0 else (b < a)
+        return wins + 0.5 * (a == b)
 
 
 class Where(Elementwise):
@@ -148,21 +152,24 @@ class Where(Elementwise):
     The condition $c$ is boolean, so it has no gradient.
     """
 
-    __slots__ = ("cond",)
+    __slots__ = ()
 
     def forward(self, cond, a, b):
-        self.cond = cond.astype(bool)
-        return np.where(self.cond, a, b)
+        c = cond.astype(bool)
+        self.save(c)
+        return np.where(c, a, b)
 
     def derivative(self, i):
+        (c,) = self.saved
         if i == 0:
-            return np.zeros(self.cond.shape)
-        return self.cond if i == 1 else ~self.cond
+            return np.zeros(c.shape)
+        return c if i == 1 else ~c
 
     def vjp(self, grad_out):
+        (c,) = self.saved
         zero = np.zeros((), dtype=grad_out.dtype)
         return (
             None,
-            np.where(self.cond, grad_out, zero) if self.needs_grad[1] else None,
-            np.where(self.cond, zero, grad_out) if self.needs_grad[2] else None,
+            np.where(c, grad_out, zero) if self.needs_grad[1] else None,
+            np.where(c, zero, grad_out) if self.needs_grad[2] else None,
         )

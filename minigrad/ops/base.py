@@ -18,39 +18,36 @@ import numpy as np
 
 from minigrad.broadcast import unbroadcast
 
-_ALL = ((), (True,), (True, True), (True, True, True))
-
 
 class Op:
     """One node of the graph. The instance is the context: it keeps what ``vjp`` needs.
 
-    ``__slots__`` lists, for each op, exactly what it saves for the backward pass
-    (and keeps the millions of small nodes of a long RNN cheap).
+    ``forward`` calls ``self.save(a, b, ...)`` with exactly the arrays ``vjp`` will read
+    (PyTorch's ``ctx.save_for_backward``); ``vjp`` reads them back as ``a, b = self.saved``.
+    While the graph waits for backward, those arrays are read-only (``minigrad/safety.py``).
+    Parameters of the op (an axis, a slope) are plain attributes set in ``__init__``.
     """
 
+    # inputs: the input tensors (set when the op is recorded); needs_grad: which of them
+    # require grad; saved: what forward saved; released: backward has used the op;
     # site: where in the user's code the op was created (recorded only in detect_anomaly mode)
-    __slots__ = ("inputs", "needs_grad", "in_shapes", "out_shape", "site", "__weakref__")
+    __slots__ = ("inputs", "needs_grad", "saved", "released", "in_shapes", "out_shape", "site", "__weakref__")
 
     def __call__(self, *arrays: np.ndarray) -> np.ndarray:
         """Run ``forward`` and record the shapes that ``jacobian`` needs."""
-        n = len(arrays)
-        if n == 2:  # the common cases written out: this line runs for every op of every pass
-            self.in_shapes = (arrays[0].shape, arrays[1].shape)
-        elif n == 1:
-            self.in_shapes = (arrays[0].shape,)
-        else:
-            self.in_shapes = tuple([a.shape for a in arrays])
-        self.needs_grad = _ALL[n] if n < 4 else (True,) * n
+        self.in_shapes = tuple([a.shape for a in arrays])
+        self.needs_grad = (True,) * len(arrays)  # apply_op narrows this when it records the op
+        self.saved = ()
+        self.released = False
         out = self.forward(*arrays)
         if type(out) is not np.ndarray:  # NumPy returns scalars for 0-d results
             out = np.asarray(out)
         self.out_shape = out.shape
         return out
 
-    def saved_arrays(self) -> list:
-        """The arrays this op saved on ``self`` for ``vjp`` (its ``__slots__`` holding arrays)."""
-        values = [getattr(self, n, None) for n in saved_slots(type(self))]
-        return [a for a in values if type(a) is np.ndarray]
+    def save(self, *arrays) -> None:
+        """Keep ``arrays`` for ``vjp``; they stay read-only until backward has used them."""
+        self.saved = arrays
 
     @property
     def name(self) -> str:
@@ -78,23 +75,6 @@ class Op:
             g = dense_grad(self.vjp(e.reshape(self.out_shape))[i], in_shape)
             rows.append(np.ravel(g))
         return np.array(rows, dtype=np.float64).reshape(out_size, int(np.prod(in_shape)))
-
-
-_SAVED_SLOTS: dict = {}  # op class -> names of the slots its subclasses added (what vjp needs)
-
-
-def saved_slots(cls) -> tuple:
-    """The ``__slots__`` an op class adds to :class:`Op`: where it saves what ``vjp`` needs."""
-    names = _SAVED_SLOTS.get(cls)
-    if names is None:
-        found = []
-        for klass in cls.__mro__:
-            if klass is Op:
-                break
-            slots = klass.__dict__.get("__slots__", ())
-            found += [slots] if isinstance(slots, str) else list(slots)
-        names = _SAVED_SLOTS[cls] = tuple(found)
-    return names
 
 
 def dense_grad(g, shape: tuple) -> np.ndarray:

@@ -17,7 +17,7 @@ class MatMul(Op):
     added axis removed again, exactly as NumPy does; batch axes broadcast.
     """
 
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -29,11 +29,11 @@ class MatMul(Op):
                 f"matmul: shapes {a.shape} and {b.shape} are not aligned: "
                 f"a.shape[-1] = {k_a} but b's contracted axis has size {k_b}"
             )
-        self.a, self.b = a, b
+        self.save(a, b)
         return a @ b
 
     def vjp(self, grad_out):
-        a, b = self.a, self.b
+        a, b = self.saved
         # Give 1-D operands (and the matching axes of grad_out) their implicit axis back.
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
@@ -54,9 +54,10 @@ class MatMul(Op):
         return grad_a, grad_b
 
     def jacobian(self, i):
-        if self.a.ndim != 2 or self.b.ndim != 2:
+        a, b = self.saved
+        if a.ndim != 2 or b.ndim != 2:
             return super().jacobian(i)
-        m, p = self.a.shape[0], self.b.shape[1]
+        m, p = a.shape[0], b.shape[1]
         if i == 0:
-            return np.kron(np.eye(m), self.b.T)
-        return np.kron(self.a, np.eye(p))
+            return np.kron(np.eye(m), b.T)
+        return np.kron(a, np.eye(p))

@@ -61,8 +61,8 @@ class LSTMSequenceStep(ProjectionRow, LSTMStep):
 
     __slots__ = ("t",)
 
-    def __init__(self, t: int, out: np.ndarray | None = None, gates: np.ndarray | None = None):
-        super().__init__(out, gates)
+    def __init__(self, t: int, out: np.ndarray | None = None, gate_buffer: np.ndarray | None = None):
+        super().__init__(out, gate_buffer)
         self.t = int(t)
 
 
@@ -72,8 +72,8 @@ class GRUSequenceStep(ProjectionRow, GRUStep):
     __slots__ = ("t",)
 
     def __init__(self, t: int, reset_after: bool = True, out: np.ndarray | None = None,
-                 gates: np.ndarray | None = None):  # fmt: skip
-        super().__init__(reset_after, out, gates)
+                 gate_buffer: np.ndarray | None = None):  # fmt: skip
+        super().__init__(reset_after, out, gate_buffer)
         self.t = int(t)
 
 

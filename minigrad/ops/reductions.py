@@ -95,7 +95,7 @@ class Var(Reduction):
     NumPy's default ``ddof=0`` (PyTorch's ``var`` defaults to the unbiased ``correction=1``).
     """
 
-    __slots__ = ("ddof", "centered")
+    __slots__ = ("ddof",)
 
     def __init__(self, axis=None, ddof: int = 0, keepdims: bool = False):
         super().__init__(axis, keepdims)
@@ -107,26 +107,30 @@ class Var(Reduction):
             raise ValueError(
                 f"ddof must be smaller than the number of reduced elements ({self.count()}), got ddof={self.ddof}"
             )
-        self.centered = x - np.mean(x, axis=axes, keepdims=True)
+        self.save(x - np.mean(x, axis=axes, keepdims=True))  # x - x̄
         return np.var(x, axis=axes, ddof=self.ddof, keepdims=self.keepdims)
 
     def vjp(self, grad_out):
-        return (self.expand(grad_out) * self.centered * (2.0 / (self.count() - self.ddof)),)
+        (centered,) = self.saved
+        return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
 
 
 class Max(Reduction):
     r"""$y = \max_k x_k$;  $\partial y/\partial x_k = [x_k = y] / \#\{\text{ties}\}$ (ties share the gradient)."""
 
-    __slots__ = ("mask",)
+    __slots__ = ()
+
+    pick = staticmethod(np.max)  # Min picks np.min; everything else is shared
 
     def forward(self, x):
-        out = np.max(x, axis=self.resolve(x), keepdims=True)
-        self.mask = x == out
+        out = self.pick(x, axis=self.resolve(x), keepdims=True)
+        self.save(x == out)  # where the extremes are
         return out if self.keepdims else np.squeeze(out, axis=self.axes)
 
     def vjp(self, grad_out):
-        ties = self.mask.sum(axis=self.axes, keepdims=True)
-        return (self.expand(grad_out) * self.mask / ties,)
+        (mask,) = self.saved
+        ties = mask.sum(axis=self.axes, keepdims=True)
+        return (self.expand(grad_out) * mask / ties,)
 
 
 class Min(Max):
@@ -134,10 +138,7 @@ class Min(Max):
 
     __slots__ = ()
 
-    def forward(self, x):
-        out = np.min(x, axis=self.resolve(x), keepdims=True)
-        self.mask = x == out
-        return out if self.keepdims else np.squeeze(out, axis=self.axes)
+    pick = staticmethod(np.min)
 
 
 class LogSumExp(Reduction):
@@ -146,7 +147,7 @@ class LogSumExp(Reduction):
     Computed as $m + \log\sum_k e^{x_k - m}$ with $m = \max_k x_k$, so no term overflows.
     """
 
-    __slots__ = ("softmax",)
+    __slots__ = ()
 
     def forward(self, x):
         axes = self.resolve(x)
@@ -157,8 +158,9 @@ class LogSumExp(Reduction):
         empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
         with np.errstate(divide="ignore"):
             out = np.log(s) + m
-        self.softmax = e / np.where(empty, 1, s)
+        self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):
-        return (self.expand(grad_out) * self.softmax,)
+        (softmax,) = self.saved
+        return (self.expand(grad_out) * softmax,)

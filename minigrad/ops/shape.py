@@ -109,9 +109,12 @@ class GetItem(Op):
     __slots__ = ("index", "advanced")
 
     def __init__(self, index):
-        self.index = index
         parts = index if isinstance(index, tuple) else (index,)
         self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
+        if self.advanced:  # own copies: the caller may reuse its index array before backward
+            copied = tuple(np.array(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)
+            index = copied if isinstance(index, tuple) else copied[0]
+        self.index = index
 
     def forward(self, x):
         return x[self.index]

@@ -19,7 +19,7 @@ class Softmax(Op):
     r"""$s_i = e^{x_i} / \sum_j e^{x_j}$;  $J = \mathrm{diag}(s) - s s^\top$ (per row),
     so $J^\top g = s \odot (g - \langle g, s\rangle)$."""
 
-    __slots__ = ("axis", "out")
+    __slots__ = ("axis",)
 
     def __init__(self, axis: int = -1):
         self.axis = axis
@@ -27,23 +27,24 @@ class Softmax(Op):
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "softmax")
         e = np.exp(x - np.max(x, axis=self.axis, keepdims=True))
-        self.out = e / np.sum(e, axis=self.axis, keepdims=True)
-        return self.out
+        s = e / np.sum(e, axis=self.axis, keepdims=True)
+        self.save(s)
+        return s
 
     def vjp(self, grad_out):
-        s = self.out
+        (s,) = self.saved
         return (s * (grad_out - np.sum(grad_out * s, axis=self.axis, keepdims=True)),)
 
     def jacobian(self, i):
-        s = self.out.ravel()
-        return np.diag(s) - np.outer(s, s) * same_row(self.out.shape, self.axis)
+        (s,) = self.saved
+        return np.diag(s.ravel()) - np.outer(s, s) * same_row(s.shape, self.axis)
 
 
 class LogSoftmax(Op):
     r"""$y_i = x_i - \log\sum_j e^{x_j}$;  $J = I - \mathbf{1} s^\top$ (per row),
     so $J^\top g = g - s \sum_j g_j$."""
 
-    __slots__ = ("axis", "softmax")
+    __slots__ = ("axis",)
 
     def __init__(self, axis: int = -1):
         self.axis = axis
@@ -53,12 +54,13 @@ class LogSoftmax(Op):
         shifted = x - np.max(x, axis=self.axis, keepdims=True)
         e = np.exp(shifted)
         s = np.sum(e, axis=self.axis, keepdims=True)
-        self.softmax = e / s
+        self.save(e / s)  # the softmax: what the gradient needs
         return shifted - np.log(s)
 
     def vjp(self, grad_out):
-        return (grad_out - self.softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
+        (softmax,) = self.saved
+        return (grad_out - softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
 
     def jacobian(self, i):
-        s = self.softmax.ravel()
-        return np.eye(s.size) - s[None, :] * same_row(self.softmax.shape, self.axis)
+        (softmax,) = self.saved
+        return np.eye(softmax.size) - softmax.ravel()[None, :] * same_row(softmax.shape, self.axis)

@@ -13,59 +13,65 @@ from minigrad.ops.base import Elementwise
 class Exp(Elementwise):
     r"""$y = e^x$;  $\partial y/\partial x = e^x = y$."""
 
-    __slots__ = ("out",)
+    __slots__ = ()
 
     def forward(self, x):
-        self.out = np.exp(x)
-        return self.out
+        y = np.exp(x)
+        self.save(y)
+        return y
 
     def derivative(self, i):
-        return self.out
+        (y,) = self.saved
+        return y
 
 
 class Log(Elementwise):
     r"""$y = \ln x$;  $\partial y/\partial x = 1/x$ (inf at 0, as NumPy gives)."""
 
-    __slots__ = ("x",)
+    __slots__ = ()
 
     def forward(self, x):
-        self.x = x
+        self.save(x)
         return np.log(x)
 
     def derivative(self, i):
-        return 1.0 / self.x
+        (x,) = self.saved
+        return 1.0 / x
 
 
 class Sqrt(Elementwise):
     r"""$y = \sqrt{x}$;  $\partial y/\partial x = 1/(2\sqrt{x})$ (inf at 0)."""
 
-    __slots__ = ("out",)
+    __slots__ = ()
 
     def forward(self, x):
-        self.out = np.sqrt(x)
-        return self.out
+        y = np.sqrt(x)
+        self.save(y)
+        return y
 
     def derivative(self, i):
-        return 0.5 / self.out
+        (y,) = self.saved
+        return 0.5 / y
 
 
 class Abs(Elementwise):
     r"""$y = |x|$;  $\partial y/\partial x = \mathrm{sign}(x)$ (0 at the kink, like PyTorch)."""
 
-    __slots__ = ("x",)
+    __slots__ = ()
 
     def forward(self, x):
-        self.x = x
+        self.save(x)
         return np.abs(x)
 
     def derivative(self, i):
-        return np.sign(self.x)
+        (x,) = self.saved
+        return np.sign(x)
 
 
 class Clip(Elementwise):
     r"""$y = \min(\max(x, a_{min}), a_{max})$;  $\partial y/\partial x = 1$ inside $[a_{min}, a_{max}]$, else 0."""
 
-    __slots__ = ("x", "a_min", "a_max")
+    __slots__ = ("a_min", "a_max")
 
     def __init__(self, a_min=None, a_max=None):
         if a_min is None and a_max is None:
@@ -73,13 +79,14 @@ class Clip(Elementwise):
         self.a_min, self.a_max = a_min, a_max
 
     def forward(self, x):
-        self.x = x
+        self.save(x)
         return np.clip(x, self.a_min, self.a_max)
 
     def derivative(self, i):
-        inside = np.ones(self.x.shape, dtype=bool)
+        (x,) = self.saved
+        inside = np.ones(x.shape, dtype=bool)
         if self.a_min is not None:
-            inside &= self.x >= self.a_min
+            inside &= x >= self.a_min
         if self.a_max is not None:
-            inside &= self.x <= self.a_max
+            inside &= x <= self.a_max
         return inside

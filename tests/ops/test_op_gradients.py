@@ -36,6 +36,7 @@ from minigrad.testing import (
     positive_arrays,
     shapes,
 )  # fmt: skip
+from tests.ops.more_specs import MORE_SPECS
 
 EPS = 1e-6
 ATOL, RTOL = 1e-6, 1e-5  # central differences in float64 agree to ~1e-9 on these inputs
@@ -353,6 +354,7 @@ SPECS: dict[type, st.SearchStrategy[Case]] = {
     ops.Concatenate: concatenate_spec(),
     ops.Stack: stack_spec(),
 }
+SPECS.update(MORE_SPECS)  # spectral ops and recurrent steps: tests/ops/more_specs.py
 
 
 def test_every_op_has_a_spec():

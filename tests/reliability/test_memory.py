@@ -78,10 +78,10 @@ def test_backward_releases_the_graph_and_dropping_the_loss_frees_it():
     del h
     loss.backward()
     # released: its saved arrays are writable again and its vjp refuses to run twice...
-    assert op() is not None and op().needs_grad is None
-    assert all(a.flags.writeable for a in op().saved_arrays())
+    assert op() is not None and op().released
+    assert all(a.flags.writeable for a in op().saved)
     # ...but it is freed only with the graph, when the loss goes (not mid-backward, which made
-    # the allocator return and re-fault large blocks: see engine.free_op)
+    # the allocator return and re-fault large blocks: see engine.release)
     del loss
     assert op() is None
 
