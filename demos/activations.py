@@ -162,7 +162,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
             label=r"theory $\Phi(\beta)^B$")
     ax.set(xlabel=r"bias shift $\beta$  ($b_j = -\beta\,\|w_j\|$)", ylabel="fraction of units",
            title="ReLU: inactive and dead units on a random layer", ylim=(-0.03, 1.05))
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8.5)
     report.save(fig, "dead_relu")
     report.say("The second figure shows the fraction of ReLU units with zero gradient rising as "
                "Phi(beta) as the biases shift negative, and whole units going dead on a batch as "
