@@ -153,14 +153,14 @@ class GradientMonitor:
         import matplotlib.pyplot as plt
 
         names = list(self.history) if names is None else names
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.8))
         steps = np.arange(self.steps)
         for ax, stat in ((ax1, "norm"), (ax2, "ratio")):
             values = {n: np.asarray(self.history[n][stat], dtype=float) for n in names}
             positive = [v[(v > 0) & np.isfinite(v)] for v in values.values()]
             positive = np.concatenate(positive) if positive else np.array([])
             floor = float(positive.min()) / 10 if positive.size else 1e-12
-            zero_label = "gradient exactly 0 (drawn on the floor, in the parameter's colour)"
+            zero_label = "gradient exactly 0 (on the floor)"
             for n, v in values.items():
                 (line,) = ax.plot(steps, np.where(v > 0, v, np.nan), label=n)
                 zero = np.flatnonzero(v == 0)
@@ -184,8 +184,9 @@ class GradientMonitor:
         finite = [g for g in self.global_norm if math.isfinite(g) and g > 0]
         top = max(finite + [self.eps_max]) * 10
         ax1.set_ylim(min(self.eps_min, ax1.get_ylim()[0]) / 10, top)  # both thresholds in view
-        for ax in (ax1, ax2):
-            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
+        ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
+        fig.subplots_adjust(wspace=0.3)
         fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
 
