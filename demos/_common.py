@@ -35,7 +35,26 @@ if str(REPO) not in sys.path:
 # Styles, so that every figure draws measured and theoretical curves the same way.
 MEASURED = {"linewidth": 2.0, "marker": "o", "markersize": 3}
 THEORY = {"linewidth": 1.5, "linestyle": "--", "color": "black"}
-BOUND = {"linewidth": 1.5, "linestyle": ":", "color": "tab:gray"}
+BOUND = {"linewidth": 1.5, "linestyle": ":", "color": "#777777"}
+
+# The Okabe-Ito palette: distinguishable with the common colour-vision deficiencies (and in
+# grey-scale print, by lightness). Every figure draws its lines from it, in this order.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def seeds(quick: bool, seed: int = 0) -> list[int]:
+    """The seeds a stochastic demo runs: 5 in full mode (``seed .. seed + 4``), 2 in quick mode.
+
+    A claim about a training run is made only if it holds on every one of them.
+    """
+    return [seed + i for i in range(2 if quick else 5)]
+
+
+def mean_spread(values) -> tuple[float, float, float]:
+    """(mean, min, max) of a list of per-seed numbers: what tables and captions report."""
+    vals = [float(v) for v in values]
+    return sum(vals) / len(vals), min(vals), max(vals)
 
 
 # ----- command line -----------------------------------------------------------------------
@@ -65,11 +84,13 @@ def _pyplot():
     if headless and "MPLBACKEND" not in os.environ and sys.platform.startswith("linux"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from cycler import cycler
 
     plt.rcParams.update({
         "figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
         "axes.labelsize": 10, "legend.fontsize": 8.5, "axes.grid": True, "grid.alpha": 0.3,
         "axes.spines.top": False, "axes.spines.right": False, "legend.framealpha": 0.85,
+        "axes.prop_cycle": cycler(color=PALETTE),
     })  # fmt: skip
     return plt
 
@@ -99,9 +120,15 @@ def fmt(x) -> str:
     return f"{x:.3e}"
 
 
+def escape_cell(text: str) -> str:
+    r"""A table cell's text with ``|`` written ``\|``: a bare ``|`` (as in ``||W||_2``) would
+    end the cell and break the table's column count."""
+    return text.replace("\\|", "|").replace("|", "\\|")
+
+
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
     """A Markdown table (readable as plain text too), numbers formatted by :func:`fmt`."""
-    cells = [[str(h) for h in headers]] + [[fmt(v) for v in row] for row in rows]
+    cells = [[escape_cell(str(h)) for h in headers]] + [[escape_cell(fmt(v)) for v in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
 
     def line(r: list[str]) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import THEORY, Report, figure, run
+from _common import MARKERS, PALETTE, THEORY, Report, figure, run
 
 import minigrad as mg
 from minigrad.nn import functional as F
@@ -104,26 +104,32 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         rows.append([name, r["max_derivative"], r["argmax"], r["min_derivative"],
                      r["max_derivative_abs_z_gt_3"], r["fraction_zero_derivative"], err])
         lw = 4.0 if name == "relu" else 2.0  # ReLU' = 1 lies under LeakyReLU' = 1 for z > 0
-        (line,) = ax_f.plot(z, y, lw=lw, label=name)
-        ax_d.plot(z, dy, lw=lw, color=line.get_color(), label=f"{name}' (autograd)")
-        ax_d.plot(z[::40], df_np(z[::40]), "x", ms=4, color="black")
-    ax_d.plot([], [], "x", color="black", label="closed form")
+        i = len(rows) - 1
+        color, marker = PALETTE[i], MARKERS[i]
+        ax_f.plot(z, y, lw=lw, color=color, label=name)
+        # ReLU' and LeakyReLU' jump at z = 0: a NaN there keeps the line from drawing a vertical
+        # segment that no derivative takes
+        jump = name.startswith(("relu", "leaky")) & (np.abs(z) < 1e-12)
+        ax_d.plot(z, np.where(jump, np.nan, dy), lw=lw, color=color, label=f"{name}' (autograd)")
+        zs = z[20 + 8 * i::80]  # closed-form markers, staggered so they do not sit on each other
+        ax_d.plot(zs, df_np(zs), marker, ms=6, color=color, markerfacecolor="white", markeredgewidth=1.4,
+                  ls="none", label=f"{name}' closed form")  # fmt: skip
     ax_d.axhline(0.25, **THEORY, lw=0.8)
     ax_d.text(-7.8, 0.27, r"max $\sigma' = 0.25$", fontsize=9)
     for s in (-3, 3):
-        ax_d.axvline(s, color="tab:gray", lw=0.8, ls=":")
+        ax_d.axvline(s, color="#777777", lw=0.8, ls=":")
     ax_d.text(3.15, 0.55, r"$|z|>3$: $\tanh' < 0.1$", fontsize=9)
     ax_f.set(xlabel="pre-activation z", ylabel="f(z)", title="Activations", ylim=(-1.5, 4))
     ax_d.set(xlabel="pre-activation z", ylabel="f'(z)", ylim=(-0.25, 1.2),
              title="Derivatives (what backprop multiplies by)")
     ax_f.legend(loc="upper left")
-    ax_d.legend(loc="upper left", fontsize=7.5)
+    ax_d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
     report.table("Derivatives on z in [-8, 8] (autograd), against the closed forms",
                  ["activation", "max f'", "at z", "min f'", "max f' (|z|>3)", "frac f'=0",
                   "max |err|"], rows)
     report.save(fig, "derivatives")
     report.say("The first figure shows each activation and its autograd derivative on the closed "
-               "form (x): sigmoid' peaks at 0.25, tanh' falls below 0.1 past |z| = 3, ReLU' is 0 "
+               "form (open markers): sigmoid' peaks at 0.25, tanh' falls below 0.1 past |z| = 3, ReLU' is 0 "
                "for every z < 0 while LeakyReLU keeps slope 0.1 and GELU stays smooth.")
 
     # Dead ReLUs on a random layer, against Phi(beta) and Phi(beta)^B.
@@ -149,14 +155,14 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     bb = np.linspace(0, 3.2, 200)
     fig, ax = figure(width=6.2)
     ax.plot(BETAS, measured_zero, "o", ms=6, label="zero gradient per sample (autograd)")
-    ax.plot(bb, Phi(bb), **{**THEORY, "color": "tab:blue"}, label=r"theory $\Phi(\beta)$")
-    ax.plot(BETAS, measured_dead, "s", ms=6, color="tab:red",
+    ax.plot(bb, Phi(bb), **{**THEORY, "color": PALETTE[0]}, label=r"theory $\Phi(\beta)$")
+    ax.plot(BETAS, measured_dead, "s", ms=6, color=PALETTE[1],
             label=f"dead on the whole batch (B = {batch})")
-    ax.plot(bb, Phi(bb) ** batch, **{**THEORY, "color": "tab:red"},
+    ax.plot(bb, Phi(bb) ** batch, **{**THEORY, "color": PALETTE[1]},
             label=r"theory $\Phi(\beta)^B$")
     ax.set(xlabel=r"bias shift $\beta$  ($b_j = -\beta\,\|w_j\|$)", ylabel="fraction of units",
            title="ReLU: inactive and dead units on a random layer", ylim=(-0.03, 1.05))
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8.5)
     report.save(fig, "dead_relu")
     report.say("The second figure shows the fraction of ReLU units with zero gradient rising as "
                "Phi(beta) as the biases shift negative, and whole units going dead on a batch as "

@@ -10,9 +10,11 @@ $\theta_t = \alpha\,\theta_{t-1} + (1-\alpha)\,\|g_t\|$.
 The model: a tanh RNN (hidden 16) with a linear read-out of $h_T$, float32 (PyTorch's default),
 plain SGD at lr = 0.3, on a short-memory regression (T = 20, the target is a signed sum of the last
 three inputs). Four runs from the same initial weights and the same batches: no clipping, norm
-clipping (c = 1), value clipping (c = 0.1), adaptive clipping ($\alpha$ = 0.9). For the
-unclipped run the demo traces where the first non-finite number appears: in the forward pass
-(output, loss), in a gradient, or in a parameter after the update.
+clipping (c = 1), value clipping (c = 0.1), adaptive clipping ($\alpha$ = 0.9), repeated on
+several seeds (initial weights and batches). For the unclipped run the demo traces where the first
+non-finite number appears: in the forward pass (output, loss), in a gradient, or in a parameter
+after the update; it stops once a parameter is non-finite, and at least 5 steps after the first non-finite
+value (what follows is NaN).
 
     python demos/clipping.py [--quick] [--out DIR] [--seed N]
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import Report, figure, progress, run
+from _common import PALETTE, Report, figure, mean_spread, progress, run, seeds
 
 import minigrad as mg
 from minigrad import nn, optim
@@ -109,7 +111,11 @@ def train(method: str, steps: int, seed: int) -> dict:
             rec["loss"].append(float(loss.item()))
             rec["grad_norm"].append(norm)
             rec["threshold"].append(threshold)
-    out = {k: np.array(v) for k, v in rec.items()}
+            dead = any(stage == "update" for _, stage, _ in events)  # a parameter is non-finite:
+            if dead and step >= events[0][0] + 5:  # nothing but NaN from here on
+                break
+    pad = steps - len(rec["loss"])  # a stopped run: NaN for the steps it did not take
+    out = {k: np.concatenate([np.array(v, dtype=float), np.full(pad, math.nan)]) for k, v in rec.items()}
     bad = np.flatnonzero(~np.isfinite(out["loss"]))
     out["first_nan_step"] = int(bad[0]) if bad.size else None
     out["events"] = events
@@ -128,8 +134,8 @@ def _summary(r: dict, tail: int) -> dict:
         "max_grad_norm": float(
             np.nanmax(np.where(np.isfinite(r["grad_norm"]), r["grad_norm"], np.nan))
         ),
-        "max_clipped_norm": float(np.max(r["clipped_norm"])),
-        "max_abs_grad_after_clip": float(np.max(r["max_abs_grad"])),
+        "max_clipped_norm": float(np.nanmax(r["clipped_norm"])),
+        "max_abs_grad_after_clip": float(np.nanmax(r["max_abs_grad"])),
         "first_nan_step": r["first_nan_step"],
         "all_finite": bool(np.all(np.isfinite(loss))),
     }
@@ -140,135 +146,106 @@ def _smooth(y: np.ndarray, k: int = 10) -> np.ndarray:
     return np.convolve(y, np.ones(k) / k, mode="valid")
 
 
-def _plot(report: Report, runs: dict, steps: int) -> None:
-    colors = {"none": "tab:red", "norm": "tab:blue", "value": "tab:green", "adaptive": "tab:purple"}
-    labels = {
-        "none": "no clipping",
-        "norm": f"norm clipping, c = {MAX_NORM:g}",
-        "value": f"value clipping, c = {CLIP_VALUE:g}",
-        "adaptive": f"adaptive, α = {ALPHA:g}",
-    }
-    fig, (ax_l, ax_z, ax_g) = figure(1, 3, width=16, height=4.4)
+LABELS = {"none": "no clipping", "norm": f"norm clipping, c = {MAX_NORM:g}",
+          "value": f"value clipping, c = {CLIP_VALUE:g}", "adaptive": f"adaptive, α = {ALPHA:g}"}
+COLORS = {"none": PALETTE[1], "norm": PALETTE[0], "value": PALETTE[2], "adaptive": PALETTE[3]}
+
+
+def _plot(report: Report, runs: dict, steps: int, seed: int) -> None:
+    """Seed ``seed``'s four runs: loss, clipped runs' loss, and the norm before and after clipping."""
+    fig, (ax_l, ax_z, ax_g) = figure(1, 3, width=16, height=5.0)
     s = np.arange(steps)
     for m, r in runs.items():
-        ax_l.plot(s, r["loss"], color=colors[m], lw=1.2, label=labels[m])
-        ax_g.plot(s, r["grad_norm"], color=colors[m], lw=1.0, label=labels[m])
+        ax_l.plot(s, r["loss"], color=COLORS[m], lw=1.2, label=LABELS[m])
         if m != "none":
             sm = _smooth(r["loss"])
-            ax_z.plot(s[len(s) - len(sm) :], sm, color=colors[m], lw=1.6, label=labels[m])
-    ax_g.plot(
-        s,
-        runs["adaptive"]["threshold"],
-        color=colors["adaptive"],
-        ls="--",
-        lw=1.0,
-        label=r"adaptive threshold $\theta_{t-1}$",
-    )
-    ax_g.axhline(
-        MAX_NORM, color=colors["norm"], ls=":", lw=1.4, label=f"norm threshold c = {MAX_NORM:g}"
-    )
+            ax_z.plot(s[len(s) - len(sm):], sm, color=COLORS[m], lw=1.6, label=LABELS[m])
+    for m in ("none", "norm", "adaptive"):  # value clipping bounds entries, not the norm: below
+        r = runs[m]
+        ax_g.plot(s, r["grad_norm"], color=COLORS[m], lw=1.2, label=f"{LABELS[m]}: before clipping")
+        if m != "none":
+            ax_g.plot(s, r["clipped_norm"], color=COLORS[m], lw=1.6, ls="--",
+                      label=f"{LABELS[m]}: after clipping")  # fmt: skip
+    ax_g.plot(s, runs["adaptive"]["threshold"], color="black", ls=":", lw=1.2,
+              label=r"adaptive threshold $\theta_{t-1}$")  # fmt: skip
     nan_at = runs["none"]["first_nan_step"]
     for ax in (ax_l, ax_g):
         if nan_at is not None:
             ax.axvline(nan_at, color="black", lw=0.8, ls="--")
-            ax.annotate(
-                f"loss overflows\n(step {nan_at})",
-                (nan_at, 0.45),
-                xycoords=("data", "axes fraction"),
-                xytext=(6, 0),
-                textcoords="offset points",
-                fontsize=8.5,
-            )
-    ax_l.set(
-        yscale="log",
-        xlabel="training step",
-        ylabel="training loss (MSE)",
-        title=f"Loss, SGD lr = {LR:g}, float32",
-    )
-    ax_z.set(
-        yscale="log",
-        xlabel="training step",
-        ylabel="training loss (10-step average)",
-        title="Clipped runs (zoom)",
-    )
-    ax_g.set(
-        yscale="log",
-        xlabel="training step",
-        ylabel=r"global gradient norm $\|g_t\|$ before clipping",
-        title="Gradient norm",
-    )
-    ax_l.legend(loc="upper right")
-    ax_z.legend(loc="upper right")
-    ax_g.legend(loc="upper right", fontsize=7.5)
+            ax.annotate(f"no clipping:\nloss overflows\n(step {nan_at})", (nan_at, 0.6),
+                        xycoords=("data", "axes fraction"), xytext=(6, 0), textcoords="offset points",
+                        fontsize=9)  # fmt: skip
+    ax_l.set(yscale="log", xlabel="training step", ylabel="training loss (MSE)",
+             title=f"Loss, SGD lr = {LR:g}, float32 (seed {seed})")
+    ax_z.set(yscale="log", xlabel="training step", ylabel="training loss (10-step mean)",
+             title="The clipped runs (zoom)")
+    ax_g.set(yscale="log", xlabel="training step", ylabel=r"global gradient norm $\|g_t\|$",
+             title="Gradient norm before and after clipping")
+    for ax in (ax_l, ax_z, ax_g):
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, fontsize=9)
     report.save(fig, "training")
 
 
 def main(quick: bool = False, out=None, seed: int = 0) -> dict:
-    """Train the four runs; print the table and where NaN first appeared; save the figure."""
+    """Train the four runs on every seed; print the tables and where NaN first appeared; plot."""
     report = Report("clipping", out)
-    steps = 150 if quick else 400
-    tail = 30 if quick else 50
-    runs = {m: train(m, steps, seed) for m in METHODS}
-    numbers: dict = {
-        "steps": steps,
-        "lr": LR,
-        "max_norm": MAX_NORM,
-        "clip_value": CLIP_VALUE,
-        "alpha": ALPHA,
-    }
+    steps = 150 if quick else 200
+    tail = 30
+    used = seeds(quick, seed)
+    jobs = [(m, s) for s in used for m in METHODS]
+    runs = {job: train(job[0], steps, job[1]) for job in progress(jobs, "clipping runs")}
+    numbers: dict = {"steps": steps, "seeds": used, "tail": tail, "lr": LR, "max_norm": MAX_NORM,
+                     "clip_value": CLIP_VALUE, "alpha": ALPHA}  # fmt: skip
     rows = []
-    for m, r in runs.items():
-        s = _summary(r, tail)
-        numbers[m] = s
-        rows.append(
-            [
-                m,
-                s["initial_loss"],
-                s["final_loss"],
-                s["max_finite_loss"],
-                s["max_grad_norm"],
-                s["max_clipped_norm"],
-                "-" if s["first_nan_step"] is None else s["first_nan_step"],
-            ]
-        )
-    # adaptive: the clipped norm never exceeds the threshold in force at that step
-    thr = runs["adaptive"]["threshold"]
-    ok = np.isfinite(thr)
-    numbers["adaptive"]["max_excess_over_threshold"] = float(
-        np.max(runs["adaptive"]["clipped_norm"][ok] / thr[ok])
-    )
-    numbers["adaptive"]["threshold"] = thr.tolist()
-    numbers["adaptive"]["clipped_norm"] = runs["adaptive"]["clipped_norm"].tolist()
-    numbers["norm"]["clipped_norm"] = runs["norm"]["clipped_norm"].tolist()
-    numbers["none"]["loss"] = runs["none"]["loss"].tolist()
+    for m in METHODS:
+        per_seed = [_summary(runs[(m, s)], tail) for s in used]
+        entry = {k: [p[k] for p in per_seed] for k in per_seed[0]}
+        # adaptive: the clipped norm never exceeds the threshold in force at that step
+        if m == "adaptive":
+            excess = []
+            for s in used:
+                thr, clipped = runs[(m, s)]["threshold"], runs[(m, s)]["clipped_norm"]
+                ok = np.isfinite(thr)
+                excess.append(float(np.max(clipped[ok] / thr[ok])))
+            entry["max_excess_over_threshold"] = excess
+            entry["threshold"] = [runs[(m, s)]["threshold"].tolist() for s in used]
+            entry["clipped_norm"] = [runs[(m, s)]["clipped_norm"].tolist() for s in used]
+        if m == "norm":
+            entry["clipped_norm"] = [runs[(m, s)]["clipped_norm"].tolist() for s in used]
+        if m == "none":
+            entry["events"] = [[list(e) for e in runs[(m, s)]["events"]] for s in used]
+        numbers[m] = entry
+        final = [f for f in entry["final_loss"] if math.isfinite(f)]
+        nans = [f for f in entry["first_nan_step"] if f is not None]
+        rows.append([LABELS[m], mean_spread(entry["initial_loss"])[0],
+                     "-" if not final else "{:.3g} ({:.3g}-{:.3g})".format(*mean_spread(final)),
+                     "{:.3g}".format(max(entry["max_grad_norm"])),
+                     "{:.3g}".format(max(entry["max_clipped_norm"])),
+                     f"{len(nans)}/{len(used)}",
+                     "-" if not nans else f"{np.mean(nans):.0f} ({min(nans)}-{max(nans)})"])
     report.table(
-        f"tanh RNN (hidden {HIDDEN}, T = {T}), SGD lr = {LR:g}, float32, {steps} steps",
-        [
-            "clipping",
-            "loss (first 10)",
-            f"loss (last {tail})",
-            "max finite loss",
-            "max ||g|| before",
-            "max ||g|| after",
-            "first NaN step",
-        ],
+        f"tanh RNN (hidden {HIDDEN}, T = {T}), SGD lr = {LR:g}, float32, {steps} steps, seeds {used}",
+        ["clipping", "loss (first 10, mean)", f"loss (last {tail}): mean (min-max)",
+         "max ||g|| before", "max ||g|| after", "seeds with NaN", "first NaN step: mean (min-max)"],
         rows,
     )
-    events = runs["none"]["events"]
-    numbers["none"]["events"] = [list(e) for e in events]
+    events = runs[("none", used[0])]["events"]
     report.table(
-        "Without clipping: where the first non-finite value appeared in each place",
+        f"Without clipping, seed {used[0]}: where the first non-finite value appeared in each place",
         ["step", "stage", "where"],
         [list(e) for e in events[:8]],
     )
-    _plot(report, runs, steps)
-    first = events[0] if events else None
-    where = f"in the {first[1]} pass ({first[2]}) at step {first[0]}" if first else "nowhere"
+    _plot(report, {m: runs[(m, used[0])] for m in METHODS}, steps, used[0])
+    nan_steps = [f for f in numbers["none"]["first_nan_step"] if f is not None]
+    stages = sorted({e[0][1] for e in numbers["none"]["events"] if e})
+    ratio = [f / i for m in ("norm", "value", "adaptive")
+             for f, i in zip(numbers[m]["final_loss"], numbers[m]["initial_loss"], strict=True)]
     report.say(
-        f"The figure shows the unclipped run's gradient norm spiking until its loss overflows "
-        f"float32 "
-        f"(first non-finite value {where}), while norm, value and adaptive clipping keep every "
-        f"step bounded and the loss falls."
+        f"The figure shows seed {used[0]}: the unclipped run's gradient norm spikes until its loss "
+        f"overflows float32; on {len(nan_steps)} of {len(used)} seeds the loss goes non-finite (first "
+        f"at step {min(nan_steps) if nan_steps else '-'}-{max(nan_steps) if nan_steps else '-'}, "
+        f"first in the {' / '.join(stages)} pass), while norm, value and adaptive clipping keep "
+        f"every run finite and the loss falls to at most {max(ratio):.2f}x its initial value."
     )
     report.finish()
     return numbers

@@ -23,7 +23,7 @@ go through $h$ and $W_{hh}$).
 from __future__ import annotations
 
 import numpy as np
-from _common import Report, figure, run
+from _common import MARKERS, PALETTE, Report, figure, run
 
 import minigrad as mg
 from minigrad import bptt, nn
@@ -158,47 +158,52 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     )
 
     # figure 1: the three profiles; figure 2: the sweep and one Jacobian
-    fig, ax = figure(1, 1, width=7.5, height=4.6)
-    colors = {"RNN": "tab:red", "GRU": "tab:green", "LSTM (b_f = 0)": "tab:orange",
-              f"LSTM (p = {PROFILE_P:g})": "tab:blue"}  # fmt: skip
-    for label, gain in prof.items():
-        ax.plot(np.arange(T + 1), gain, color=colors[label], lw=2,
+    fig, ax = figure(1, 1, width=8, height=5.2)
+    colors = {"RNN": PALETTE[1], "GRU": PALETTE[2], "LSTM (b_f = 0)": PALETTE[4],
+              f"LSTM (p = {PROFILE_P:g})": PALETTE[0]}  # fmt: skip
+    for i, (label, gain) in enumerate(prof.items()):
+        ax.plot(np.arange(T + 1), gain, color=colors[label], lw=2, marker=MARKERS[i], markevery=(2 * i, 10),
                 label=f"{label}, {numbers[label]['params']} params")  # fmt: skip
     ax.set(yscale="log", xlabel="distance from the loss  T - t  (steps)",
            ylabel=r"$\|\partial\mathcal{L}/\partial h_t\| \,/\, \|\partial\mathcal{L}/\partial h_T\|$",
-           title=f"Gradient reaching h_t, hidden size {H}, PyTorch init")  # fmt: skip
-    ax.legend(loc="lower left")
+           title=f"Gradient reaching h_t (hidden size {H}): PyTorch's default init,\n"
+                 f"and one LSTM with its forget bias set for p = {PROFILE_P:g}")  # fmt: skip
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     report.save(fig, "profiles")
 
-    fig, (ax_s, ax_j) = figure(1, 2, width=12.5, height=4.8)
-    cmap = mg_colors(len(RETENTION))
+    fig, (ax_s, ax_j) = figure(1, 2, width=13, height=5.6)
     d = np.arange(1, T + 1)
-    for color, p in zip(cmap, RETENTION, strict=True):
+    for i, p in enumerate(RETENTION):
         s = sweep[p]
-        ax_s.plot(d, s["dc"], color=color, lw=2, label=f"p = {p:g} (b_f = {np.log(p / (1 - p)):.2f})")
-        ax_s.plot(d, s["path"], color=color, lw=1.2, ls="--")
-    ax_s.plot([], [], color="gray", lw=1.2, ls="--",
-              label=r"additive path alone: $\prod \mathrm{diag}(f)$")
+        ax_s.plot(d, s["dc"], color=PALETTE[i], lw=2.2, marker=MARKERS[i], markevery=(2 * i, 10),
+                  label=rf"measured, $p$ = {p:g} ($b_f$ = {np.log(p / (1 - p)):.2f})")  # fmt: skip
+        ax_s.plot(d, s["path"], color=PALETTE[i], lw=1.4, ls="--")
+    ax_s.plot([], [], color="black", lw=1.4, ls="--",
+              label=r"theory, additive path alone: $\prod_k \mathrm{diag}(f_k)$")
     ax_s.set(yscale="log", xlabel="distance from the loss  T - t  (steps)",
              ylabel=r"$\|\partial\mathcal{L}/\partial c_t\| \,/\, \|\partial\mathcal{L}/\partial c_{T-1}\|$",
-             title=r"LSTM: forget bias $\sigma(b_f) = p$ sets the decay")
-    ax_s.legend(loc="lower left", fontsize=7.5)
+             title=r"LSTM: the forget bias $\sigma(b_f) = p$ sets the decay")
+    ax_s.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8.5)
     s = sweep[PROFILE_P]
-    Jt = s["traj"].jacobians()[T // 2, 0]
+    t = T // 2
+    Jt = s["traj"].jacobians()[t, 0]  # J_t = ds_(t+1)/ds_t
     im = ax_j.imshow(np.log10(np.abs(Jt) + 1e-12), cmap="viridis", vmin=-4, vmax=0)
     ax_j.axhline(H - 0.5, color="white", lw=1)
     ax_j.axvline(H - 0.5, color="white", lw=1)
-    for (r_, c_), txt in {(0.25, 0.25): r"$\partial h_t/\partial h_{t-1}$",
-                          (0.38, 0.64): r"$\partial h_t/\partial c_{t-1}$",
-                          (0.75, 0.25): r"$\partial c_t/\partial h_{t-1}$",
-                          (0.88, 0.64): r"$\partial c_t/\partial c_{t-1}$" + "\n" + r"$= \mathrm{diag}(f_t)$",
+    box = {"facecolor": "black", "alpha": 0.65, "edgecolor": "none", "pad": 2}
+    # each label sits in a corner of its block away from the diagonal it names
+    for (x_, y_), txt in {(0.72 * H, 0.2 * H): r"$\partial h_{t+1}/\partial h_t$",
+                          (1.74 * H, 0.22 * H): r"$\partial h_{t+1}/\partial c_t$",
+                          (0.5 * H, 1.5 * H): r"$\partial c_{t+1}/\partial h_t$",
+                          (1.62 * H, 1.22 * H): "$\\partial c_{t+1}/\\partial c_t$\n$= \\mathrm{diag}(f_{t+1})$",
                           }.items():  # fmt: skip
-        ax_j.text(c_ * 2 * H, r_ * 2 * H - 8, txt, color="white", ha="center", fontsize=8.5)
-    ax_j.set(xlabel=r"column: $s_{t-1} = [h_{t-1};\ c_{t-1}]$", ylabel=r"row: $s_t = [h_t;\ c_t]$",
-             title=f"LSTM step Jacobian, t = {T // 2}, p = {PROFILE_P:g}", xticks=[0, H, 2 * H - 1],
-             yticks=[0, H, 2 * H - 1])  # fmt: skip
+        ax_j.text(x_, y_, txt, color="white", ha="center", va="center", fontsize=9, bbox=box)
+    ax_j.set(xlabel=rf"column: $s_{{{t}}} = [h_{{{t}}};\ c_{{{t}}}]$",
+             ylabel=rf"row: $s_{{{t + 1}}} = [h_{{{t + 1}}};\ c_{{{t + 1}}}]$",
+             title=rf"LSTM step Jacobian $J_{{{t}}} = \partial s_{{{t + 1}}}/\partial s_{{{t}}}$, p = {PROFILE_P:g}",
+             xticks=[0, H, 2 * H - 1], yticks=[0, H, 2 * H - 1])  # fmt: skip
     ax_j.grid(False)
-    fig.colorbar(im, ax=ax_j, label=r"$\log_{10} |J_{ij}|$")
+    fig.colorbar(im, ax=ax_j, label=r"$\log_{10} |(J_t)_{ij}|$")
     report.save(fig, "forget_bias")
 
     pk = f"LSTM (p = {PROFILE_P:g})"
@@ -212,13 +217,6 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     )
     report.finish()
     return numbers
-
-
-def mg_colors(n: int) -> list:
-    """n colours from light to dark along one colormap (ordered parameters read as ordered)."""
-    from matplotlib import colormaps
-
-    return [colormaps["plasma"](0.1 + 0.75 * i / max(n - 1, 1)) for i in range(n)]
 
 
 if __name__ == "__main__":

@@ -1,17 +1,24 @@
-r"""Long-range memory: recall the first symbol after L distracting steps, for L = 5, 10, 20, 50.
+r"""Long-range memory as a controlled experiment: gating or initialization?
 
-Seeds 000/004: vanishing gradients mean the vanilla RNN "cannot associate early inputs with later
-outputs" ("effective memory is short"), and the fix is a gated cell. The task: the first input is
-one of K = 4 symbols (one-hot); then come L distractor steps (a "blank" channel plus a random
-half-height symbol); after the last step the model must name the first symbol (chance: 1/K).
-The only gradient that teaches the task has to travel L steps back.
+Vanishing gradients mean a vanilla RNN "cannot associate early inputs with later outputs", and the
+usual fix is a gated cell. The task: the first input is one of K = 4 symbols (one-hot); then come
+L distractor steps (a "blank" channel plus a random half-height symbol); after the last step the
+model must name the first symbol (chance: 1/K). The only gradient that teaches the task has to
+travel L steps back.
 
-Three models with the same hidden size (16), optimizer (Adam, lr 0.01, norm clipping at 1) and
-budget (the same number of steps and batches): a tanh RNN with PyTorch's init; an LSTM and a GRU
-whose gate biases are set for retention p = 0.97 (seed 003's initialization: the LSTM's forget
-gate $\sigma(b_f) = p$ with the input gate $\sigma(b_i) = 1 - p$, so the cell neither forgets nor
-fills up with distractors; the GRU's update gate $\sigma(b_z) = p$, so $h_t \approx p\,h_{t-1}$).
-A vanilla RNN has no such knob: its memory is whatever $W_{hh}$ and $\tanh'$ let through.
+Seven models, two controls on each side, all with hidden size 16, Adam (lr 0.01, norm clipping
+at 1) and the same budget (the same steps and the same batches), several seeds:
+
+* vanilla tanh RNN with PyTorch's default init $U(-1/\sqrt H, 1/\sqrt H)$;
+* the same with orthogonal $W_{hh}$ ($\rho = \|W_{hh}\|_2 = 1$);
+* IRNN-style: ReLU units, $W_{hh} = I$, zero biases (Le et al. 2015);
+* LSTM and GRU with PyTorch's default init (forget gate $\sigma(0) = 1/2$, update gate 1/2);
+* LSTM and GRU with a retention init for p = 0.97: the LSTM's forget gate $\sigma(b_f) = p$ and
+  input gate $\sigma(b_i) = 1 - p$; the GRU's update gate $\sigma(b_z) = p$, so
+  $h_{t+1} \approx p\,h_t$.
+
+Comparing "LSTM default" with "RNN default" isolates gating; comparing each cell's default with
+its own better init isolates initialization.
 
     python demos/long_range.py [--quick] [--out DIR] [--seed N]
 """
@@ -21,15 +28,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import Report, figure, progress, run
+from _common import MARKERS, PALETTE, Report, figure, mean_spread, progress, run, seeds
 
 import minigrad as mg
 from minigrad import nn, optim
-from minigrad.nn.recurrent_init import forget_gate_bias_, retention_logit
+from minigrad.nn.recurrent_init import forget_gate_bias_, identity_, retention_logit, scaled_orthogonal_
 
-K, HIDDEN, BATCH, LR, P = 4, 16, 32, 0.01, 0.97
-KINDS = ("RNN", "LSTM", "GRU")
-COLORS = {"RNN": "tab:red", "LSTM": "tab:blue", "GRU": "tab:green"}
+K, HIDDEN, BATCH, LR, P = 4, 16, 64, 0.01, 0.97
+MODELS = ("RNN default", "RNN orthogonal", "RNN identity (IRNN)", "LSTM default",
+          "LSTM retention", "GRU default", "GRU retention")  # fmt: skip
+COLORS = dict(zip(MODELS, (PALETTE[1], PALETTE[4], PALETTE[3], PALETTE[0], PALETTE[5], PALETTE[2],
+                           "#7fd1b9"), strict=True))  # fmt: skip
+SOLVED = 0.9  # held-out accuracy that counts as "learned the task"
 
 
 def make_batch(rng: np.random.Generator, n: int, L: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,19 +56,30 @@ def make_batch(rng: np.random.Generator, n: int, L: int) -> tuple[np.ndarray, np
 
 
 class Recall(nn.Module):
-    """A recurrent layer and a linear read-out of its last hidden state."""
+    """A recurrent layer (one of ``MODELS``) and a linear read-out of its last hidden state."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, model: str) -> None:
         super().__init__()
-        self.kind = kind
-        self.rnn = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[kind](K + 1, HIDDEN)
-        self.head = nn.Linear(HIDDEN, K)
+        if model not in MODELS:
+            raise ValueError(f"Recall: model must be one of {MODELS}, got {model!r}")
+        self.kind = model.split()[0]
         H, b = HIDDEN, retention_logit(P)
-        if kind == "LSTM":
+        if self.kind == "RNN":
+            self.rnn = nn.RNN(K + 1, H, nonlinearity="relu" if "IRNN" in model else "tanh")
+        else:
+            self.rnn = {"LSTM": nn.LSTM, "GRU": nn.GRU}[self.kind](K + 1, H)
+        self.head = nn.Linear(HIDDEN, K)
+        if model == "RNN orthogonal":
+            scaled_orthogonal_(self.rnn.weight_hh_l0, 1.0)
+        elif model == "RNN identity (IRNN)":
+            identity_(self.rnn.weight_hh_l0, 1.0)
+            self.rnn.bias_ih_l0.data[...] = 0.0
+            self.rnn.bias_hh_l0.data[...] = 0.0
+        elif model == "LSTM retention":
             forget_gate_bias_(self.rnn, P)  # sigma(b_f) = p (gate order i, f, g, o)
             self.rnn.bias_ih_l0.data[:H] = -b  # sigma(b_i) = 1 - p
             self.rnn.bias_hh_l0.data[:H] = 0.0
-        elif kind == "GRU":  # gate order r, z, n: h = (1 - z) n + z h_prev
+        elif model == "GRU retention":  # gate order r, z, n: h = (1 - z) n + z h_prev
             self.rnn.bias_ih_l0.data[H:2 * H] = b
             self.rnn.bias_hh_l0.data[H:2 * H] = 0.0
 
@@ -69,85 +90,102 @@ class Recall(nn.Module):
         return self.head(h_n[0])
 
 
-def train(kind: str, L: int, steps: int, seed: int) -> dict:
+def train(model: str, L: int, steps: int, seed: int) -> dict:
     """Train one model on one length; return its loss curve and held-out accuracy."""
     mg.manual_seed(seed)
-    model = Recall(kind)
-    opt = optim.Adam(model.parameters(), lr=LR)
-    rng = np.random.default_rng(seed)  # the same batches for every model
+    net = Recall(model)
+    opt = optim.Adam(net.parameters(), lr=LR)
+    rng = np.random.default_rng(seed)  # the same batches for every model of this seed
     losses = []
-    for _ in progress(range(steps), f"long_range/{kind}/L={L}"):
+    for _ in range(steps):
         x, y = make_batch(rng, BATCH, L)
         opt.zero_grad()
-        loss = nn.functional.cross_entropy(model(mg.tensor(x)), mg.tensor(y))
+        loss = nn.functional.cross_entropy(net(mg.tensor(x)), mg.tensor(y))
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
         losses.append(float(loss.item()))
     x, y = make_batch(np.random.default_rng(1_000 + seed), 512, L)
     with mg.no_grad():
-        logits = model(mg.tensor(x))
+        logits = net(mg.tensor(x))
         test_loss = float(nn.functional.cross_entropy(logits, mg.tensor(y)).item())
     acc = float(np.mean(logits.data.argmax(axis=1) == y))
     return {"loss": np.array(losses), "accuracy": acc, "test_loss": test_loss}
 
 
-def main(quick: bool = False, out=None, seed: int = 0) -> dict:
-    """Train every model at every length; print accuracies; save the figure."""
-    report = Report("long_range", out)
-    lengths = (5, 30) if quick else (5, 10, 20, 50)
-    steps = 200 if quick else 300
-    results = {(k, L): train(k, L, steps, seed) for L in lengths for k in KINDS}
-    numbers: dict = {"lengths": list(lengths), "steps": steps, "chance": 1 / K,
-                     "chance_loss": math.log(K)}  # fmt: skip
-    rows = []
-    for L in lengths:
-        row = [L]
-        for k in KINDS:
-            r = results[(k, L)]
-            numbers[f"{k} L={L}"] = {"accuracy": r["accuracy"], "test_loss": r["test_loss"]}
-            row += [r["accuracy"], r["test_loss"]]
-        rows.append(row)
-    report.table(
-        f"Recall the first of {K} symbols after L steps: held-out accuracy (chance {1 / K:g}) and "
-        f"loss (chance ln {K} = {math.log(K):.3f}) after {steps} Adam steps of {BATCH} sequences",
-        ["L"] + [f"{k} {m}" for k in KINDS for m in ("acc", "loss")],
-        rows,
-    )
-
-    fig, (ax_a, ax_l) = figure(1, 2, width=12, height=4.4)
-    styles = {"RNN": ("o", "-", 7), "LSTM": ("s", "--", 9), "GRU": ("^", ":", 6)}
-    for k in KINDS:  # gated curves overlap at 1.0: different markers and dashes keep both visible
-        acc = [results[(k, L)]["accuracy"] for L in lengths]
-        marker, ls, ms = styles[k]
-        ax_a.plot(lengths, acc, marker=marker, ls=ls, color=COLORS[k], lw=2, ms=ms, label=k,
-                  markerfacecolor="none" if k == "LSTM" else COLORS[k])  # fmt: skip
-    ax_a.axhline(1 / K, color="black", ls=":", lw=1.2, label=f"chance (1/{K})")
-    ax_a.set(xscale="log", xticks=list(lengths), xticklabels=[str(L) for L in lengths],
-             ylim=(0, 1.05), xlabel="delay L (steps between the symbol and the answer)",
-             ylabel="held-out accuracy", title=f"After the same budget ({steps} steps)")  # fmt: skip
-    ax_a.set_xticks([], minor=True)
-    ax_a.legend(loc="lower left")
+def _plot(report: Report, results: dict, lengths, used, steps: int) -> None:
+    fig, axes = figure(1, len(lengths) + 1, width=15, height=4.6)
+    jitter = np.linspace(-0.18, 0.18, len(used))
+    for ax, L in zip(axes[:-1], lengths, strict=True):
+        for i, m in enumerate(MODELS):
+            accs = [results[(m, L, s)]["accuracy"] for s in used]
+            ax.plot(i + jitter, accs, MARKERS[i % len(MARKERS)], color=COLORS[m], ms=6, ls="none",
+                    markeredgecolor="black", markeredgewidth=0.4)  # fmt: skip
+            ax.plot([i - 0.3, i + 0.3], [np.mean(accs)] * 2, color="black", lw=2)
+        ax.axhline(1 / K, color="black", ls=":", lw=1.2)
+        ax.text(len(MODELS) - 0.5, 1 / K + 0.02, f"chance 1/{K}", ha="right", fontsize=8.5)
+        ax.set(ylim=(0, 1.05), xticks=range(len(MODELS)), title=f"delay L = {L}",
+               ylabel="held-out accuracy" if L == lengths[0] else None)  # fmt: skip
+        ax.set_xticklabels(MODELS, rotation=40, ha="right", fontsize=8.5)
+        ax.grid(axis="x", visible=False)
+    ax_l = axes[-1]
     L = lengths[-1]
     smooth = np.ones(10) / 10
-    for k in KINDS:
-        loss = results[(k, L)]["loss"]
-        ax_l.plot(np.arange(9, steps), np.convolve(loss, smooth, mode="valid"), color=COLORS[k],
-                  lw=2, label=k)  # fmt: skip
+    for m in MODELS:
+        loss = np.mean([results[(m, L, s)]["loss"] for s in used], axis=0)
+        ax_l.plot(np.arange(9, steps), np.convolve(loss, smooth, mode="valid"), color=COLORS[m], lw=2,
+                  ls="--" if "default" in m else "-", label=m)  # fmt: skip
     ax_l.axhline(math.log(K), color="black", ls=":", lw=1.2, label=f"chance: ln {K}")
-    ax_l.set(xlabel="training step", ylabel="training loss (10-step mean)",
-             title=f"Training at the longest delay, L = {L}")
-    ax_l.legend(loc="lower left")
+    ax_l.set(yscale="log", xlabel="training step", ylabel=f"training loss (mean of {len(used)} seeds, 10-step mean)",
+             title=f"Training at L = {L}")
+    ax_l.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)
+    fig.suptitle(f"Recall after L steps: same budget ({steps} Adam steps of {BATCH}); dots = seeds "
+                 f"{used[0]}..{used[-1]}, bar = mean", y=1.02)  # fmt: skip
     report.save(fig, "accuracy")
-    rnn, best = numbers[f"RNN L={L}"]["accuracy"], max(
-        numbers[f"{k} L={L}"]["accuracy"] for k in ("LSTM", "GRU"))
-    solved = {k: [L_ for L_ in lengths if numbers[f"{k} L={L_}"]["accuracy"] > 0.9] for k in KINDS}
-    numbers["solved_lengths"] = solved
+
+
+def main(quick: bool = False, out=None, seed: int = 0) -> dict:
+    """Train every model at every length on every seed; print accuracies; save the figure."""
+    report = Report("long_range", out)
+    lengths = (5, 15) if quick else (5, 30)
+    steps = 120 if quick else 150
+    used = seeds(quick, seed)
+    jobs = [(m, L, s) for L in lengths for s in used for m in MODELS]
+    results = {job: train(*job[:2], steps, job[2]) for job in progress(jobs, "long_range trainings")}
+    numbers: dict = {"lengths": list(lengths), "steps": steps, "seeds": used, "chance": 1 / K,
+                     "chance_loss": math.log(K), "solved_threshold": SOLVED, "batch": BATCH}  # fmt: skip
+    rows = []
+    for L in lengths:
+        for m in MODELS:
+            accs = [results[(m, L, s)]["accuracy"] for s in used]
+            mean, lo, hi = mean_spread(accs)
+            n_solved = sum(a > SOLVED for a in accs)
+            numbers[f"{m} L={L}"] = {"accuracy": accs, "mean": mean, "min": lo, "max": hi,
+                                     "solved": n_solved,
+                                     "test_loss": [results[(m, L, s)]["test_loss"] for s in used]}  # fmt: skip
+            rows.append([L, m, mean, lo, hi, f"{n_solved}/{len(used)}"])
+    report.table(
+        f"Recall the first of {K} symbols after L steps: held-out accuracy over seeds {used} "
+        f"(chance {1 / K:g}) after {steps} Adam steps of {BATCH} sequences",
+        ["L", "model", "mean acc", "min", "max", f"seeds with acc > {SOLVED:g}"], rows)
+    _plot(report, results, lengths, used, steps)
+
+    L = lengths[-1]
+
+    def verdict(m: str) -> str:
+        r = numbers[f"{m} L={L}"]
+        if r["max"] < 1 / K + 0.1:
+            word = "at chance on every seed"
+        elif r["solved"] == len(used):
+            word = "learns it on every seed"
+        else:
+            word = f"learns it on {r['solved']} of {len(used)} seeds"
+        return f"{m}: {word} (mean {r['mean']:.2f}, {r['min']:.2f}-{r['max']:.2f})"
+
     report.say(
-        f"The figure shows held-out accuracy against the delay after the same budget: the vanilla "
-        f"RNN solves L in {solved['RNN'] or 'none'} and reaches {rnn:.2f} at L = {L}, where the "
-        f"retention-initialized gated cells reach {best:.2f} (LSTM solves {solved['LSTM'] or 'none'}, "
-        f"GRU {solved['GRU'] or 'none'})."
+        f"The figure shows held-out accuracy on {len(used)} seeds after the same budget. At L = {L}: "
+        + "; ".join(verdict(m) for m in MODELS) + f". At L = {lengths[0]} every model's mean accuracy "
+        f"is at least {min(numbers[f'{m} L={lengths[0]}']['mean'] for m in MODELS):.2f}."
     )
     report.finish()
     return numbers

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import Report, figure, progress, run
+from _common import PALETTE, Report, figure, progress, run
 from clipping import DTYPE, LR, Regressor, make_batch
 
 import minigrad as mg
@@ -78,7 +78,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     loss = bad["loss"]
     nan_loss = np.flatnonzero(~np.isfinite(loss))
     numbers: dict = {
-        "steps_run": mon.steps, "eps_min": EPS_MIN, "eps_max": EPS_MAX, "growth": GROWTH,
+        "steps": steps, "steps_run": mon.steps, "eps_min": EPS_MIN, "eps_max": EPS_MAX, "growth": GROWTH,
         "first_nonfinite_loss": int(nan_loss[0]) if nan_loss.size else None,
         "first_nonfinite_grad": bad["first_nonfinite_grad"],
         "global_norm": mon.global_norm, "own_norms": bad["own_norms"].tolist(),
@@ -116,13 +116,13 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     # Figure 1: the timeline, loss and global norm with the flags on it.
     fig, (ax_l, ax_g, ax_r) = figure(3, 1, width=9, height=9.0, sharex=True)
     s = np.arange(mon.steps)
-    ax_l.plot(s, loss, color="tab:red", lw=1.5, label="no clipping")
-    ax_l.plot(s, good["loss"][: mon.steps], color="tab:blue", lw=1.2, label="norm clipping (control)")
-    ax_g.plot(s, mon.global_norm, color="tab:red", lw=1.5, label=r"global norm $G_t$, no clipping")
-    ax_g.plot(s, good["monitor"].global_norm[: mon.steps], color="tab:blue", lw=1.2,
+    ax_l.plot(s, loss, color=PALETTE[1], lw=1.5, label="no clipping")
+    ax_l.plot(s, good["loss"][: mon.steps], color=PALETTE[0], lw=1.2, label="norm clipping (control)")
+    ax_g.plot(s, mon.global_norm, color=PALETTE[1], lw=1.5, label=r"global norm $G_t$, no clipping")
+    ax_g.plot(s, good["monitor"].global_norm[: mon.steps], color=PALETTE[0], lw=1.2,
               label=r"$G_t$ with norm clipping (before clipping)")  # fmt: skip
     ax_g.axhline(EPS_MAX, color="gray", ls=":", lw=1.2, label=r"$\epsilon_{\max}$")
-    marks = {"exploding": ("^", "tab:orange"), "nonfinite": ("X", "black")}
+    marks = {"exploding": ("^", PALETTE[4]), "nonfinite": ("X", "black")}
     for kind, (m, c) in marks.items():
         st = [f.step for f in mon.flags if f.name == "<global>" and f.kind == kind]
         top = max(g for g in mon.global_norm if math.isfinite(g))
@@ -136,8 +136,8 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ax_g.set(yscale="log", ylabel=r"gradient norm $G_t$")
     # every flag, parameter by parameter: which tensor, which kind, when
     names = ["<global>"] + list(mon.history)
-    raster = {"exploding": ("^", "tab:orange"), "nonfinite": ("X", "black"),
-              "vanishing": ("v", "tab:cyan")}  # fmt: skip
+    raster = {"exploding": ("^", PALETTE[4]), "nonfinite": ("X", "black"),
+              "vanishing": ("v", PALETTE[5])}  # fmt: skip
     for kind, (m, c) in raster.items():
         pts = [(f.step, names.index(f.name)) for f in mon.flags if f.kind == kind]
         if pts:

@@ -30,15 +30,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import BOUND, THEORY, Report, figure, run
+from _common import BOUND, PALETTE, THEORY, Report, figure, run
 
 import minigrad as mg
 from minigrad import bptt, nn
 from minigrad.diagnostics import lyapunov_exponent, spectral_radius
 
 REGIMES = ("vanishing", "exploding", "stable", "saturated")
-COLORS = {"vanishing": "tab:blue", "exploding": "tab:red", "stable": "tab:green",
-          "saturated": "tab:purple"}
+COLORS = {"vanishing": PALETTE[0], "exploding": PALETTE[1], "stable": PALETTE[2], "saturated": PALETTE[3]}
+SETTING = {  # what each panel's title says about W_hh and the input drive
+    "vanishing": "$W_{hh} \\sim U(-0.1, 0.1)$\ninput weights $U(-0.1, 0.1)$",
+    "exploding": "$W_{hh} \\sim U(-a, a)$, $a = 3\\sqrt{3/H}$ (gain 3)\ninput weights $U(-0.1, 0.1)$",
+    "stable": "orthogonal $W_{hh}$\nweak input weights $U(-0.01, 0.01)$",
+    "saturated": "orthogonal $W_{hh}$\ninput weights $U(-0.1, 0.1)$",
+}
 
 
 def make_cell(regime: str, hidden: int) -> nn.RNNCell:
@@ -87,6 +92,7 @@ def flow(regime: str, hidden: int, T: int, seed: int) -> dict:
         "rate": float(math.exp(slope)), "bptt_vs_autograd": bptt_err,
         "rho_W": float(spectral_radius(W)), "norm_W": float(np.linalg.norm(W, 2)),
         "lyapunov": float(lyapunov_exponent(J, method="max")),
+        "mean_log_norm": float(lyapunov_exponent(J, method="mean_log_norm")),  # an upper bound on it
         "mean_tanh_prime_t": np.mean(1 - np.stack([s.data[0] for s in traj.states[1:]]) ** 2, 1),
         "ratio_0": float(grads[0] / grads[-1]),
     }  # fmt: skip
@@ -98,7 +104,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     hidden, T = (64, 50) if quick else (100, 50)
     res = {r: flow(r, hidden, T, seed) for r in REGIMES}
 
-    fig, axes = figure(2, len(REGIMES), width=17, height=8.2, sharex=True)
+    fig, axes = figure(2, len(REGIMES), width=17, height=9.2, sharex=True)
     for j, regime in enumerate(REGIMES):
         r, c = res[regime], COLORS[regime]
         ax, axj = axes[0, j], axes[1, j]
@@ -106,33 +112,36 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         ax.plot(d, r["grads"], "o-", ms=3.5, color=c, lw=2,
                 label=r"measured $\|\partial\mathcal{L}/\partial h_t\|$ (autograd)")
         ax.plot(d, r["product"] * r["grads"][-1], color="black", lw=1,
-                label=r"$\|\partial h_T/\partial h_t\|_2 \|g_T\|$ (bptt)")
-        ax.plot(d, r["prod_bound"], **BOUND, label=r"$\Pi_{k \geq t}\|J_k\|\,\|g_T\|$ bound")
-        ax.plot(d, r["gamma_bound"], **THEORY,
-                label=rf"$\gamma^{{T-t}}\|g_T\|$ bound, $\gamma$ = {r['gamma']:.3g}")
-        ax.set(yscale="log", title=f"{regime}: rate {r['rate']:.3g} per step")
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(min(lo, hi / 1e4), hi)  # at least 4 decades, so log ticks stay readable
-        ax.legend(loc="best", fontsize=7.5)
+                label=r"$\|\partial h_T/\partial h_t\|_2\, \|g_T\|$ (bptt)")
+        ax.plot(d, r["prod_bound"], **BOUND, label=r"bound $\prod_{k \geq t}\|J_k\|_2\,\|g_T\|$")
+        ax.plot(d, r["gamma_bound"], **THEORY, label=r"bound $\gamma^{T-t}\|g_T\|$, $\gamma = \max_k\|J_k\|_2$")
+        # the y range follows the measurement (the gamma bound can reach 1e37 and would flatten it)
+        g = np.asarray(r["grads"])
+        lo, hi = float(g.min()), float(g.max())
+        ax.set_ylim(min(lo, hi / 1e4) / 3, max(hi * 1e3, lo * 1e4))
+        ax.set(yscale="log", title=f"{regime}: {SETTING[regime]}\nmeasured rate {r['rate']:.3g} per step, "
+                                   rf"$\gamma$ = {r['gamma']:.3g}")  # fmt: skip
+        ax.title.set_fontsize(9.5)
         steps = np.arange(1, T + 1)  # distance T - t of step t -> t+1
-        axj.plot(steps, r["J_norms"][::-1], "o-", ms=3, color=c,
-                 label=r"$\|J_t\|_2$, per step (bptt)")
+        axj.plot(steps, r["J_norms"][::-1], "o-", ms=3, color=c, label=r"$\|J_t\|_2$ per step (bptt)")
         axj.plot(steps, (r["grads"][:-1] / r["grads"][1:])[::-1], "s", ms=3, color="black",
                  label=r"measured $\|g_t\| / \|g_{t+1}\|$")
-        axj.plot(steps, r["mean_tanh_prime_t"][::-1], "-", lw=1, color=c, alpha=0.6,
-                 label=r"mean $\tanh'(z_t)$")
-        axj.axhline(r["norm_W"], color="black", ls="--", lw=1,
-                    label=rf"$\|W_{{hh}}\|_2$ = {r['norm_W']:.3g}")
-        axj.axhline(r["rho_W"], color="tab:gray", ls=":", lw=1.5,
-                    label=rf"$\rho(W_{{hh}})$ = {r['rho_W']:.3g}")
-        axj.axhline(1.0, color="black", lw=0.6)
+        axj.plot(steps, r["mean_tanh_prime_t"][::-1], "-", lw=1.5, color="#777777",
+                 label=r"mean $\tanh'$ at step t")
+        axj.axhline(r["norm_W"], color="black", ls="--", lw=1, label=r"$\|W_{hh}\|_2$")
+        axj.axhline(r["rho_W"], color="black", ls=":", lw=1.5, label=r"$\rho(W_{hh})$")
         axj.set(xlabel="distance from the loss  T - t  (steps)",
-                ylim=(0, 1.35 * max(r["norm_W"], float(np.max(r["J_norms"])))))
-        axj.legend(loc="upper center", fontsize=7.5, ncol=2)
+                ylim=(0, 1.15 * max(r["norm_W"], float(np.max(r["J_norms"])), 1.0)),
+                title=rf"$\|W_{{hh}}\|_2$ = {r['norm_W']:.3g}, $\rho(W_{{hh}})$ = {r['rho_W']:.3g}")  # fmt: skip
+        axj.title.set_fontsize(9.5)
     axes[0, 0].set_ylabel(r"$\|\partial\mathcal{L}/\partial h_t\|$")
-    axes[1, 0].set_ylabel("per-step factor")
+    axes[1, 0].set_ylabel(r"per-step factor ($J_t = \partial h_{t+1}/\partial h_t$)")
+    for row, y in ((0, 0.95), (1, 0.035)):
+        handles, labels = axes[row, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=5, fontsize=9.5, bbox_to_anchor=(0.5, y))
     fig.suptitle(f"tanh RNN, hidden {hidden}, T = {T}: gradient flow through time "
-                 r"($g_t = \partial\mathcal{L}/\partial h_t$)", y=0.95)
+                 r"($g_t = \partial\mathcal{L}/\partial h_t$, $\mathcal{L} = \sum_i h_{T,i}$)", y=1.0)
+    fig.subplots_adjust(hspace=0.4, bottom=0.13, top=0.83)
     report.save(fig, "regimes")
 
     rows = [[reg, r["rho_W"], r["norm_W"], r["gamma"], float(np.mean(r["J_norms"])), r["rate"],

@@ -78,29 +78,31 @@ def main(argv: list[str] | None = None) -> int:
 
     sections, failures, timings = [], [], []
     total_start = time.perf_counter()
-    for name in names:
+    mode = "quick" if args.quick else "full"
+    for i, name in enumerate(names, 1):
         start = time.perf_counter()
+        _progress(f"[{i}/{len(names)}] {name}: starting ({mode} mode, {start - total_start:.1f} s elapsed)")
         try:
             module = importlib.import_module(name)  # a missing file fails here, loudly
-            module.main(quick=args.quick, out=out, seed=args.seed)
+            numbers = module.main(quick=args.quick, out=out, seed=args.seed)
         except Exception:  # noqa: BLE001  (report every failure, then fail at the end)
             traceback.print_exc()
             failures.append(name)
             sections.append(f"## {name}\n\n**FAILED** (see the run's output)\n")
-            timings.append((name, time.perf_counter() - start, "FAILED"))
+            timings.append((name, time.perf_counter() - start, "-", "FAILED"))
+            _progress(f"[{i}/{len(names)}] {name}: FAILED after {time.perf_counter() - start:.1f} s")
             continue
         seconds = time.perf_counter() - start
-        timings.append((name, seconds, "ok"))
+        used = _seeds_text(numbers, args.seed)
+        timings.append((name, seconds, used, "ok"))
+        _progress(f"[{i}/{len(names)}] {name}: done in {seconds:.1f} s, seeds {used} "
+                  f"({time.perf_counter() - total_start:.1f} s elapsed)")
         body = (out / f"{name}.md").read_text()
-        sections.append(f"## {name}\n\n*{seconds:.1f} s*\n\n{body}")
+        sections.append(f"## {name}\n\n*{seconds:.1f} s, seeds {used}*\n\n{body}")
         print()
     total = time.perf_counter() - total_start
 
-    mode = "quick" if args.quick else "full"
-    lines = [f"# minigrad demos ({mode} run, seed {args.seed}, {total:.1f} s)", "",
-             "| demo | seconds | status |", "|---|---:|---|"]
-    lines += [f"| [{n}](#{n}) | {s:.1f} | {st} |" for n, s, st in timings]
-    (out / "index.md").write_text("\n".join(lines) + "\n\n" + "\n".join(sections))
+    (out / "index.md").write_text(index_header(mode, args.seed, total, timings) + "\n\n" + "\n".join(sections))
     print(f"wrote {out / 'index.md'} ({mode} run, {total:.1f} s)")
 
     if copy_docs and not failures:
@@ -113,6 +115,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {', '.join(failures)}", file=sys.stderr)
         return 1
     return 0
+
+
+def index_header(mode: str, seed: int, total: float, timings: list[tuple[str, float, str, str]]) -> str:
+    """The index's title and its table of demos: (name, seconds, seeds, status) per row."""
+    lines = [f"# minigrad demos ({mode} run, base seed {seed}, {total:.1f} s)", "",
+             "| demo | seconds | seeds | status |", "|---|---:|---|---|"]
+    lines += [f"| [{n}](#{n}) | {s:.1f} | {sd} | {st} |" for n, s, sd, st in timings]
+    return "\n".join(lines)
+
+
+def _progress(message: str) -> None:
+    """One progress line on stderr (stdout keeps the demos' tables), flushed at once for CI logs."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _seeds_text(numbers, seed: int) -> str:
+    """The seeds a demo ran: its ``numbers["seeds"]`` if it reports them (stochastic demos), else
+    the one ``seed`` it was given."""
+    used = numbers.get("seeds") if isinstance(numbers, dict) else None
+    return ", ".join(str(s) for s in used) if used else str(seed)
 
 
 if __name__ == "__main__":

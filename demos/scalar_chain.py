@@ -76,27 +76,27 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
             "grads": grads.tolist(), "upstream": float(upstream),
         }  # fmt: skip
         rows.append([w, ratio[n - 20], w**20, ratio[0], w**50, rel_err, acts[-1], closed[-1]])
-        depth = n - ks
-        # Measured as markers, theory as a dashed line through them: both stay visible.
-        ax_g.plot(depth, np.abs(ratio), "o", ms=5, label=f"autograd, w = {w:g}")
-        ax_g.plot(depth, theory, **THEORY, zorder=3)
+        # Both panels against the layer k (0 = input, n = output); measured as markers, theory as a
+        # dashed line through them, so both stay visible.
+        ax_g.plot(ks, np.abs(ratio), "o", ms=5, label=f"autograd, w = {w:g}")
+        ax_g.plot(ks, theory, **THEORY, zorder=3)
         ax_h.plot(ks, np.abs(acts), "o", ms=5, label=f"minigrad, w = {w:g}")
         ax_h.plot(ks, np.abs(closed), **THEORY, zorder=3)
     # One legend entry for all dashed theory curves.
     ax_g.plot([], [], label=r"theory $w^{n-k}$", **THEORY)
     ax_h.plot([], [], label=r"closed form $w^k x + b\frac{1-w^k}{1-w}$", **THEORY)
-    ax_g.axhline(0.5**20, color="tab:blue", lw=0.8, alpha=0.5)
-    ax_g.annotate(r"$0.5^{20}\approx 9.5\times10^{-7}$", (20, 0.5**20), xytext=(1, 1e-11),
-                  arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9)
-    ax_g.annotate(r"$1.5^{50}\approx 6.4\times10^{8}$", (50, 1.5**50), xytext=(24, 3e7),
-                  arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9)
-    ax_g.set(yscale="log", xlabel="distance from the output  n - k  (layers)",
+    ax_g.axhline(0.5**20, color="#777777", lw=0.8, ls=":", label=r"$0.5^{20} \approx 9.5\times10^{-7}$")
+    ax_g.annotate(r"$0.5^{20}\approx 9.5\times10^{-7}$ at k = n - 20", (n - 20, 0.5**20), xytext=(27, 1e-13),
+                  arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9)  # fmt: skip
+    ax_g.annotate(r"$1.5^{50}\approx 6.4\times10^{8}$ at k = 0", (0, 1.5**50), xytext=(8, 3e7),
+                  arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9)  # fmt: skip
+    ax_g.set(yscale="log", xlabel=f"layer k (0 = input, n = {n} = output)",
              ylabel=r"$|\partial\mathcal{L}/\partial h_k| / |\partial\mathcal{L}/\partial h_n|$",
              title="Gradients: multiplied by w at every layer")
-    ax_h.set(yscale="log", xlabel="layer k", ylabel=r"activation $|h_k|$",
+    ax_h.set(yscale="log", xlabel=f"layer k (0 = input, n = {n} = output)", ylabel=r"activation $|h_k|$",
              title=f"Activations (x = {X:g}, b = {B:g})")
-    ax_g.legend(loc="upper left")
-    ax_h.legend(loc="upper left")
+    ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+    ax_h.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     report.table(
         f"Scalar chain h_k = w h_(k-1) + b, n = {n} layers: autograd vs theory",
         ["w", "grad ratio at 20", "w^20", "grad ratio at 50", "w^50", "max rel err",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from _common import THEORY, Report, figure, progress, run
+from _common import PALETTE, THEORY, Report, figure, progress, run
 
 import minigrad as mg
 from minigrad import bptt, nn
@@ -178,9 +178,9 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ax_h.plot(rv, np.log(EPS) / np.log(rv), **THEORY,
               label=r"$\tau_{eff} = \log\epsilon / \log\rho$, $\epsilon$ = float32 eps")
     fin_s = np.isfinite(span)
-    ax_h.plot(rhos[fin_s], np.array(span)[fin_s], "s", ms=6, color="tab:red",
+    ax_h.plot(rhos[fin_s], np.array(span)[fin_s], "s", ms=6, color=PALETTE[1],
               label=r"first lag with ratio $< 1/e$ (measured)")
-    ax_h.plot(rv, -1.0 / np.log(rv), **{**THEORY, "color": "tab:red"},
+    ax_h.plot(rv, -1.0 / np.log(rv), **{**THEORY, "color": PALETTE[1]},
               label=r"memory span $-1/\log\rho$")
     ax_h.annotate(f"ρ = 0.9: {memory_span(0.9):.2f} steps", (0.9, memory_span(0.9)),
                   xytext=(0.55, 5), arrowprops={"arrowstyle": "->", "lw": 0.8}, fontsize=9)
@@ -188,7 +188,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
              title="Effective horizon and memory span")
     ax_h.legend(loc="upper left", fontsize=8)
     ro = np.linspace(1.3, 4.2, 100)
-    for name, color in (("float32", "tab:blue"), ("float64", "tab:red")):
+    for name, color in (("float32", PALETTE[0]), ("float64", PALETTE[1])):
         rows = overflow[name]
         ax_o.plot([r["rho"] for r in rows], [r["measured"] for r in rows], "o", ms=7, color=color,
                   label=f"first overflow, {name} (measured)")

@@ -142,37 +142,52 @@ class GradientMonitor:
 
 
     def plot(self, path: str, names: list[str] | None = None) -> None:
-        """Save a figure: grad norms per parameter and global (log scale), and grad/param ratio.
+        """Save a figure: gradient norm per parameter and global (log scale), and grad/param ratio.
 
-        matplotlib is imported here, with the non-interactive Agg backend, so the library itself
-        never needs it.
+        matplotlib is imported here, so the library itself never needs it; the backend is left
+        as the user set it (``savefig`` works under any backend). Steps where a gradient is
+        exactly 0 (which a log axis cannot show) are drawn as markers on the panel's floor.
         """
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
         if self.steps == 0:
             raise ValueError("GradientMonitor.plot: nothing recorded yet; call step() first")
+        import matplotlib.pyplot as plt
+
         names = list(self.history) if names is None else names
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.8))
         steps = np.arange(self.steps)
-        for n in names:
-            ax1.plot(steps, self.history[n]["norm"], label=n)
-            ax2.plot(steps, self.history[n]["ratio"], label=n)
-        ax1.plot(steps, self.global_norm, "k--", label="global")
-        for y in (self.eps_min, self.eps_max):
-            ax1.axhline(y, color="grey", lw=0.8, ls=":")
+        for ax, stat in ((ax1, "norm"), (ax2, "ratio")):
+            values = {n: np.asarray(self.history[n][stat], dtype=float) for n in names}
+            positive = [v[(v > 0) & np.isfinite(v)] for v in values.values()]
+            positive = np.concatenate(positive) if positive else np.array([])
+            floor = float(positive.min()) / 10 if positive.size else 1e-12
+            zero_label = "gradient exactly 0 (on the floor)"
+            for n, v in values.items():
+                (line,) = ax.plot(steps, np.where(v > 0, v, np.nan), label=n)
+                zero = np.flatnonzero(v == 0)
+                if zero.size:
+                    ax.plot(zero, np.full(zero.size, floor), "v", ms=5, color=line.get_color(), label=zero_label)
+                    zero_label = None  # one legend entry for all parameters
+        ax1.plot(steps, self.global_norm, "k--", label="global norm (all parameters)")
+        ax1.axhline(self.eps_min, color="grey", lw=1.0, ls=":",
+                    label=f"eps_min = {self.eps_min:g} (vanishing below)")
+        ax1.axhline(self.eps_max, color="grey", lw=1.0, ls="-.",
+                    label=f"eps_max = {self.eps_max:g} (exploding above)")
         bad = [f.step for f in self.flags if f.name == "<global>"]
         if bad:
             ys = [self.global_norm[s] for s in bad]
             ys = [g if math.isfinite(g) else self.eps_max for g in ys]
-            ax1.plot(bad, ys, "rx", label="flagged")
-        ax1.set(yscale="log", xlabel="training step", ylabel="gradient norm", title="norms")
-        ax2.set(yscale="log", xlabel="training step", ylabel="‖grad‖ / ‖param‖", title="ratio")
-        ax1.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path)
+            ax1.plot(bad, ys, "rx", label="global flag raised (non-finite drawn at eps_max)")
+        ax1.set(yscale="log", xlabel="training step", ylabel="gradient norm ||grad||",
+                title="Gradient norm per parameter, and the global norm")
+        ax2.set(yscale="log", xlabel="training step", ylabel="||grad|| / ||param||",
+                title="Relative gradient size per parameter (update scale / lr)")
+        finite = [g for g in self.global_norm if math.isfinite(g) and g > 0]
+        top = max(finite + [self.eps_max]) * 10
+        ax1.set_ylim(min(self.eps_min, ax1.get_ylim()[0]) / 10, top)  # both thresholds in view
+        ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
+        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize=7.5)
+        fig.subplots_adjust(wspace=0.3)
+        fig.savefig(path, bbox_inches="tight")
         plt.close(fig)
 
 

@@ -8,9 +8,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("activations")
-    return out, activations.main(quick=True, out=out, seed=0)
+def result(demo_run):
+    return demo_run("activations")
 
 
 def test_figures_written(result):

@@ -6,9 +6,8 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gated_vs_vanilla")
-    return out, demo.main(quick=True, out=out, seed=0)
+def result(demo_run):
+    return demo_run("gated_vs_vanilla")
 
 
 def test_writes_figures_and_fragment(result):

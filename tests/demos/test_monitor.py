@@ -2,14 +2,12 @@
 
 import math
 
-import monitor as demo
 import pytest
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("monitor")
-    return out, demo.main(quick=True, out=out, seed=0)
+def result(demo_run):
+    return demo_run("monitor")
 
 
 def test_writes_figures_and_fragment(result):
@@ -55,7 +53,48 @@ def test_warning_comes_long_before_the_failure(result):
 
 def test_clipped_run_raises_no_alarm(result):
     _, n = result
-    assert n["clipped_steps_run"] == 120
+    assert n["clipped_steps_run"] == n["steps"]  # the control ran its whole budget
     assert n["clipped_count_nonfinite"] == 0
     assert n["clipped_count_vanishing"] == 0
     assert n["clipped_final_loss"] < 0.5
+
+
+_PLOT_SCRIPT = """
+import sys
+import numpy as np
+import minigrad as mg
+from minigrad import nn
+from minigrad.diagnostics import GradientMonitor
+
+model = nn.Linear(3, 2)
+monitor = GradientMonitor(model)
+try:
+    monitor.plot(sys.argv[1])
+except ValueError as e:
+    assert "nothing recorded" in str(e), e
+else:
+    raise AssertionError("plot of an empty monitor must raise")
+assert "matplotlib" not in sys.modules, "checked 'nothing recorded' only after importing matplotlib"
+
+import matplotlib
+matplotlib.use("svg")  # the user's choice, which plot() must leave alone
+for _ in range(3):
+    model.zero_grad()
+    model(mg.tensor(np.ones((4, 3)))).sum().backward()
+    model.bias.grad[...] = 0.0  # a gradient that is exactly 0: drawn on the floor, not dropped
+    monitor.step()
+monitor.plot(sys.argv[1])
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+"""
+
+
+def test_monitor_plot_keeps_the_backend_and_checks_before_importing(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "monitor.png"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
+    proc = subprocess.run([sys.executable, "-c", _PLOT_SCRIPT, str(path)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert path.stat().st_size > 10_000

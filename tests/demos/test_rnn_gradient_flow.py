@@ -7,9 +7,8 @@ import rnn_gradient_flow as demo
 
 
 @pytest.fixture(scope="module")
-def numbers(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rnn_gradient_flow")
-    n = demo.main(quick=True, out=out, seed=0)
+def numbers(demo_run):
+    out, n = demo_run("rnn_gradient_flow")
     assert (out / "rnn_gradient_flow_regimes.png").stat().st_size > 20_000
     return n
 
@@ -45,3 +44,26 @@ def test_regimes(numbers):
     assert v["lyapunov"] < 0 < e["lyapunov"]
     assert np.exp(v["lyapunov"]) == pytest.approx(v["rate"], rel=0.2)
     assert np.exp(e["lyapunov"]) == pytest.approx(e["rate"], rel=0.2)
+
+
+def test_spectral_radius_above_one_is_not_a_lower_bound(numbers):
+    # the textbook's ||dL/dh_t|| >= rho^(T-t) ||dL/dh_T|| for rho > 1: saturation breaks it
+    e, T = numbers["exploding"], numbers["T"]
+    assert e["rho_W"] > 1.5 and e["ratio_0"] > 1.0
+    assert e["ratio_0"] < 1e-10 * e["rho_W"] ** T
+
+
+def test_singular_values_and_eigenvalues_say_different_things(numbers, full_mode):
+    v, s, sat = numbers["vanishing"], numbers["stable"], numbers["saturated"]
+    if full_mode:  # hidden 100: ||W_hh||_2 = 1.12 > 1 > rho = 0.61, and the gradient vanishes anyway
+        assert v["norm_W"] > 1.0 > v["rho_W"]
+    assert v["rate"] < v["rho_W"] < v["norm_W"]
+    # gamma = 1 (orthogonal) is stable only while tanh' ~ 1: the saturated run's rate is far below 1
+    assert sat["norm_W"] == pytest.approx(1.0, abs=1e-9) and sat["rate"] < 0.85
+    assert s["rate"] > 0.9
+
+
+@pytest.mark.parametrize("regime", demo.REGIMES)
+def test_mean_log_norm_is_an_upper_bound_on_the_lyapunov_exponent(numbers, regime):
+    r = numbers[regime]
+    assert r["mean_log_norm"] >= r["lyapunov"] - 1e-12

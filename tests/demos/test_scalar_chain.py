@@ -8,10 +8,8 @@ import scalar_chain
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("scalar_chain")
-    numbers = scalar_chain.main(quick=True, out=out, seed=0)
-    return out, numbers
+def result(demo_run):
+    return demo_run("scalar_chain")
 
 
 def test_writes_figure_and_index_fragment(result):

@@ -5,13 +5,11 @@ import math
 
 import numpy as np
 import pytest
-import spectral_sweep as demo
 
 
 @pytest.fixture(scope="module")
-def numbers(tmp_path_factory):
-    out = tmp_path_factory.mktemp("spectral_sweep")
-    n = demo.main(quick=True, out=out, seed=0)
+def numbers(demo_run):
+    out, n = demo_run("spectral_sweep")
     assert (out / "spectral_sweep_sweep.png").stat().st_size > 20_000
     return n
 
@@ -37,7 +35,13 @@ def test_effective_horizon(numbers):
     for rho, measured, theory in zip(numbers["rhos"], numbers["horizon"],
                                      numbers["horizon_theory"], strict=True):
         if rho < 1:  # first tau with rho^tau < eps is floor(log eps / log rho) + 1
-            assert measured == math.floor(theory + 1e-9) + 1, rho
+            if abs(theory - round(theory)) < 1e-6:
+                # knife edge: at rho = 0.5, rho^23 = 2^-23 = float32 eps exactly, so the ratio at
+                # tau = 23 equals eps up to the ~1e-15 rounding of 23 float64 matrix products, and
+                # either side of "< eps" is correct: tau = 23 or 24
+                assert measured in (round(theory), round(theory) + 1), rho
+            else:
+                assert measured == math.floor(theory) + 1, rho
         else:
             assert math.isinf(measured) and math.isinf(theory)
 
