@@ -22,6 +22,7 @@ from minigrad.ops.recurrent_sequence import StepOutputs
 from minigrad.tensor import apply_op
 from tests.nn.test_fused_ops import composed, draw_inputs
 from tests.ops.more_specs import _make_step as make_step
+from tests.ops.test_extra_step_ops import EXTRA_STEP_OPS, step_inputs
 
 
 def _value_and_grad(fn, x):
@@ -182,7 +183,7 @@ RAISES_ON_EMPTY = {"Max": "zero-size", "Min": "zero-size", "Var": "ddof"}  # Num
 
 
 def test_every_op_in_all_ops_has_a_case():
-    covered = set(CASES) | set(SPECTRAL) | set(STEPS) | set(SEQUENCE) | {"StepOutputs"}
+    covered = set(CASES) | set(SPECTRAL) | set(STEPS) | set(SEQUENCE) | set(EXTRA_STEPS) | {"StepOutputs"}
     assert covered == {op.__name__ for op in ALL_OPS}
 
 
@@ -290,3 +291,38 @@ def test_step_outputs_at_edge_values_moves_them_unchanged():
     np.testing.assert_array_equal(y.data, np.stack(states)[:, :, :2])
     y.backward(np.ones(y.shape))
     assert [t.grad.tolist() for t in ts] == [[[1.0, 1.0, 0.0, 0.0]]] * 2
+
+
+EXTRA_STEPS = {op.__name__: op for op in EXTRA_STEP_OPS}
+
+
+def _central_vjp(reference, xs, i, h=1e-7):
+    """d sum(reference(*xs)) / d xs[i] by central differences (the upstream gradient is 1)."""
+    g = np.zeros_like(xs[i])
+    for k in np.ndindex(xs[i].shape):
+        up, down = [x.copy() for x in xs], [x.copy() for x in xs]
+        up[i][k] += h
+        down[i][k] -= h
+        with np.errstate(all="ignore"):  # the reference's naive sigmoid overflows at -1000
+            g[k] = (reference(*up).sum() - reference(*down).sum()) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name", sorted(EXTRA_STEPS))
+@given(data=st.data())
+def test_extra_fused_steps_at_finite_edge_values(name, data):
+    """Zeros, ties and saturating values (1000) in every input: value as the NumPy formula,
+    gradient as its central differences, no warning; inf/NaN are not covered here."""
+    xs, reference = data.draw(step_inputs(EXTRA_STEPS[name]))
+    for a in xs:
+        edge = data.draw(arrays(np.float64, a.shape, elements=st.sampled_from(FINITE_EDGE)))
+        where = data.draw(arrays(np.bool_, a.shape))
+        a[where] = edge[where]
+    ts = [mg.tensor(a, requires_grad=True) for a in xs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = apply_op(EXTRA_STEPS[name](), *ts)
+        y.backward(np.ones(y.shape))
+    np.testing.assert_allclose(y.data, _q(lambda: reference(*xs)), rtol=1e-10, atol=1e-12)
+    for i, t in enumerate(ts):
+        np.testing.assert_allclose(t.grad, _central_vjp(reference, xs, i), rtol=1e-5, atol=1e-5)
