@@ -51,6 +51,12 @@ class ResidualRNNStep(RecurrentStep):
         dh = grad_out + delta @ W if self.needs_grad[1] else None
         return (delta, dh) + self._weight_grads(delta, h)
 
+    def jvp(self, *tangents):
+        """ḣ_{t+1} = ḣ_t + (1 − u²) ⊙ ȧ,  ȧ = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh."""
+        h, W, u = self.saved
+        txp, th, tW, tb = self._tangents(tangents, W)
+        return th + (1 - u * u) * (txp + th @ W.T + h @ tW.T + tb)
+
     def input_jacobian(self):
         """∂h_{t+1}/∂x'_t = diag(1 − u²), (N, H, H)."""
         u = self.saved[2]
@@ -100,6 +106,15 @@ class HighwayRNNStep(RecurrentStep):
         da = np.concatenate([grad_out * d_h, grad_out * d_T], axis=1)
         dh = grad_out * (1 - tau) + da @ W if self.needs_grad[1] else None
         return (da, dh) + self._weight_grads(da, h)
+
+    def jvp(self, *tangents):
+        """ḣ_{t+1} = d_h ⊙ ȧ_h + d_T ⊙ ȧ_T + (1 − τ) ⊙ ḣ_t,  ȧ = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh."""
+        h, W, _, tau = self.saved
+        H = W.shape[1]
+        txp, th, tW, tb = self._tangents(tangents, W)
+        da = txp + th @ W.T + h @ tW.T + tb
+        d_h, d_T = self._gate_derivatives()
+        return d_h * da[:, :H] + d_T * da[:, H:] + (1 - tau) * th
 
     def input_jacobian(self):
         """∂h_{t+1}/∂x'_t = [diag(τ(1 − h̃²)) | diag((h̃ − h_t) τ(1 − τ))], (N, H, 2H)."""
@@ -167,6 +182,14 @@ class LayerNormRNNStep(RecurrentStep):
         dgamma = (dy * zhat).sum(axis=0) if need[3] else None
         dbeta = dy.sum(axis=0) if need[4] else None
         return dz, dh, dW, dgamma, dbeta
+
+    def jvp(self, *tangents):
+        """ż = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t;  ẑ̇ = N_t ż (N_t is symmetric: the same rows as the VJP);
+        ḣ_{t+1} = (1 − h_{t+1}²) ⊙ (γ ⊙ ẑ̇ + γ̇ ⊙ ẑ + β̇)."""
+        h, W, gamma, zhat, _, h_next = self.saved
+        txp, th, tW, tgamma, tbeta = self._tangents(tangents, W)
+        dzhat = self._normalised_grad(txp + th @ W.T + h @ tW.T)
+        return (1 - h_next * h_next) * (gamma * dzhat + tgamma * zhat + tbeta)
 
     def input_jacobian(self):
         """∂h_{t+1}/∂x'_t = diag((1 − h_{t+1}²) γ) N_t, (N, H, H)."""

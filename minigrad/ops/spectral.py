@@ -45,6 +45,10 @@ class SpectralNorm(Op):
     def vjp(self, grad_out):
         return ((grad_out * np.outer(self.u, self.v)).astype(self.dtype),)
 
+    def jvp(self, t):
+        """ẏ = ⟨u_1 v_1ᵀ, Ẇ⟩ = u_1ᵀ Ẇ v_1."""
+        return np.asarray(self.u @ t @ self.v, dtype=self.dtype)
+
     def jacobian(self, i):
         return np.outer(self.u, self.v).reshape(1, -1)
 
@@ -63,6 +67,10 @@ class NuclearNorm(Op):
 
     def vjp(self, grad_out):
         return (grad_out * self.uv,)
+
+    def jvp(self, t):
+        """ẏ = ⟨U Vᵀ, Ẇ⟩."""
+        return np.sum(self.uv * t)
 
     def jacobian(self, i):
         return self.uv.reshape(1, -1).astype(np.float64)
@@ -100,6 +108,10 @@ class SpectralRadius(Op):
 
     def vjp(self, grad_out):
         return (grad_out * self.grad_rho,)
+
+    def jvp(self, t):
+        """ρ̇ = ⟨∇ρ, Ẇ⟩."""
+        return np.sum(self.grad_rho * t)
 
     def jacobian(self, i):
         return self.grad_rho.reshape(1, -1).astype(np.float64)
