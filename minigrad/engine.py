@@ -21,9 +21,9 @@ import threading
 import numpy as np
 
 from minigrad import safety
-from minigrad.anomaly import check_backward, is_anomaly_enabled
+from minigrad.anomaly import check_backward
 from minigrad.broadcast import unbroadcast
-from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.grad_mode import MODES, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = ["backward", "compute_grads", "topological_order", "release",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]  # fmt: skip
@@ -59,6 +59,9 @@ def topological_order(roots) -> list:
 def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, ∂L/∂t)}`` for each ``t`` with ``keep(t)``.
 
+    ``keep=None`` keeps what ``backward()`` stores in ``.grad``: leaves, and tensors that
+    called ``retain_grad()``.
+
     Every other intermediate gradient is dropped as soon as it has been passed on, so memory
     stays proportional to the graph's width, not its length. With ``free``, each op is
     released as soon as its vjp has run (PyTorch's ``retain_graph=False``).
@@ -70,7 +73,8 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     for node in reversed(topological_order(roots)):  # outputs first
         g = grads.pop(node)  # ∂L/∂node: complete, since every consumer has been visited
         op = node._op
-        if g is not None and keep(node):
+        # keep=None: the rule of backward() -- leaves, and non-leaves after retain_grad()
+        if g is not None and ((op is None or node._retains_grad) if keep is None else keep(node)):
             kept[id(node)] = (node, g)
         if op is None:  # a leaf: nothing further back
             continue
@@ -78,7 +82,7 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
             if op.released:
                 raise RuntimeError(_SECOND_BACKWARD)
             grads_in = op.vjp(g)  # x̄ᵢ = Jᵢᵀ ȳ for each input
-            if is_anomaly_enabled():
+            if MODES.anomaly_enabled:
                 check_backward(op, grads_in, g)
             for parent, g_in in zip(op.inputs, grads_in):
                 if g_in is not None and parent.requires_grad:
@@ -101,7 +105,6 @@ class Gradients:
 
     def pop(self, t):
         """The finished gradient of ``t`` (None if nothing reached it), forgotten here."""
-        self.owned.discard(id(t))
         return self.grads.pop(id(t), None)
 
     def add(self, t, g) -> None:
@@ -151,13 +154,9 @@ def release(op) -> None:
     blocks back to the OS and fault them in again on the next step (1.6x slower MLP step).
     """
     if not op.released:
-        safety.unlock(op.saved)
+        if op.saved:
+            safety.unlock(op.saved)
         op.released = True
-
-
-def _keeps_grad(t) -> bool:
-    """Which tensors get ``.grad``: leaves, and non-leaves after ``retain_grad()``."""
-    return t._op is None or t._retains_grad
 
 
 _GRAD_LOCK = threading.Lock()  # two threads' backward passes may add into the same leaf's .grad
@@ -170,7 +169,7 @@ def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
     on leaves and on non-leaves that called ``retain_grad()``; the graph is released unless
     ``retain_graph``.
     """
-    for t, g in compute_grads([root], [grad], _keeps_grad, free=not retain_graph).values():
+    for t, g in compute_grads([root], [grad], None, free=not retain_graph).values():
         with _GRAD_LOCK:
             if t.grad is None:  # copy: g may be shared with another tensor's gradient
                 t.grad = np.array(g, dtype=t.data.dtype)

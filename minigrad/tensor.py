@@ -54,7 +54,11 @@ from minigrad.tensor_methods import TensorMethods, axis_args
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
     """Run ``op`` on the inputs' arrays; if any input requires grad, link the result into the graph."""
-    data = _forward(op, inputs)  # y = f(x₁, ..., xₙ); the op saves what its vjp will need
+    try:
+        data = op(*[t.data for t in inputs])  # y = f(x₁, ..., xₙ); the op saves what its vjp will need
+    except ValueError as e:  # a shape error: say which shapes met
+        shapes = ", ".join(str(t.data.shape) for t in inputs)
+        raise ValueError(f"{op.name}: {e} (input shapes: {shapes})") from None
     out = _new_tensor(data)
     if MODES.anomaly_enabled:  # detect_anomaly(): remember where, and stop at the first NaN/inf
         op.site = user_site()
@@ -67,15 +71,6 @@ def apply_op(op, *inputs: Tensor) -> Tensor:
         out.requires_grad = True
         safety.lock(op.saved)  # what vjp will read stays as forward saw it, until backward
     return out
-
-
-def _forward(op, inputs) -> np.ndarray:
-    """``op(*arrays)``, with the input shapes added to a shape error."""
-    try:
-        return op(*[t.data for t in inputs])
-    except ValueError as e:
-        shapes = ", ".join(str(t.data.shape) for t in inputs)
-        raise ValueError(f"{op.name}: {e} (input shapes: {shapes})") from None
 
 
 def _new_tensor(data: np.ndarray) -> Tensor:
@@ -141,7 +136,8 @@ def _operand(x, like: Tensor) -> Tensor:
     """
     if isinstance(x, Tensor):
         return x
-    if not isinstance(x, numbers.Number):
+    # type() first: isinstance(x, numbers.Number) is an ABC check, measured at ~1 µs
+    if not (type(x) is float or type(x) is int or isinstance(x, numbers.Number)):
         return Tensor(x)
     dtype = _number_dtype(x, like)
     if dtype != like.data.dtype:
