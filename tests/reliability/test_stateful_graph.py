@@ -131,12 +131,10 @@ class GraphMachine(RuleBasedStateMachine):
             return  # a partly freed graph: covered by the case above and by tests/reliability
         t.backward(seed, retain_graph=retain_graph)
         for k, e in anc.items():
-            if e[0] == "leaf":
+            if e[0] == "leaf" or k in self.retained:  # PyTorch: a retained .grad accumulates too
                 g = gradient(root, seed, e, self.leaf_values)
                 prev = self.expected_grad[k]
                 self.expected_grad[k] = g if prev is None else prev + g
-            elif k in self.retained:
-                self.expected_grad[k] = gradient(root, seed, e, self.leaf_values)
         if not retain_graph:
             self.freed.update(inner)
 
