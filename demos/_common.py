@@ -84,7 +84,7 @@ def _pyplot():
     if headless and "MPLBACKEND" not in os.environ and sys.platform.startswith("linux"):
         matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from cycler import cycler
+    from matplotlib import cycler  # re-exported by matplotlib: no extra dependency
 
     plt.rcParams.update({
         "figure.dpi": 100, "savefig.dpi": 110, "font.size": 10, "axes.titlesize": 11,
