@@ -64,5 +64,6 @@ def test_the_test_extra_installs_every_third_party_module_the_tests_use():
     # numpy: a runtime dependency; torch: only the fixture scripts; tomli: an optional fallback (course kit);
     # the viz and notebooks extras: their tests skip with a reason (but the demo tests always need matplotlib)
     optional = {"numpy", "torch", "tomli"} | (_extra("viz") | _extra("notebooks")) - _extra("demos")
+    optional |= {"_hypothesis_pytestplugin", "_pytest"}  # modules that hypothesis and pytest themselves install
     missing = third_party - _extra("test") - optional
     assert not missing, f"the test extra misses {sorted(missing)}"
