@@ -118,7 +118,10 @@ class Optimizer:
                 if p.grad is not None:
                     # copy-on-write: a graph not yet backpropagated may still hold the old array
                     safety.writable(p, copy=True)
-                    self._update(p, p.grad, group, self.state.setdefault(p, {}))
+                    # an inf gradient gives inf/inf = NaN in Adam's step, as in PyTorch: the NaN is
+                    # the documented result (docs/RELIABILITY.md), NumPy's warning about it is not
+                    with np.errstate(invalid="ignore", over="ignore"):
+                        self._update(p, p.grad, group, self.state.setdefault(p, {}))
         return loss
 
     def _check_grad(self, p: Tensor) -> None:

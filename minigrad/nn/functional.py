@@ -343,8 +343,10 @@ def _shape_tuple(shape, name: str) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         return (int(shape),)
     try:
+        if isinstance(shape, (str, bytes)):  # "34" would otherwise iterate into (3, 4)
+            raise TypeError
         out = tuple(int(s) for s in shape)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(
             f"{name}: normalized_shape must be an int or a tuple of ints, got {shape!r}"
         ) from None

@@ -59,3 +59,20 @@ def test_error_if_nonfinite_stops_the_step_before_anything_is_written(bad):
     assert all(np.array_equal(before[k], v) for k, v in lin.state_dict().items())
     assert opt.state == {} or all(not s for s in opt.state.values())
 
+
+
+def test_an_inf_gradient_in_adam_gives_nan_without_a_numpy_warning():
+    import warnings
+
+    p = mg.nn.Parameter(np.ones(3))
+    opt = mg.optim.Adam([p])
+    p.grad = np.array([np.inf, 1.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+    assert np.isnan(p.data[0]) and np.isfinite(p.data[1:]).all()
+
+
+def test_functional_layer_norm_refuses_a_string_shape():
+    with pytest.raises(TypeError, match="normalized_shape"):
+        mg.nn.functional.layer_norm(mg.tensor(np.ones((2, 3, 4))), "34")
