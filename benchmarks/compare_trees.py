@@ -1,0 +1,133 @@
+"""Before and after: the same workloads on two checkouts of minigrad, interleaved, in one run.
+
+    git worktree add --detach /tmp/before <commit>
+    python benchmarks/compare_trees.py /tmp/before .          # --rounds 8 by default
+
+Each tree is timed with *its own* ``benchmarks/bench_core.py`` and ``bench_rnn.py`` (the
+workloads are the same code in both) and its own ``minigrad``, every measurement in a fresh
+process, the two trees alternating round by round: before, after, before, after, ... On a shared
+VM the speed of the same code drifts by 10% and more over a minute, so only measurements taken
+side by side in time can be compared. Each process reports the best CPU time
+(``time.process_time``) of its runs, with the hand-written NumPy version of the same workload
+timed in the same process as a control: if NumPy moved too, the machine did.
+
+The table gives, per workload, the minimum and the median over rounds for each tree and the
+after / before ratio of each. Peak memory (tracemalloc) is deterministic and measured once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+# workload name -> (module, what to time); "rnn:KIND:T" workloads use bench_rnn.setup(KIND, T)
+WORKLOADS = {
+    "MLP step": ("bench_core", "mlp"),
+    "chain of 2,000 ops": ("bench_core", "chain"),
+    "RNN T=100": ("bench_rnn", "rnn:RNN:100"),
+    "LSTM T=64": ("bench_rnn", "rnn:LSTM:64"),
+    "GRU T=64": ("bench_rnn", "rnn:GRU:64"),
+    "RNN T=50": ("bench_rnn", "rnn:RNN:50"),
+    "RNN T=800": ("bench_rnn", "rnn:RNN:800"),
+    "LSTM T=50": ("bench_rnn", "rnn:LSTM:50"),
+    "LSTM T=800": ("bench_rnn", "rnn:LSTM:800"),
+    "GRU T=50": ("bench_rnn", "rnn:GRU:50"),
+    "GRU T=800": ("bench_rnn", "rnn:GRU:800"),
+}
+
+
+def best_cpu(fn, repeats: int, warmup: int = 2) -> float:
+    """The least CPU time of ``repeats`` calls of ``fn``, after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
+def worker(tree: str, what: str) -> None:
+    """(In a fresh process whose path starts at ``tree``.) Time one workload; print JSON."""
+    sys.path[:0] = [os.path.join(tree, "benchmarks"), tree]
+    import minigrad
+
+    if not os.path.abspath(minigrad.__file__).startswith(os.path.abspath(tree)):
+        raise SystemExit(f"imported minigrad from {minigrad.__file__}, not from {tree}")
+    if what == "memory":
+        import bench_rnn
+
+        run_minigrad, _ = bench_rnn.setup("LSTM", 64)
+        print(json.dumps({"peak": bench_rnn.peak_memory(run_minigrad)}))
+        return
+    if what in ("mlp", "chain"):
+        import bench_core
+
+        ours, numpy_side = getattr(bench_core, f"{what}_minigrad"), getattr(bench_core, f"{what}_numpy")
+        repeats = 15
+    else:
+        import bench_rnn
+
+        _, kind, T = what.split(":")
+        ours, numpy_side = bench_rnn.setup(kind, int(T))
+        repeats = 10 if int(T) <= 100 else 3
+    print(json.dumps({"minigrad": best_cpu(ours, repeats), "numpy": best_cpu(numpy_side, repeats)}))
+
+
+def fresh_process(tree: str, what: str) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", os.path.abspath(tree), what]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=tree, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(before: str, after: str, rounds: int) -> None:
+    trees = {"before": before, "after": after}
+    times = {(side, name): [] for side in trees for name in WORKLOADS}
+    controls = {(side, name): [] for side in trees for name in WORKLOADS}
+    for r in range(rounds):
+        print(f"round {r + 1}/{rounds}", file=sys.stderr)
+        for name, (_, what) in WORKLOADS.items():
+            for side, tree in trees.items():
+                result = fresh_process(tree, what)
+                times[(side, name)].append(result["minigrad"])
+                controls[(side, name)].append(result["numpy"])
+    peaks = {side: fresh_process(tree, "memory")["peak"] for side, tree in trees.items()}
+
+    print(f"before: {before}\nafter:  {after}\n{rounds} rounds, interleaved; best CPU time per process\n")
+    print(f"{'workload':<20}{'before min / med':>20}{'after min / med':>20}{'after/before min':>18}"
+          f"{'med':>7}{'NumPy control a/b (med)':>26}")  # fmt: skip
+    for name in WORKLOADS:
+        b, a = times[("before", name)], times[("after", name)]
+        nb, na = controls[("before", name)], controls[("after", name)]
+        print(
+            f"{name:<20}{min(b) * 1e3:9.2f} /{statistics.median(b) * 1e3:7.2f} ms"
+            f"{min(a) * 1e3:9.2f} /{statistics.median(a) * 1e3:7.2f} ms"
+            f"{min(a) / min(b):16.3f}{statistics.median(a) / statistics.median(b):9.3f}"
+            f"{statistics.median(na) / statistics.median(nb):18.3f}"
+        )
+    print("\ntime per step, T=800 / T=50 (from the minima)")
+    for kind in ("RNN", "LSTM", "GRU"):
+        ratios = [min(times[(side, f"{kind} T=800")]) / 800 / (min(times[(side, f"{kind} T=50")]) / 50)
+                  for side in trees]  # fmt: skip
+        print(f"  {kind:<5} before {ratios[0]:.2f}   after {ratios[1]:.2f}")
+    print("\nLSTM T=64 peak memory (tracemalloc): "
+          f"before {peaks['before'] / 2**20:.2f} MiB, after {peaks['after'] / 2**20:.2f} MiB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3])
+    else:
+        parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+        parser.add_argument("before", help="a checkout of minigrad (e.g. a git worktree of the old commit)")
+        parser.add_argument("after", nargs="?", default=".", help="another checkout (default: this one)")
+        parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds (default 8)")
+        args = parser.parse_args()
+        main(args.before, args.after, args.rounds)
