@@ -7,9 +7,11 @@ Each tree is timed with *its own* ``benchmarks/bench_core.py`` and ``bench_rnn.p
 workloads are the same code in both) and its own ``minigrad``, every measurement in a fresh
 process, the two trees alternating round by round: before, after, before, after, ... On a shared
 VM the speed of the same code drifts by 10% and more over a minute, so only measurements taken
-side by side in time can be compared. Each process reports the best CPU time
-(``time.process_time``) of its runs, with the hand-written NumPy version of the same workload
-timed in the same process as a control: if NumPy moved too, the machine did.
+side by side in time can be compared. Each process times one side of one workload, minigrad
+or the hand-written NumPy version of it (the control: if NumPy moved too, the machine did), and
+reports the best CPU time (``time.process_time``) of its runs. One side per process, as in
+``bench_rnn.py``: with both in one process, the heap minigrad's GRU left behind made the NumPy
+GRU after it 9% slower in one tree than in the other, though the NumPy code is the same.
 
 The drift is not even: on the project VM, twelve runs of the *same* tree's 2,000-op chain within
 a minute gave 25.0 to 32.0 ms while the NumPy chain in the same processes stayed at 5.4 to 5.7 ms
@@ -57,8 +59,8 @@ def best_cpu(fn, repeats: int, warmup: int = 2) -> float:
     return min(times)
 
 
-def worker(tree: str, what: str) -> None:
-    """(In a fresh process whose path starts at ``tree``.) Time one workload; print JSON."""
+def worker(tree: str, what: str, side: str) -> None:
+    """(In a fresh process whose path starts at ``tree``.) Time one side of a workload; print JSON."""
     sys.path[:0] = [os.path.join(tree, "benchmarks"), tree]
     import minigrad
 
@@ -81,12 +83,12 @@ def worker(tree: str, what: str) -> None:
         _, kind, T = what.split(":")
         ours, numpy_side = bench_rnn.setup(kind, int(T))
         repeats = 10 if int(T) <= 100 else 3
-    print(json.dumps({"minigrad": best_cpu(ours, repeats), "numpy": best_cpu(numpy_side, repeats)}))
+    print(json.dumps({"cpu": best_cpu(ours if side == "minigrad" else numpy_side, repeats)}))
 
 
-def fresh_process(tree: str, what: str) -> dict:
+def fresh_process(tree: str, what: str, side: str = "minigrad") -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", os.path.abspath(tree), what]
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", os.path.abspath(tree), what, side]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=tree, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -99,9 +101,8 @@ def main(before: str, after: str, rounds: int) -> None:
         print(f"round {r + 1}/{rounds}", file=sys.stderr)
         for name, (_, what) in WORKLOADS.items():
             for side, tree in trees.items():
-                result = fresh_process(tree, what)
-                times[(side, name)].append(result["minigrad"])
-                controls[(side, name)].append(result["numpy"])
+                times[(side, name)].append(fresh_process(tree, what, "minigrad")["cpu"])
+                controls[(side, name)].append(fresh_process(tree, what, "numpy")["cpu"])
     peaks = {side: fresh_process(tree, "memory")["peak"] for side, tree in trees.items()}
 
     print(f"before: {before}\nafter:  {after}\n{rounds} rounds, interleaved; best CPU time per process\n")
@@ -129,8 +130,8 @@ def main(before: str, after: str, rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        worker(sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
         parser.add_argument("before", help="a checkout of minigrad (e.g. a git worktree of the old commit)")
