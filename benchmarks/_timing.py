@@ -1,4 +1,4 @@
-"""Shared benchmark plumbing: one thread, best-of-N wall time, ratio printing.
+"""Shared benchmark plumbing: one thread, best-of-N wall time with the two sides in turn, ratio printing.
 
 Import this module *before* NumPy anywhere else, so the BLAS thread count is set
 before the library loads.
@@ -15,16 +15,23 @@ import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 
-def best_time(fn: Callable[[], object], repeats: int = 7, warmup: int = 2) -> float:
-    """The minimum wall time of ``fn()`` over ``repeats`` runs (the least noisy estimate)."""
+def best_times_alternating(fns: list[Callable[[], object]], repeats: int = 7, warmup: int = 2) -> list[float]:
+    """The minimum wall time of each function, the functions run in turn (a, b, a, b, ...).
+
+    The project's VM has slow phases lasting seconds: timing one side's runs and then the
+    other's put them in different phases, and the chain's ratio ranged 2.8x to 6.0x over seven
+    runs of the same code. Run in turn, both sides see the same phases.
+    """
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for fn, ts in zip(fns, times):
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
+    return [min(ts) for ts in times]
 
 
 def report(name: str, t_minigrad: float, t_numpy: float, target: float) -> float:

@@ -104,11 +104,10 @@ def main() -> dict:
     np.testing.assert_allclose(chain_minigrad(), chain_numpy(), rtol=1e-4)
     print(f"minigrad {mg.__version__}, numpy {np.__version__}, float32, one thread")
     mlp = _timing.report(
-        "MLP step (256, 784-512-512-10)", _timing.best_time(mlp_minigrad), _timing.best_time(mlp_numpy), 1.15
+        "MLP step (256, 784-512-512-10)", *_timing.best_times_alternating([mlp_minigrad, mlp_numpy]), 1.15
     )
     chain = _timing.report(
-        "chain of 2,000 small ops (8 elements)",
-        _timing.best_time(chain_minigrad), _timing.best_time(chain_numpy), 5.0,
+        "chain of 2,000 small ops (8 elements)", *_timing.best_times_alternating([chain_minigrad, chain_numpy]), 5.0
     )
     return {"mlp_ratio": mlp, "chain_ratio": chain}
 
