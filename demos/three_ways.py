@@ -234,7 +234,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                  ["T"] + names, [[T] + [mem[n][i] / 1e3 for n in names] for i, T in enumerate(Ts)])
     S_list, T_t, N_t, reps = cfg["time"]
     tim = time_vs_S(S_list, T_t, N_t, reps, seed)
-    report.table(f"Seconds per step against S (tanh RNN, N = {N_t}, best of {reps}, loaded machine)",
+    report.table(f"Seconds per step against S (tanh RNN, N = {N_t}, best of {reps}, wall time: noisy)",
                  ["S", "P", "BPTT", "RTRL", "RTRL N S^2 P"],
                  [[S, tim["P"][i], tim["BPTT"][i], tim["RTRL"][i], tim["rtrl_madds"][i]]
                   for i, S in enumerate(S_list)])  # fmt: skip
@@ -287,7 +287,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     ref = np.array(tim["rtrl_madds"], dtype=float) * tim["RTRL"][-1] / tim["rtrl_madds"][-1]
     ax_t.plot(S_list, ref, color="black", ls=":", lw=1.5, label=r"$\propto N S^2 P$ (through the last point)")
     ax_t.set(xscale="log", yscale="log", xlabel="state size S (= H)", ylabel="seconds per step",
-             title=f"Time per step (N = {N_t}, best of {reps}; loaded machine)")
+             title=f"Time per step (N = {N_t}, best of {reps}; wall time, noisy)")
     ax_t.set_xticks(S_list, [str(s) for s in S_list])
     ax_t.set_xticks([], minor=True)
     ax_t.legend()
@@ -322,7 +322,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
         f"stays at {max(m['RTRL']) / 1e6:.2f} MB (max/min {max(m['RTRL']) / min(m['RTRL']):.3f}): RTRL needs "
         f"less memory beyond T = {numbers['crossover_T']:.0f} (S = {H_m}, N = {N_m}). But an RTRL step at "
         f"S = {S_list[-1]} took {tim['RTRL'][-1] / tim['BPTT'][-1]:.0f}x a BPTT step, its time growing "
-        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16 (a loaded machine: timings are noisy). The "
+        f"as (N S^2 P)^{numbers['rtrl_time_slope']:.2f} for S >= 16 (wall times on a shared machine: noisy). The "
         f"same rule for any jacobian: forward mode takes one pass per input, reverse mode one per output (counted: "
         f"{wide['forward-mode']['passes']} against {wide['reverse-mode']['passes']} for n = {wide['n']}, m = "
         f"{wide['m']}), and forward mode took {numbers['forward_over_reverse_wide']:.1f}x reverse mode's time "

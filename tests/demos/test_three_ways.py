@@ -1,4 +1,7 @@
-"""three_ways: BPTT == RTRL to float64 precision; truncation bias; memory flat (RTRL) vs linear (BPTT)."""
+"""three_ways: BPTT == RTRL to float64 precision; truncation bias; memory flat (RTRL) vs linear (BPTT).
+
+In full mode (``MINIGRAD_DEMO_MODE=full``) the numbers README's captions and docs/THEORY.md quote
+are checked too, at the precision they are quoted."""
 
 import numpy as np
 import pytest
@@ -6,10 +9,8 @@ import three_ways
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory):
-    out = tmp_path_factory.mktemp("three_ways")
-    numbers = three_ways.main(quick=True, out=out, seed=0)
-    return out, numbers
+def result(demo_run):
+    return demo_run("three_ways")
 
 
 def test_writes_figures_and_index_fragment(result):
@@ -20,16 +21,20 @@ def test_writes_figures_and_index_fragment(result):
     assert "three_ways_cost.png" in text and "RTRL vs BPTT" in text
 
 
-def test_same_gradient_to_float64_precision(result):
+def test_same_gradient_to_float64_precision(result, full_mode):
     _, numbers = result
     assert set(numbers["agreement"]) == {"RNN (tanh)", "LSTM", "GRU", "GRU (Cho)"}
     for v in numbers["agreement"].values():
         assert v["rtrl_vs_bptt"] < 1e-14
         assert v["online_vs_bptt"] < 1e-14
         assert v["autograd_vs_bptt"] < 1e-14
+    if full_mode:  # "agree to 4.2e-16" (THEORY), "to 4e-16" (README)
+        pairs = ("rtrl_vs_bptt", "online_vs_bptt", "autograd_vs_bptt")
+        worst = max(v[k] for v in numbers["agreement"].values() for k in pairs)
+        assert 3.5e-16 < worst < 4.5e-16
 
 
-def test_truncation_bias(result):
+def test_truncation_bias(result, full_mode):
     _, numbers = result
     tr = numbers["truncation"]
     ks = tr["k"]
@@ -41,9 +46,15 @@ def test_truncation_bias(result):
     assert all(a > b for a, b in zip(tr[0.5][:-1], tr[0.5][1:], strict=False))
     assert all(a < b for a, b in zip(tr[0.5][:-1], tr[1.5][:-1], strict=True))
     assert min(tr[3.0][:-1]) > 0.9
+    if full_mode:  # the figures README and THEORY quote (T = 64): 42% -> 6%, 83% -> 9%, 99-100%
+        assert ks == [1, 2, 4, 8, 16, 32, 64]
+        assert round(tr[0.5][0], 2) == 0.42 and round(tr[0.5][-2], 2) == 0.06
+        assert round(tr[1.5][0], 2) == 0.83 and round(tr[1.5][-2], 2) == 0.09
+        assert all(0.99 <= b <= 1.005 for b in tr[3.0][:-1])
+        assert max(tr[r][-1] for r in three_ways.RADII) <= 2.3e-15
 
 
-def test_memory_flat_for_rtrl_and_linear_for_bptt(result):
+def test_memory_flat_for_rtrl_and_linear_for_bptt(result, full_mode):
     _, numbers = result
     mem = numbers["memory"]
     Ts = np.array(mem["T"])
@@ -65,6 +76,13 @@ def test_memory_flat_for_rtrl_and_linear_for_bptt(result):
     assert rtrl.min() > N * S * P * 8
     assert bptt[0] < rtrl[0] and bptt[-1] > rtrl[-1]  # the crossover lies inside the range of T
     assert Ts[0] < numbers["crossover_T"] < Ts[-1]
+    if full_mode:  # T = 25..400: BPTT 0.33 -> 5.04 MB, 12.6 kB per step, slope 0.98; RTRL 1.31 MB; T ~ 102
+        assert list(Ts) == [25, 50, 100, 200, 400]
+        assert round(bptt[0] / 1e6, 2) == 0.33 and round(bptt[-1] / 1e6, 2) == 5.04
+        assert round(numbers["bptt_bytes_per_step"] / 1e3, 1) == 12.6
+        assert round(numbers["bptt_memory_slope"], 2) == 0.98
+        assert round(rtrl.min() / 1e6, 2) == round(rtrl.max() / 1e6, 2) == 1.31
+        assert round(numbers["crossover_T"]) == 102
 
 
 def test_rtrl_work_is_S2P(result):
