@@ -193,6 +193,14 @@ def _central_vjp(
     return out
 
 
+def _first_mismatch(actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float):
+    """``(index, count)`` of the first element failing ``|a - e| <= atol + rtol |e|`` (NaN fails), or None."""
+    bad = ~(np.abs(actual - expected) <= atol + rtol * np.abs(expected))
+    if not bad.any():
+        return None
+    return np.unravel_index(int(np.argmax(bad)), bad.shape), int(bad.sum())
+
+
 def assert_gradients_match(
     f: Callable[..., Tensor],
     inputs: Sequence,
@@ -251,14 +259,14 @@ def assert_gradients_match(
                 f"gradient of input {i} has shape {a.shape}, "
                 f"expected the input's shape {numeric.shape}"
             )
-        bad = ~(np.abs(a - numeric) <= atol + rtol * np.abs(numeric))
-        if bad.any():
-            j = np.unravel_index(int(np.argmax(bad)), a.shape)
+        mismatch = _first_mismatch(a, numeric, atol, rtol)
+        if mismatch:
+            j, n_bad = mismatch
             raise AssertionError(
                 f"gradient mismatch for input {i} (shape {a.shape}) "
                 f"at element {tuple(map(int, j))}: "
                 f"autograd {float(a[j])!r} vs central difference {float(numeric[j])!r} "
-                f"({int(bad.sum())} of {bad.size} elements differ; "
+                f"({n_bad} of {a.size} elements differ; "
                 f"eps={eps}, atol={atol}, rtol={rtol})"
             )
     for i, (t, before) in enumerate(zip(tensors, originals, strict=True)):
@@ -291,10 +299,10 @@ def assert_jvp_matches(
     arrays_in = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
     _, analytic = jvp(f, arrays_in, [np.asarray(t, dtype=np.float64) for t in tangents])
     numeric = central_jvp(f, arrays_in, tangents, eps)
-    bad = ~(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
-    if bad.any():
-        j = np.unravel_index(int(np.argmax(bad)), numeric.shape)
+    mismatch = _first_mismatch(analytic, numeric, atol, rtol)
+    if mismatch:
+        j, n_bad = mismatch
         raise AssertionError(
             f"jvp mismatch at element {tuple(map(int, j))}: forward mode {float(analytic[j])!r} vs "
-            f"central difference {float(numeric[j])!r} ({int(bad.sum())} of {bad.size} elements differ)"
+            f"central difference {float(numeric[j])!r} ({n_bad} of {numeric.size} elements differ)"
         )
