@@ -18,11 +18,17 @@ def test_writes_figure_and_fragment(result, full_mode):
     assert (out / "clipping_training.png").stat().st_size > 20_000
     assert "clipping_training.png" in (out / "clipping.md").read_text()
     assert len(n["seeds"]) == (5 if full_mode else 2)
+    if full_mode:  # THEORY 11: "tanh RNN, float32, SGD lr 0.3, seeds 0-4"
+        assert n["seeds"] == [0, 1, 2, 3, 4] and n["lr"] == 0.3 and clipping.DTYPE == np.float32
 
 
-def test_unclipped_run_spikes_then_goes_non_finite_on_every_seed(result):
+def test_unclipped_run_spikes_then_goes_non_finite_on_every_seed(result, full_mode):
     _, n = result
     r = n["none"]
+    if full_mode:  # README/THEORY 11: "overflows float32 on 5 of 5 seeds (steps 26-83)"
+        steps = r["first_nan_step"]
+        assert len(steps) == 5 and None not in steps
+        assert min(steps) == 26 and max(steps) == 83
     for i in range(len(n["seeds"])):
         first = r["first_nan_step"][i]
         assert first is not None and first < n["steps"]
@@ -38,12 +44,17 @@ def test_unclipped_run_spikes_then_goes_non_finite_on_every_seed(result):
 
 
 @pytest.mark.parametrize("method", ["norm", "value", "adaptive"])
-def test_clipped_runs_stay_finite_and_learn_on_every_seed(result, method):
+def test_clipped_runs_stay_finite_and_learn_on_every_seed(result, method, full_mode):
     _, n = result
     r = n[method]
     assert all(r["all_finite"])
     for final, initial in zip(r["final_loss"], r["initial_loss"], strict=True):
         assert final < 0.25 * initial
+    if full_mode:  # README/THEORY 11: "keep all 15 runs finite, ending at most 0.15x their initial loss"
+        assert len(r["all_finite"]) == 5  # 5 seeds x 3 methods = 15 runs
+        ratios = [f / i for m in ("norm", "value", "adaptive")
+                  for f, i in zip(n[m]["final_loss"], n[m]["initial_loss"], strict=True)]
+        assert max(ratios) <= 0.15 and round(max(ratios), 2) == 0.15
 
 
 def test_norm_clipping_bounds_the_global_norm(result):

@@ -21,6 +21,10 @@ def test_writes_figure_and_fragment(result, full_mode):
     text = (out / "long_range.md").read_text()
     assert "long_range_accuracy.png" in text
     assert len(n["seeds"]) == (5 if full_mode else 2)
+    if full_mode:  # README/THEORY 10: "L = 5 and 30", "seeds 0-4", "first of 4 symbols (chance 1/4)",
+        # "150 Adam steps of 64"
+        assert n["lengths"] == [5, 30] and n["seeds"] == [0, 1, 2, 3, 4]
+        assert demo.K == 4 and n["chance"] == 0.25 and n["steps"] == 150 and n["batch"] == 64
 
 
 def test_same_budget_and_seeds_for_every_model(result):
@@ -62,6 +66,12 @@ def test_initialization_not_gating_decides(result, full_mode):
         assert b["mean"] >= d["mean"], better
     assert _at(n, "GRU retention", L)["min"] > 0.9  # on every seed
     assert _at(n, "LSTM default", L)["solved"] == 0
+    if full_mode:  # README/THEORY 10: "orthogonal W_hh (4/5 seeds), the LSTM retention init (4/5) and the GRU
+        # retention init (5/5) learn it"
+        assert L == 30
+        assert _at(n, "RNN orthogonal", L)["solved"] == 4
+        assert _at(n, "LSTM retention", L)["solved"] == 4
+        assert _at(n, "GRU retention", L)["solved"] == 5
 
 
 def test_irnn_is_unreliable(result, full_mode):
@@ -70,3 +80,4 @@ def test_irnn_is_unreliable(result, full_mode):
     if full_mode:  # learns it on some seeds and stays at chance on others
         assert 1 <= r["solved"] < len(n["seeds"])
         assert r["min"] < n["chance"] + 0.1
+        assert r["solved"] == 3  # README/THEORY 10: "IRNN on 3/5"

@@ -39,6 +39,9 @@ def test_bias_is_much_larger_when_gradients_do_not_vanish(numbers, full_mode):
     if full_mode:  # README: at k = 10, 3e-4 at PyTorch's init, 7% for an orthogonal W_hh
         k10 = list(numbers["ks"]).index(10)
         assert round(van[k10], 4) == 0.0003 and round(orth[k10], 2) == 0.07
+        # THEORY R6: "T = 40, hidden 16": "k = 10 gives 2.7e-4 for PyTorch's init and 0.069 for an orthogonal W_hh"
+        assert numbers["T_bias"] == 40 and demo.HIDDEN == 16
+        assert f"{van[k10]:.1e}" == "2.7e-04" and round(orth[k10], 3) == 0.069
 
 
 def test_only_full_bptt_learns_the_delayed_recall(numbers, full_mode):
@@ -53,3 +56,10 @@ def test_only_full_bptt_learns_the_delayed_recall(numbers, full_mode):
     if full_mode:  # README: 1.000 on 5/5 seeds at k = T = 12; mean 0.56 and 0.54 at k = 3 and 6
         assert T == 12 and list(numbers["k_task"]) == [3, 6, 12]
         assert round(float(np.mean(acc[3])), 2) == 0.56 and round(float(np.mean(acc[6])), 2) == 0.54
+        # THEORY R7: "accuracy 1.000 in every seed"; "k = 3: ... (best seed 0.74); k = 6: ... (best 0.67)"
+        assert round(min(acc[T]), 3) == 1.0
+        assert round(max(acc[3]), 2) == 0.74 and round(max(acc[6]), 2) == 0.67
+        # R7's setting: "4 channels" of noise (channel 0 carries the bit), "hidden 16, Adam lr 0.02", "batch 32",
+        # "held-out 512", "5 seeds"
+        assert (demo.D_IN - 1, demo.HIDDEN, demo.LR, demo.BATCH, demo.EVAL) == (4, 16, 0.02, 32, 512)
+        assert numbers["seeds"] == [0, 1, 2, 3, 4]

@@ -35,12 +35,19 @@ def test_gradient_is_w_power_times_upstream(result, w):
             assert grads[k] == pytest.approx(expected, rel=(n - k + 1) * 2.3e-16)
 
 
-def test_seed_numbers(result):
+def test_seed_numbers(result, full_mode):
     _, numbers = result
     assert numbers["w=0.5"]["grad_ratio_depth20"] == pytest.approx(9.5e-7, rel=0.005)
     assert numbers["w=0.5"]["grad_ratio_depth20"] == 0.5**20
     assert numbers["w=1.5"]["grad_ratio_depth50"] == pytest.approx(6.4e8, rel=0.005)
     assert numbers["w=1"]["grad_ratio_depth50"] == 1.0
+    if full_mode:  # README: "relative error <= 5e-16", "0.5^20 ~ 9.5e-7, 1.5^50 ~ 6.4e8"
+        # THEORY Claim 1: "0.5^20 = 9.537e-7 and 1.5^50 = 6.376e8 ... relative error ... at most 4.5e-16"
+        g20, g50 = numbers["w=0.5"]["grad_ratio_depth20"], numbers["w=1.5"]["grad_ratio_depth50"]
+        assert f"{g20:.2g}" == "9.5e-07" and f"{g20:.4g}" == "9.537e-07"
+        assert f"{g50:.2g}" == "6.4e+08" and f"{g50:.4g}" == "6.376e+08"
+        worst = max(numbers[f"w={w:g}"]["max_rel_err_grad"] for w in (0.5, 1.0, 1.5))
+        assert worst <= 5e-16 and f"{worst:.2g}" == "4.5e-16"
 
 
 @pytest.mark.parametrize("w", [0.5, 1.0, 1.5])

@@ -31,7 +31,7 @@ def test_tanh_rate_tracks_rho_below_one_and_saturates_above(numbers):
     assert np.all(rate[rhos > 1.05] < rhos[rhos > 1.05] - 0.05)  # ... but saturation slows it
 
 
-def test_effective_horizon(numbers):
+def test_effective_horizon(numbers, full_mode):
     for rho, measured, theory in zip(numbers["rhos"], numbers["horizon"],
                                      numbers["horizon_theory"], strict=True):
         if rho < 1:  # first tau with rho^tau < eps is floor(log eps / log rho) + 1
@@ -44,6 +44,9 @@ def test_effective_horizon(numbers):
                 assert measured == math.floor(theory) + 1, rho
         else:
             assert math.isinf(measured) and math.isinf(theory)
+    if full_mode:  # THEORY Claim 8: "horizon 152 at rho = 0.9 (theory 151.3)"
+        i = list(numbers["rhos"]).index(0.9)
+        assert numbers["horizon"][i] == 152 and round(numbers["horizon_theory"][i], 1) == 151.3
 
 
 def test_memory_span(numbers):
@@ -58,7 +61,7 @@ def test_memory_span(numbers):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_overflow_at_instability_threshold(numbers, dtype):
+def test_overflow_at_instability_threshold(numbers, dtype, full_mode):
     n = numbers["hidden"]
     for row in numbers["overflow"][dtype]:
         # the norm reaches MAX at tau_inst; the largest entry (>= norm/sqrt(n)) a little later
@@ -68,3 +71,8 @@ def test_overflow_at_instability_threshold(numbers, dtype):
              zip(numbers["overflow"]["float64"], numbers["overflow"]["float32"], strict=True)]
     np.testing.assert_allclose(ratio, math.log(np.finfo(np.float64).max)
                                / math.log(np.finfo(np.float32).max), rtol=0.03)
+    if full_mode:  # THEORY Claim 8: "overflow at rho = 2 after 130 steps in float32 (tau_inst = 128) and 1025 in
+        # float64 (1024)"; README: "float32 at rho = 2: 130 steps, tau_inst = 128"
+        (row,) = [row for row in numbers["overflow"][dtype] if row["rho"] == 2.0]
+        measured, theory = {"float32": (130, 128), "float64": (1025, 1024)}[dtype]
+        assert row["measured"] == measured and round(row["theory"]) == theory

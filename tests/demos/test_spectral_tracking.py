@@ -12,6 +12,40 @@ import spectral_tracking as demo
 
 from tests.demos.remedies_tables import assert_tables_parse
 
+# THEORY R8's table: rho(W), ||W||_2, max_{t<T} ||dh_T/dh_t||_2 after each remedy
+THEORY_R8 = {
+    "none": ("3.20", "5.37", "1.7e6"),
+    "spectral_norm": ("0.596", "1.000", "0.944"),
+    "frobenius": ("0.255", "0.427", "0.410"),
+    "nuclear": ("0.060", "0.374", "0.357"),
+    "spectral_radius": ("0.897", "3.87", "3.49"),
+}
+# THEORY R9's table: mean [min, max] over the 5 seeds
+THEORY_R9 = {
+    3.0: {"final_loss": ("9.0", "5.83", "13.6"), "max_grad_norm": ("6.18e3", "97.4", "2.86e4"),
+          "final_rho": ("1.74e3", "110", "7.2e3"), "final_sigma1": ("4.35e3", "242", "1.71e4"),
+          "max_grad_var": ("1.47e7", "804", "7.34e7")},
+    0.3: {"final_loss": ("0.0018", "0.0016", "0.0024"), "max_grad_norm": ("2.83", "1.05", "5.77"),
+          "final_rho": ("2.05", "1.88", "2.17"), "final_sigma1": ("2.23", "2.07", "2.40"),
+          "max_grad_var": ("1.11", "0.11", "2.48")},
+}
+
+
+def quoted(x: float, text: str) -> bool:
+    """``x`` written at the precision of ``text`` ("6.18e3": two decimals of the mantissa; "0.0018": 4 decimals)."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return f"{x:.{digits}e}" == f"{mantissa}e{int(exponent):+03d}"
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return f"{x:.{digits}f}" == text
+
+
+def assert_quoted(values, texts, what):
+    """median-or-mean, min, max of ``values`` against the three quoted ``texts``."""
+    for x, text in zip(values, texts, strict=True):
+        assert quoted(x, text), (what, x, text)
+
 
 @pytest.fixture(scope="module")
 def numbers(demo_run):
@@ -23,12 +57,16 @@ def numbers(demo_run):
 
 
 @pytest.mark.parametrize("remedy", demo.REMEDIES)
-def test_products_under_their_bounds(numbers, remedy):
+def test_products_under_their_bounds(numbers, remedy, full_mode):
     p = numbers["profiles"][remedy]
     product, per_step, norm = (np.array(p[k]) for k in ("product", "per_step_bound", "norm_bound"))
     assert product.shape == (numbers["T1"] + 1,)
     assert np.all(product <= per_step * (1 + 1e-9))
     assert np.all(per_step <= norm * (1 + 1e-9))  # ||diag(tanh')|| <= 1
+    if full_mode:  # THEORY R8: "hidden 32, T = 50", "GD lr 0.05 x 100" / "lr 0.3 x 300", and the table's row
+        assert (numbers["H1"], numbers["T1"]) == (32, 50)
+        assert demo.PENALTY_GD == {"frobenius": (0.05, 100), "nuclear": (0.05, 100), "spectral_radius": (0.3, 300)}
+        assert_quoted((p["rho"], p["norm2"], product[:-1].max()), THEORY_R8[remedy], remedy)
 
 
 def test_spectral_normalization_keeps_every_product_at_most_one(numbers):
@@ -70,9 +108,20 @@ def test_lowering_the_learning_rate_stops_the_explosion(numbers, full_mode):
         assert round(np.mean(hi["final_rho"]), -1) == 1740 and round(np.mean(hi["final_sigma1"]), -1) == 4350
         assert round(min(hi["final_rho"])) == 110 and round(max(hi["max_grad_norm"]), -2) == 28600
         assert round(np.mean(lo["final_rho"]), 2) == 2.05 and round(np.mean(lo["final_loss"]), 4) == 0.0018
+        # THEORY R9's table, every cell at the precision it quotes
+        for lr, row in THEORY_R9.items():
+            for key, texts in row.items():
+                v = numbers["summary"][lr][key]
+                assert_quoted((np.mean(v), min(v), max(v)), texts, (lr, key))
 
 
-def test_tracks_recorded_every_step(numbers):
+def test_tracks_recorded_every_step(numbers, full_mode):
+    if full_mode:  # THEORY R9: "hidden 16 started at orthogonal gain 1.5, plain SGD, 100 steps, 5 seeds"
+        assert demo.H2 == 16 and numbers["steps"] == 100 and numbers["seeds"] == [0, 1, 2, 3, 4]
+        assert numbers["lrs"] == [3.0, 0.3]
+        for lr in numbers["lrs"]:
+            assert np.allclose(np.array(numbers["tracks"][lr]["sigma1"])[:, 0], 1.5)
+            assert np.allclose(np.array(numbers["tracks"][lr]["rho"])[:, 0], 1.5)
     for lr in numbers["lrs"]:
         for key in ("sigma1", "rho", "kappa", "grad_norm", "grad_var", "loss"):
             a = np.array(numbers["tracks"][lr][key])
@@ -82,8 +131,23 @@ def test_tracks_recorded_every_step(numbers):
         assert np.all(np.array(t["kappa"]) >= 1)
 
 
-def test_temporal_diagnostics(numbers):
+def test_temporal_diagnostics(numbers, full_mode):
     hi, lo = (numbers["summary"][lr] for lr in numbers["lrs"])
+    if full_mode:  # THEORY R10: median [min, max] over the 5 seeds, at the precision it quotes them
+        def stats(runs, key):
+            v = [d[key] for d in runs]
+            return np.median(v), min(v), max(v)
+
+        assert demo.T2 - 1 == 11 and demo.SNR_BATCHES == 8  # "EGF at lag 11", "SNR over 8 mini-batches"
+        for runs in (hi["start"], lo["start"]):  # "starts at 1.73 [1.30, 2.04] in every run"
+            assert_quoted(stats(runs, "egf"), ("1.73", "1.30", "2.04"), "egf start")
+            assert_quoted(stats(runs, "snr"), ("0.55", "0.51", "0.69"), "snr start")  # "starts at 0.55 [0.51, 0.69]"
+        assert_quoted(stats(lo["end"], "egf"), ("0.33", "0.11", "0.82"), "egf end lr 0.3")
+        assert_quoted(stats(hi["end"], "egf")[1:], ("1.7e-84", "8.4e-8"), "egf end lr 3")  # "between ... and ..."
+        assert_quoted((min(hi["final_sigma1"]), max(hi["final_sigma1"])), ("242", "1.7e4"), "sigma1 lr 3")
+        assert_quoted(stats(lo["end"], "entropy"), ("0.953", "0.948", "0.955"), "entropy end lr 0.3")
+        assert_quoted(stats(hi["end"], "entropy"), ("0.706", "0.502", "0.724"), "entropy end lr 3")
+        assert_quoted(stats(lo["end"], "snr"), ("8.6", "6.4", "32.7"), "snr end lr 0.3")
     for d in hi["start"] + lo["start"]:
         assert d["egf"] > 1  # orthogonal gain 1.5: the gradient grows back through time at the start
     assert max(d["egf"] for d in hi["end"]) < 1e-3  # lr 3 ends saturated: the gradient vanishes through time

@@ -26,6 +26,9 @@ def test_non_normal_W_approaches_rho_slowly():
     # ... and approaches rho only asymptotically: still 0.037 above it after 1000 steps
     assert growth[10] > growth[50] > growth[1000] > rho
     assert growth[1000] - rho < 0.05
+    # the figures THEORY T2 quotes: 1.87, 1.82, 1.32, 0.937; 1.1e6 against 0.005
+    assert [round(growth[k], 2) for k in (1, 10, 50)] == [1.87, 1.82, 1.32] and round(growth[1000], 3) == 0.937
+    assert f"{norm50:.2g}" == "1.1e+06" and round(rho**50, 3) == 0.005
     # a normal matrix with the same spectrum: ||W^k||^(1/k) = rho for every k
     Q = np.linalg.qr(np.random.default_rng(0).normal(size=(n, n)))[0]
     assert np.linalg.norm(np.linalg.matrix_power(rho * Q, 10), 2) ** 0.1 == pytest.approx(rho)
@@ -42,6 +45,8 @@ def test_xavier_square_matrix_has_spectral_norm_two_and_rms_singular_value_one()
               f"product over 30 layers ~ {s[0] ** 30:.2g}")
         assert s[0] == pytest.approx(2.0, abs=0.08)  # Marchenko-Pastur edge: 2 sigma sqrt(n) = 2
         assert rms == pytest.approx(1.0, abs=0.02)
+        if n == 512:  # THEORY T3: 1.985, RMS 1.000, product over 30 layers ~ 1e9
+            assert round(s[0], 3) == 1.985 and round(rms, 3) == 1.0 and round(math.log10(s[0] ** 30)) == 9
 
 
 def test_residual_jacobian_is_a_product_not_a_sum():
@@ -56,6 +61,7 @@ def test_residual_jacobian_is_a_product_not_a_sum():
     print(f"residual: ||prod(I + J) - (I + sum J)|| / ||prod|| = {rel:.3f}, "
           f"||prod(I + J)||_2 = {np.linalg.norm(prod, 2):.3f}")
     assert rel > 0.1
+    assert round(rel, 2) == 0.24  # THEORY T4(a)
 
 
 def test_highway_jacobian_needs_the_gate_term():
@@ -82,8 +88,9 @@ def test_highway_jacobian_needs_the_gate_term():
     err_full = np.max(np.abs(full - numeric))
     err_drop = np.linalg.norm(dropped - numeric) / np.linalg.norm(numeric)
     print(f"highway: closed form max err {err_full:.1e}; without diag(h~ - h) dT/dh: rel err {err_drop:.3f}")
-    assert err_full < 1e-8
+    assert err_full < 1e-10  # THEORY T4(b): below 1e-10, the central differences' own error
     assert err_drop > 0.05
+    assert round(err_drop, 2) == 0.14  # THEORY T4(b)
 
 
 def test_forget_bias_formula():
@@ -95,3 +102,5 @@ def test_forget_bias_formula():
         assert seed_formula == pytest.approx(1 / (2 - p), rel=1e-12)
         assert sig(retention_logit(p)) == pytest.approx(p, rel=1e-12)
     assert sig(math.log(1 / (1 - 0.5))) == pytest.approx(2 / 3)
+    # THEORY T5: 0.667, 0.909, 0.971
+    assert [round(sig(math.log(1 / (1 - p))), 3) for p in (0.5, 0.9, 0.97)] == [0.667, 0.909, 0.971]
