@@ -1,4 +1,5 @@
-"""Shared check for the remedy demos' reports: every Markdown table parses (same column count per row)."""
+"""Shared checks for the demo tests: every Markdown table of a report parses (same column count per
+row), and a measured number matches the text that quotes it."""
 
 import re
 from pathlib import Path
@@ -16,3 +17,13 @@ def assert_tables_parse(md: Path) -> int:
             width, tables = cells, tables + 1
         assert cells == width, f"{md.name}: row has {cells} cells, header {width}: {line}"
     return tables
+
+
+def quoted(x: float, text: str) -> bool:
+    """``x`` written at the precision of ``text`` ("6.18e3": two decimals of the mantissa; "0.0018": 4 decimals)."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return f"{x:.{digits}e}" == f"{mantissa}e{int(exponent):+03d}"
+    digits = len(text.split(".")[1]) if "." in text else 0
+    return f"{x:.{digits}f}" == text

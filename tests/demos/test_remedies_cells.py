@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import remedies_cells as demo
 
-from tests.demos.remedies_tables import assert_tables_parse
+from tests.demos.remedies_tables import assert_tables_parse, quoted
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +34,6 @@ THEORY_EGF49 = {
     "rec_dropout": ("2.6e-10", "3.8e-11", "5.4e-9"),
     "zoneout": ("2.8e-9", "8.7e-10", "1.5e-8"),
 }
-
-
-def quoted(x: float, text: str) -> bool:
-    """``x`` written at the precision of ``text`` ("2.8e-11": two significant digits; "0.085": 3 decimals)."""
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        return f"{x:.{digits}e}" == f"{mantissa}e{int(exponent):+03d}"
-    digits = len(text.split(".")[1]) if "." in text else 0
-    return f"{x:.{digits}f}" == text
 
 
 def assert_theory_egf49(numbers, kind):

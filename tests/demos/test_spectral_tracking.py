@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import spectral_tracking as demo
 
-from tests.demos.remedies_tables import assert_tables_parse
+from tests.demos.remedies_tables import assert_tables_parse, quoted
 
 # THEORY R8's table: rho(W), ||W||_2, max_{t<T} ||dh_T/dh_t||_2 after each remedy
 THEORY_R8 = {
@@ -29,16 +29,6 @@ THEORY_R9 = {
           "final_rho": ("2.05", "1.88", "2.17"), "final_sigma1": ("2.23", "2.07", "2.40"),
           "max_grad_var": ("1.11", "0.11", "2.48")},
 }
-
-
-def quoted(x: float, text: str) -> bool:
-    """``x`` written at the precision of ``text`` ("6.18e3": two decimals of the mantissa; "0.0018": 4 decimals)."""
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        digits = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        return f"{x:.{digits}e}" == f"{mantissa}e{int(exponent):+03d}"
-    digits = len(text.split(".")[1]) if "." in text else 0
-    return f"{x:.{digits}f}" == text
 
 
 def assert_quoted(values, texts, what):
