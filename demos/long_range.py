@@ -133,7 +133,8 @@ def _plot(report: Report, results: dict, lengths, used, steps: int) -> None:
     smooth = np.ones(10) / 10
     # The default-init models sit on top of each other at chance: staggered markers tell them apart in
     # the panel, and an inset with a linear axis around ln K shows each of them
-    inset = ax_l.inset_axes([0.3, 0.06, 0.45, 0.3])
+    inset = ax_l.inset_axes([0.05, 0.05, 0.42, 0.28])  # the empty lower left: no curve is below 0.15 there
+    inset.yaxis.tick_right()  # keep the inset's labels off the panel's own tick labels
     curves = {m: np.convolve(np.mean([results[(m, L, s)]["loss"] for s in used], axis=0), smooth, mode="valid")
               for m in MODELS}  # fmt: skip
     defaults = [m for m in MODELS if "default" in m]
