@@ -34,7 +34,7 @@ from minigrad.ops import (
     Where,
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
-from minigrad.tensor import Tensor, apply_op, as_tensor
+from minigrad.tensor import Tensor, apply_binary, apply_op, as_tensor
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
 TensorLike = Tensor | np.ndarray | float | int | Sequence
@@ -109,13 +109,13 @@ def clip(a: TensorLike, a_min: float | None = None, a_max: float | None = None) 
 def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise maximum of two tensors (broadcasting), like ``np.maximum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
-    return apply_op(Maximum(), a, as_tensor(x2, a))
+    return apply_binary(Maximum(), a, as_tensor(x2, a))
 
 
 def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting), like ``np.minimum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
-    return apply_op(Minimum(), a, as_tensor(x2, a))
+    return apply_binary(Minimum(), a, as_tensor(x2, a))
 
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import get_default_dtype, number_dtype, result_dtype
 from minigrad.grad_mode import MODES
 from minigrad.inplace import InPlaceMethods
 from minigrad.ops import (
@@ -132,13 +132,47 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
 
 
 def _number_dtype(x, like: Tensor) -> np.dtype:
-    """The dtype of ``like <op> x`` for a number ``x``, as NumPy's promotion gives it."""
+    """The dtype of ``like <op> x`` for a number ``x``, by PyTorch's rule (``dtypes.number_dtype``)."""
     dtype = like.data.dtype
     if dtype.kind == "f" and (type(x) is float or type(x) is int):
-        return dtype  # NumPy keeps a float array's dtype next to a Python number; result_type costs ~1 µs
+        return dtype  # the common case, without the general rule's cost
     if isinstance(x, (complex, np.complexfloating)):  # np.complex64 is not a Python complex
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
-    return np.result_type(like.data, x)
+    if not isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return np.result_type(like.data, x)  # not a plain number (a Decimal, a Fraction): NumPy decides
+    return number_dtype(x, dtype)
+
+
+def _refuse_bool_subtraction(da, db) -> None:
+    raise TypeError(
+        f"subtraction with a bool operand ({da} - {db}) is not supported (as in PyTorch): use "
+        f"logical operations, or convert to a number dtype first"
+    )
+
+
+def apply_binary(op, a: Tensor, b: Tensor) -> Tensor:
+    """``apply_op(op, a, b)`` with PyTorch's result dtype (``dtypes.result_dtype``).
+
+    NumPy would make ``float32 tensor * 0-d float64 tensor`` float64; PyTorch keeps float32.
+    An operand outside the graph is converted first; one that requires grad cannot be
+    (its gradient must reach it), so the result is rounded to the dtype instead.
+    """
+    da, db = a.data.dtype, b.data.dtype
+    if da == db and da.kind == "f":
+        return apply_op(op, a, b)  # the common case
+    if type(op) is Sub and "b" in (da.kind, db.kind):
+        _refuse_bool_subtraction(da, db)
+    dtype = result_dtype(a.data, b.data)
+    if dtype.kind != "f" and type(op) is Div:  # true division of integers: the default float
+        dtype = get_default_dtype()
+    if da != dtype and not a.requires_grad:
+        a = _new_tensor(a.data.astype(dtype))
+    if db != dtype and not b.requires_grad:
+        b = _new_tensor(b.data.astype(dtype))
+    out = apply_op(op, a, b)
+    if out.data.dtype != dtype:
+        out.data = out.data.astype(dtype)
+    return out
 
 
 def _operand(x, like: Tensor) -> Tensor:
@@ -321,43 +355,47 @@ class Tensor(InPlaceMethods, TensorMethods):
     # ----- arithmetic operators ---------------------------------------------------
     def __add__(self, other) -> Tensor:
         """``self + other`` (broadcasting): an ``Add`` op."""
-        return apply_op(Add(), self, _operand(other, self))
+        return apply_binary(Add(), self, _operand(other, self))
 
     def __radd__(self, other) -> Tensor:
         """``other + self``: an ``Add`` op."""
-        return apply_op(Add(), _operand(other, self), self)
+        return apply_binary(Add(), _operand(other, self), self)
 
     def __sub__(self, other) -> Tensor:
         """``self - other`` (broadcasting): a ``Sub`` op."""
-        return apply_op(Sub(), self, _operand(other, self))
+        if isinstance(other, (bool, np.bool_)):
+            _refuse_bool_subtraction(self.dtype, np.dtype(bool))
+        return apply_binary(Sub(), self, _operand(other, self))
 
     def __rsub__(self, other) -> Tensor:
         """``other - self``: a ``Sub`` op."""
-        return apply_op(Sub(), _operand(other, self), self)
+        if isinstance(other, (bool, np.bool_)):
+            _refuse_bool_subtraction(np.dtype(bool), self.dtype)
+        return apply_binary(Sub(), _operand(other, self), self)
 
     def __mul__(self, other) -> Tensor:
         """``self * other`` elementwise (broadcasting): a ``Mul`` op."""
-        return apply_op(Mul(), self, _operand(other, self))
+        return apply_binary(Mul(), self, _operand(other, self))
 
     def __rmul__(self, other) -> Tensor:
         """``other * self``: a ``Mul`` op."""
-        return apply_op(Mul(), _operand(other, self), self)
+        return apply_binary(Mul(), _operand(other, self), self)
 
     def __truediv__(self, other) -> Tensor:
         """``self / other`` elementwise (broadcasting): a ``Div`` op."""
-        return apply_op(Div(), self, _operand(other, self))
+        return apply_binary(Div(), self, _operand(other, self))
 
     def __rtruediv__(self, other) -> Tensor:
         """``other / self``: a ``Div`` op."""
-        return apply_op(Div(), _operand(other, self), self)
+        return apply_binary(Div(), _operand(other, self), self)
 
     def __pow__(self, other) -> Tensor:
         """``self ** other`` elementwise: a ``Pow`` op."""
-        return apply_op(Pow(), self, _operand(other, self))
+        return apply_binary(Pow(), self, _operand(other, self))
 
     def __rpow__(self, other) -> Tensor:
         """``other ** self``: a ``Pow`` op."""
-        return apply_op(Pow(), _operand(other, self), self)
+        return apply_binary(Pow(), _operand(other, self), self)
 
     def __matmul__(self, other) -> Tensor:
         """``self @ other``, NumPy's matmul rules: a ``MatMul`` op."""
