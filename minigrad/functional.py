@@ -268,8 +268,8 @@ def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int =
                 f"split: indices_or_sections={indices_or_sections} does not divide axis {axis} "
                 f"of size {n} into equal sections"
             )
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+        step = n // indices_or_sections  # 0 for an empty axis: every piece is empty, as in NumPy
+        bounds = [k * step for k in range(indices_or_sections + 1)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], n]
     pieces = []

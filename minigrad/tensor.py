@@ -281,6 +281,15 @@ class Tensor(InPlaceMethods, TensorMethods):
 
     __hash__ = object.__hash__  # __eq__ is elementwise, yet tensors stay usable as dict keys
 
+    def __reduce__(self):
+        """Pickling (and ``copy.deepcopy``) keeps ``data`` and ``requires_grad``, as PyTorch does.
+
+        The copy is a new leaf: the graph that made a non-leaf is never pickled (a deep one
+        would recurse 10,000 levels; a scalar loss would carry every array its graph saved),
+        and ``.grad`` is not kept either.
+        """
+        return (_rebuild_leaf, (type(self), self.data, self.requires_grad))
+
     # ----- leaving the graph ------------------------------------------------------
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -526,6 +535,15 @@ class Tensor(InPlaceMethods, TensorMethods):
         """log Σ eˣ over ``axis``, computed stably (``minigrad.logsumexp``)."""
         axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
         return apply_op(LogSumExp(axis, keepdims), self)
+
+
+def _rebuild_leaf(cls: type, data: np.ndarray, requires_grad: bool) -> Tensor:
+    """Unpickling: a leaf of class ``cls`` (a Tensor or a Parameter) around ``data``."""
+    t = cls.__new__(cls)
+    if not data.flags.writeable:  # an array unpickled from a buffer may be read-only
+        data = data.copy()
+    t.data, t.grad, t.requires_grad, t._op, t._retains_grad = data, None, bool(requires_grad), None, False
+    return t
 
 
 def _plain_index(index):
