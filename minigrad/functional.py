@@ -34,7 +34,8 @@ from minigrad.ops import (
     Where,
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
-from minigrad.tensor import Tensor, apply_binary, apply_op, as_tensor
+from minigrad.tensor import Tensor, apply_op, as_tensor
+from minigrad.tensor_math import apply_binary
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
 TensorLike = Tensor | np.ndarray | float | int | Sequence
