@@ -178,6 +178,19 @@ def make_program(seed: int) -> dict:
     return {"inputs": inputs, "steps": steps, "shape": list(shapes[-1])}
 
 
+def execute(program: dict, leaves: list, table: dict):
+    """Run the program's steps on ``leaves`` with one engine's ``table`` of ops; return the last value.
+
+    ``table[name](*operands, *args)``: unary ops take ``x``, binary ops ``(a, b)``, reductions
+    ``(x, axis, keepdims)``, ``reshape``/``transpose``/``softmax`` ``(x, shape | axes | axis)``,
+    ``matmul_t`` ``(a, b)``, ``concat`` ``(a, b, axis)`` and ``index`` ``(x, parts)``.
+    """
+    values = list(leaves)
+    for name, args, operands in program["steps"]:
+        values.append(table[name](*[values[i] for i in operands], *args))
+    return values[-1]
+
+
 def fingerprint(program: dict) -> int:
     """A checksum of the program, so a changed generator is caught before values are compared."""
     return zlib.crc32(json.dumps(program, sort_keys=True).encode())

@@ -17,56 +17,32 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from tests.program_generator import fingerprint, input_array, loss_weights, make_program, to_numpy_index
+from tests.program_generator import execute, fingerprint, input_array, loss_weights, make_program, to_numpy_index
 
 FIXTURE = np.load(Path(__file__).parent / "fixtures" / "programs_torch.npz", allow_pickle=False)
 COUNT = len(FIXTURE["fingerprint"])
 CHUNKS = 8  # the programs run in 8 test cases, so a failure names a range of seeds
 
-UNARY = {
+TABLE = {
     "neg": lambda x: -x, "tanh": mg.tanh, "sigmoid": mg.sigmoid, "relu": mg.relu, "abs": mg.abs,
     "square": lambda x: x * x, "exp_tanh": lambda x: mg.exp(mg.tanh(x)),
     "log_sq1": lambda x: mg.log(x * x + 1), "sqrt_sq1": lambda x: mg.sqrt(x * x + 1),
-}  # fmt: skip
-BINARY = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "div_sq1": lambda a, b: a / (b * b + 1), "maximum": mg.maximum, "minimum": mg.minimum,
-}  # fmt: skip
-REDUCE = {
-    "sum": lambda x, a, k: x.sum(axis=a, keepdims=k),
-    "mean": lambda x, a, k: x.mean(axis=a, keepdims=k),
-    "amax": lambda x, a, k: x.max(axis=a, keepdims=k),
+    "sum": lambda x, a, k: x.sum(axis=a, keepdims=k), "mean": lambda x, a, k: x.mean(axis=a, keepdims=k),
+    "amax": lambda x, a, k: x.max(axis=a, keepdims=k), "var": lambda x, a, k: x.var(axis=a, keepdims=k),
     "logsumexp": lambda x, a, k: x.logsumexp(axis=a, keepdims=k),
-    "var": lambda x, a, k: x.var(axis=a, keepdims=k),
-}
+    "reshape": lambda x, shape: x.reshape(shape), "transpose": lambda x, axes: x.transpose(axes),
+    "matmul_t": lambda a, b: a @ b.T, "softmax": lambda x, axis: mg.softmax(x, axis=axis),
+    "concat": lambda a, b, axis: mg.concatenate([a, b], axis=axis),
+    "index": lambda x, parts: x[to_numpy_index(parts)],  # tuples stay tuples: what NumPy users write
+}  # fmt: skip
 
 
 def run(program: dict) -> tuple[np.ndarray, list[np.ndarray]]:
     """The program's last value and the loss's gradient for each input, in minigrad."""
     leaves = [mg.tensor(input_array(spec), requires_grad=True) for spec in program["inputs"]]
-    values = list(leaves)
-    for name, args, operands in program["steps"]:
-        xs = [values[i] for i in operands]
-        if name in UNARY:
-            y = UNARY[name](xs[0])
-        elif name in BINARY:
-            y = BINARY[name](*xs)
-        elif name in REDUCE:
-            y = REDUCE[name](xs[0], args[0], args[1])
-        elif name == "reshape":
-            y = xs[0].reshape(args[0])
-        elif name == "transpose":
-            y = xs[0].transpose(args[0])
-        elif name == "matmul_t":
-            y = xs[0] @ xs[1].T
-        elif name == "softmax":
-            y = mg.softmax(xs[0], axis=args[0])
-        elif name == "concat":
-            y = mg.concatenate(xs, axis=args[0])
-        else:
-            y = xs[0][to_numpy_index(args[0])]
-        values.append(y)
-    last = values[-1]
+    last = execute(program, leaves, TABLE)
     grads = mg.grad((last * loss_weights(last.shape)).sum(), leaves)
     return last.data, list(grads)
 

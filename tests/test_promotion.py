@@ -18,13 +18,8 @@ import pytest
 
 import minigrad as mg
 
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "promotion_torch.json").read_text())["cases"]
-RIGHT = {
-    "int": 3, "float": 2.5, "bool": True,
-    "np.float64": np.float64(2.5), "np.float32": np.float32(2.5), "np.int64": np.int64(3), "np.int32": np.int32(3),
-    "0d float64": 2.5, "0d float32": 2.5, "0d int64": 3, "0d int32": 3,
-    "1d float64": [2.5, 0.5], "1d float32": [2.5, 0.5], "1d int64": [3, 1],
-}  # fmt: skip
+_DATA = json.loads((Path(__file__).parent / "fixtures" / "promotion_torch.json").read_text())
+FIXTURE, RIGHT = _DATA["cases"], _DATA["right"]  # RIGHT: operand kind -> its value, as JSON
 OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
 
 
@@ -32,6 +27,8 @@ def _operand(kind: str):
     value = RIGHT[kind]
     if kind[:3] in ("0d ", "1d "):
         return mg.tensor(value, dtype=kind[3:])
+    if kind.startswith("np."):
+        return getattr(np, kind[3:])(value)  # a NumPy scalar, e.g. np.float64(2.5)
     return value
 
 
