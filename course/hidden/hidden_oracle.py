@@ -8,14 +8,14 @@ The pieces run in the sealed process (:func:`ask`); these comparisons run here, 
 expected values, where no piece's code runs.
 """
 
-from minigrad.course.sandbox import SealedError
-
 from numpy import abs as _abs
 from numpy import argwhere as _argwhere
 from numpy import asarray as _asarray
 from numpy import errstate as _errstate
 from numpy import isfinite as _isfinite
 from numpy import shape as _shape
+
+from minigrad.course.sandbox import SealedError
 
 RTOL = ATOL = 1e-12
 SHOWN = 4

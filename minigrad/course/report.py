@@ -51,6 +51,7 @@ class Report:
     max_points: float
     tasks: list[TaskResult]
     outside_edits: list[str] = field(default_factory=list)
+    protections: list[str] = field(default_factory=list)  # what sealed the pieces' process
 
     def to_json(self) -> str:
         """The report as JSON (for tools other than Gradescope)."""

@@ -30,7 +30,7 @@ import signal
 import subprocess
 import sys
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -122,7 +122,7 @@ def command(mode: str, workdir: Path, copy: Path, probes: str) -> list[str]:
             _python(), "-I", "-S", "-B", str(JAIL), str(cfg)]  # fmt: skip
 
 
-@lru_cache(maxsize=None)
+@cache
 def mode() -> str:
     """The strongest sealing this machine allows: 'root', 'userns' or 'plain' (tried once)."""
     if sys.platform != "linux" or shutil.which("unshare") is None:
