@@ -22,8 +22,10 @@ def data(shape, seed, low=-3.0, high=3.0):
 
 
 def decades(shape, seed):
-    """Magnitudes 10^0 .. 10^8, entry by entry: no single finite-difference step suits them all."""
-    return 10.0 ** np.random.default_rng(1000 + seed).integers(0, 9, size=shape)
+    """Magnitudes 10^0 .. 10^8, entry by entry (the first is 10^8): no fixed step suits them all."""
+    scale = 10.0 ** np.random.default_rng(1000 + seed).integers(0, 9, size=shape)
+    scale.flat[0] = 1e8
+    return scale
 
 
 def off_zero(x):

@@ -60,7 +60,8 @@ def decode(value, np):
 
 def _error(e: BaseException, copy: str) -> str:
     """The exception and the lines of the traceback in the copy (paths relative to it)."""
-    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(copy)]
+    frames = [f for f in traceback.extract_tb(e.__traceback__)
+              if f.filename.startswith(copy) and not f.filename.endswith("_worker.py")]  # fmt: skip
     lines = [f"{f.filename[len(copy) + 1:]}:{f.lineno} in {f.name}: {f.line}" for f in frames[-4:]]
     head = "".join(traceback.format_exception_only(type(e), e)).strip()
     return "\n".join([head] + ["  " + line for line in lines])[:3000]
