@@ -124,7 +124,13 @@ def command(mode: str, workdir: Path, copy: Path, probes: str) -> list[str]:
 
 @cache
 def mode() -> str:
-    """The strongest sealing this machine allows: 'root', 'userns' or 'plain' (tried once)."""
+    """The strongest sealing this machine allows: 'root', 'userns' or 'plain' (tried once).
+
+    ``MINIGRAD_COURSE_SEAL=plain`` (or ``userns``) asks for a weaker one, to compare.
+    """
+    asked = os.environ.get("MINIGRAD_COURSE_SEAL", "")
+    if asked in ("plain", "userns"):
+        return asked if asked == "plain" or _try(asked) else "plain"
     if sys.platform != "linux" or shutil.which("unshare") is None:
         return "plain"
     wanted = ["root"] if os.geteuid() == 0 else []

@@ -7,15 +7,15 @@ reference scores full marks) and shared; each test copies it, edits the copy as 
 
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
+from course_helpers import put, write
 
 from minigrad.course import MakeError, grade, load_tasks, make_student_copy, report_text, resolve_piece
 from minigrad.course.__main__ import main
 from minigrad.course.make import read_source
-from minigrad.course.transplant import piece_body, replace_bodies
+from minigrad.course.transplant import piece_body
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "course" / "example_tasks.toml"
@@ -35,24 +35,6 @@ def sub(student, tmp_path):
     target = tmp_path / "submission"
     shutil.copytree(student, target)
     return target
-
-
-def put(sub: Path, name: str, body: str | None = None) -> None:
-    """Write ``body`` (or the reference's own body) into piece ``name`` of the submission."""
-    if body is None:
-        ref = resolve_piece(ROOT, name)
-        lines = piece_body(read_source(ref.path), ref)
-    else:
-        lines = [(line + "\n", True) for line in textwrap.dedent(body).strip("\n").split("\n")]
-    piece = resolve_piece(sub, name)
-    text = replace_bodies(read_source(piece.path), [(piece, lines)])
-    with open(piece.path, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
 
 
 def score(sub: Path, task: str, **kwargs):
