@@ -210,9 +210,9 @@ class Sealed:
 
     def _start(self) -> None:
         cmd = command(self.mode, self.workdir, self.copy, self.probes)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.copy, start_new_session=True, preexec_fn=_pdeathsig,
-                                     env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"})  # fmt: skip
+                                     cwd=self.copy, start_new_session=True, preexec_fn=_pdeathsig, env=env)  # fmt: skip
 
     def call(self, module: str, function: str, **args):
         """Run ``module.function(**args)`` in the sealed process; its value, as data."""

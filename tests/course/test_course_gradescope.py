@@ -19,7 +19,6 @@ from course_helpers import ROOT, put, write
 
 from minigrad.course import make_student_copy
 from minigrad.course.__main__ import main
-from minigrad.course.gradescope import build
 
 EXAMPLE = ROOT / "course" / "example_tasks.toml"
 pytestmark = pytest.mark.skipif(not EXAMPLE.is_file(), reason="a student copy: no reference task file here")
@@ -31,10 +30,10 @@ def bundle(tmp_path_factory):
     """(the zip, the three-task file, a blank student copy)."""
     tmp = tmp_path_factory.mktemp("gradescope")
     text = EXAMPLE.read_text(encoding="utf-8")
-    blocks = text.split("[[task]]")
+    blocks = text.split("\n[[task]]\n")
     kept = [b for b in blocks[1:] if re.search(r'^id = "(.*)"', b, re.M).group(1) in KEEP]
     tasks = tmp / "tasks.toml"
-    write(tasks, blocks[0] + "".join("[[task]]" + b for b in kept))
+    write(tasks, blocks[0] + "".join("\n[[task]]\n" + b for b in kept))
     zipped = tmp / "autograder.zip"
     assert main(["gradescope", "--tasks", str(tasks), "--out", str(zipped), "--src", str(ROOT), "--no-verify",
                  "--per-task", "120"]) == 0  # fmt: skip

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from course_helpers import ROOT, put, write
 
-from minigrad.course import grade, make_student_copy
-from minigrad.course import sandbox
+from minigrad.course import grade, make_student_copy, sandbox
 from minigrad.course.tree import checksum, list_files
 
 EXAMPLE = ROOT / "course" / "example_tasks.toml"
