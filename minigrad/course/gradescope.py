@@ -29,9 +29,9 @@ from importlib import metadata
 from pathlib import Path
 
 from minigrad.course.grade import grade
-from minigrad.course.report import gradescope_json
+from minigrad.course.report import gradescope_json, report_text
 from minigrad.course.tasks import load_tasks
-from minigrad.course.tree import list_files, project_root, student_state, write_tree
+from minigrad.course.tree import MakeError, list_files, project_root, student_state, write_tree
 
 SETUP = """\
 #!/usr/bin/env bash
@@ -77,9 +77,6 @@ def build(task_file: str | Path, out: str | Path, src: str | Path | None = None,
     ``verify``: grade the reference first (it must score full marks). ``time_limit``: seconds for
     a whole submission (keep it under the assignment's Gradescope timeout); ``per_task``: per task.
     """
-    from minigrad.course.make import MakeError
-    from minigrad.course.report import report_text
-
     src = Path(src).resolve() if src is not None else project_root()
     tasks = load_tasks(task_file)
     student_state(src, tasks)  # every piece resolves, or this raises

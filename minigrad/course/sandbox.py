@@ -33,6 +33,8 @@ import time
 from functools import cache
 from pathlib import Path
 
+from minigrad.course import _worker
+
 _HERE = Path(__file__).resolve().parent
 JAIL, WORKER = _HERE / "_jail.py", _HERE / "_worker.py"
 _LIMIT = 256 * 2**20  # bytes of one answer
@@ -289,8 +291,6 @@ class Local:
         import importlib
 
         import numpy as np
-
-        from minigrad.course import _worker
 
         if str(self.probes) not in sys.path:
             sys.path.insert(0, str(self.probes))
