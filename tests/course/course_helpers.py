@@ -1,5 +1,6 @@
 """Editing a submission as a student (or a cheater) would: shared by the grading tests."""
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -26,3 +27,10 @@ def put(sub: Path, name: str, body: str | None = None) -> None:
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
+
+
+def fresh_submission(student: Path, tmp_path: Path) -> Path:
+    """A fresh submission: the student copy as handed out."""
+    target = tmp_path / "submission"
+    shutil.copytree(student, target)
+    return target

@@ -6,11 +6,10 @@ reference scores full marks) and shared; each test copies it, edits the copy as 
 """
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from course_helpers import put, write
+from course_helpers import fresh_submission, put, write
 
 from minigrad.course import MakeError, grade, load_tasks, make_student_copy, report_text, resolve_piece
 from minigrad.course.__main__ import main
@@ -31,10 +30,7 @@ def student(tmp_path_factory):
 
 @pytest.fixture
 def sub(student, tmp_path):
-    """A fresh submission: the student copy as handed out."""
-    target = tmp_path / "submission"
-    shutil.copytree(student, target)
-    return target
+    return fresh_submission(student, tmp_path)
 
 
 def score(sub: Path, task: str, **kwargs):

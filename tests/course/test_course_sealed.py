@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from course_helpers import ROOT, put, write
+from course_helpers import ROOT, fresh_submission, put, write
 
 from minigrad.course import grade, make_student_copy, sandbox
 from minigrad.course.tree import checksum, list_files
@@ -39,9 +39,7 @@ def student(tmp_path_factory):
 
 @pytest.fixture
 def sub(student, tmp_path):
-    target = tmp_path / "submission"
-    shutil.copytree(student, target)
-    return target
+    return fresh_submission(student, tmp_path)
 
 
 @pytest.fixture
