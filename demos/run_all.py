@@ -49,6 +49,7 @@ DEMOS: tuple[str, ...] = (
     "remedies_training",
     "spectral_tracking",
     "three_ways",
+    "edge_of_chaos",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
