@@ -50,6 +50,8 @@ DEMOS: tuple[str, ...] = (
     "spectral_tracking",
     "three_ways",
     "edge_of_chaos",
+    "cliff",
+    "latching",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
