@@ -138,6 +138,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
                         "loss_after_first_step": {"plain": loss_and_grad(plain[1])[0],
                                                   "clipped": loss_and_grad(clipped[1])[0]}}  # fmt: skip
     c = numbers["cliff"]
+    c["h_T_either_side"] = [loss_and_grad(w_wall - 1e-3)[2], loss_and_grad(w_wall + 1e-3)[2]]
     report.table(
         f"The cliff: h_t = tanh(w h_(t-1) + b), b = {BIAS:g}, T = {T_CLIFF}, L = (h_T - {TARGET:g})^2, "
         f"lr {LR:g}, clip {CLIP:g}",

@@ -39,4 +39,4 @@ def test_the_dilemma(result, full_mode):
     if full_mode:  # README / THEORY claim 17
         assert f"{100 * latch['kept']:.1f}" == "100.0" and f"{latch['median_log10_grad']:.1f}" == "-75.7"
         assert f"{100 * keep['kept']:.1f}" == "50.2" and f"{keep['median_log10_grad']:.1f}" == "-3.8"
-        assert f"{latch['slope']:.3f}" == "0.031"
+        assert f"{latch['slope']:.3f}" == "0.031" and f"{latch['slope_T_log10']:.1f}" == "-75.8"
