@@ -237,3 +237,40 @@ def test_positional_encoding_module_adds_the_table_along_the_sequence_axis():
     np.testing.assert_array_equal(seq_first(mg.tensor(np.zeros((4, 2, 6)))).data[:, 1], y.data[1])
     with pytest.raises(ValueError, match="max_len"):
         enc(mg.tensor(np.zeros((1, 11, 6))))
+
+
+def _attention_input_gradients(scale: float, seed: int, L: int = 10, E: int = 8):
+    """One causal self-attention layer out_t = sum_k alpha_tk x_k (q = W_q x, k = W_k x, v = x), and
+    <g, out>: (autograd's dL/dx, the textbook sum_t alpha_tk g_t, the full closed form)."""
+    rng = np.random.default_rng(seed)
+    x, g = rng.normal(size=(L, E)), rng.normal(size=(L, E))
+    Wq, Wk = (rng.normal(size=(E, E)) * scale / np.sqrt(E) for _ in range(2))
+    xt = mg.tensor(x, requires_grad=True)
+    out = F.scaled_dot_product_attention(xt @ mg.tensor(Wq.T), xt @ mg.tensor(Wk.T), xt, is_causal=True)
+    (out * mg.tensor(g)).sum().backward()
+    c, q, k = 1 / np.sqrt(E), x @ Wq.T, x @ Wk.T
+    z = np.where(np.tril(np.ones((L, L), bool)), c * q @ k.T, -np.inf)
+    a = np.exp(z - z.max(axis=1, keepdims=True))
+    a /= a.sum(axis=1, keepdims=True)
+    textbook = a.T @ g  # "dL/dh_k = sum_t alpha_tk dL/dh_t": the value path only
+    grad_a = g @ x.T
+    grad_z = a * (grad_a - np.sum(grad_a * a, axis=1, keepdims=True))  # the softmax Jacobian's term
+    full = textbook + (c * grad_z @ k) @ Wq + (c * grad_z.T @ q) @ Wk
+    return xt.grad, textbook, full
+
+
+def test_the_textbook_attention_gradient_misses_the_softmax_term():
+    """The value-path formula sum_t alpha_tk g_t drops how x_k moves the weights themselves (through
+    its query and its key). With it added, the closed form equals autograd; without it the error is
+    small only while attention is near uniform."""
+    errors = {}
+    for scale in (0.1, 1.0, 2.0):  # W_q, W_k ~ N(0, scale^2 / E): larger scale, more peaked attention
+        errors[scale] = []
+        for seed in range(5):
+            auto, textbook, full = _attention_input_gradients(scale, seed)
+            assert np.abs(full - auto).max() < 1e-10 * np.abs(auto).max()
+            errors[scale].append(np.linalg.norm(textbook - auto) / np.linalg.norm(auto))
+    print({s: [round(float(e), 3) for e in v] for s, v in errors.items()})
+    assert max(errors[0.1]) < 0.03  # near-uniform weights: the missing term is small (0.6%-2.8%)
+    assert 0.5 < min(errors[1.0]) and max(errors[1.0]) < 0.75  # 0.56-0.68 of the gradient's norm
+    assert min(errors[2.0]) > 0.85  # 0.90-0.93
