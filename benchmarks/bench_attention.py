@@ -98,25 +98,12 @@ def setup():
     return run_mha(False), run_mha(True), run_lstm, run_numpy
 
 
-def best_cpu_times(fns, repeats: int) -> list[float]:
-    """The minimum CPU time (``time.process_time``) of each function, run in turn, after one warm-up.
-
-    CPU time, not wall time: on the shared machine a process waits for a core, and wall times
-    then measure the other jobs (bench_rnn.py uses CPU time for its verdicts too)."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, ts in zip(fns, times):
-            t0 = time.process_time()
-            fn()
-            ts.append(time.process_time() - t0)
-    return [min(ts) for ts in times]
-
-
 def main() -> None:
     fused, composed, lstm, numpy_fn = setup()
-    t_fused, t_composed, t_lstm, t_numpy = best_cpu_times([fused, composed, lstm, numpy_fn], REPEATS)
+    # CPU time, not wall time: on the shared machine a process waits for a core, and wall times then
+    # measure the other jobs (bench_rnn.py uses CPU time for its verdicts too)
+    t_fused, t_composed, t_lstm, t_numpy = _timing.best_times_alternating(
+        [fused, composed, lstm, numpy_fn], repeats=REPEATS, warmup=1, clock=time.process_time)  # fmt: skip
     print(f"T={T}, N={N}, E={E}, {HEADS} heads, float32, forward + backward, best of {REPEATS} (CPU time)")
     print(f"  NumPy by hand                       {t_numpy * 1e3:8.2f} ms")
     print(f"  minigrad MHA, need_weights=False    {t_fused * 1e3:8.2f} ms   {t_fused / t_numpy:5.2f}x NumPy")
