@@ -51,6 +51,9 @@ DEMOS: tuple[str, ...] = (
     "remedies_training",
     "spectral_tracking",
     "three_ways",
+    "edge_of_chaos",
+    "cliff",
+    "latching",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
