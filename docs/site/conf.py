@@ -55,7 +55,6 @@ nitpick_ignore_regex = [
     ("py:class", r"(Tensor|Module|Parameter|ArrayLike|DTypeLike|Path|Sequence|Mapping|Iterable|Iterator"
                  r"|Callable|Any|NamedTuple|Generator|optional|array_like|ndarray|callable)"),
     ("py:class", r"(int|float|str|bool|dict|list|tuple|object|bytes|type|None)"),
-    ("py:class", r"TypeAliasForwardRef"),  # what Sphinx 9 writes for an aliased hint it cannot evaluate
     # minigrad's own internal classes, shown as bases or in signatures but not public (no page of their own)
     ("py:class", r"minigrad\.[\w.]*\._\w+"),
     ("py:class", r"minigrad\.(inplace\.InPlaceMethods|tensor_methods\.TensorMethods|nn\.module\.IncompatibleKeys"
@@ -97,6 +96,16 @@ def _display_math(lines: list) -> None:
         k += 1
 
 
+_FORWARD_REF = re.compile(r"TypeAliasForwardRef\('([\w.]+)'\)")
+
+
+def _alias_names(app, what, name, obj, options, signature, return_annotation):
+    """An alias inside a union comes out as ``TypeAliasForwardRef('numpy.typing.ArrayLike')``: its name."""
+    def fix(text):
+        return _FORWARD_REF.sub(r"\1", text) if text else text
+    return fix(signature), fix(return_annotation)
+
+
 def _short_python_names(app, env, node, contnode):
     """:meth:`Trajectory.backprop` written in another module than the class's: resolve it by its
     unique suffix, as Sphinx does for names written with a leading dot (no match stays an error)."""
@@ -119,6 +128,7 @@ def _redirect(app, exc):
 def setup(app):
     app.connect("autodoc-process-docstring", _docstring_math)
     app.connect("missing-reference", _short_python_names)
+    app.connect("autodoc-process-signature", _alias_names)
     app.connect("build-finished", _redirect)
 
 
