@@ -37,7 +37,7 @@ def main(out: Path = FIGURES) -> list[Path]:
     paths = []
     for fmt in ("svg", "png"):
         path = Path(out) / f"first_look_graph.{fmt}"
-        viz.draw(loss, path, names=names, jacobian_norms=True)
+        viz.draw(loss, path, names=names, jacobian_norms=True, renderer="dot")
         paths.append(path)
     return paths
 
