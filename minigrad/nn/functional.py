@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from minigrad import functional as _mf
+from minigrad.nn.functional_attention import scaled_dot_product_attention  # noqa: F401 - PyTorch's F name
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor, as_tensor
 
