@@ -290,3 +290,15 @@ def test_multihead_dropout_returns_the_weights_the_values_were_mixed_with():
     m.eval()
     _, w_eval = m(x, x, x)
     np.testing.assert_allclose(w_eval.data.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("L, S", [(0, 3), (3, 0), (0, 0)])
+def test_empty_queries_or_keys(L, S):
+    """No keys: every query attends to nothing, output 0 (as a fully masked row); no queries: empty."""
+    q, k, v = (mg.tensor(np.ones(s), requires_grad=True) for s in ((2, L, 4), (2, S, 4), (2, S, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.scaled_dot_product_attention(q, k, v)
+        y.sum().backward()
+    assert y.shape == (2, L, 5) and np.all(y.data == 0)
+    assert q.grad.shape == q.shape and k.grad.shape == k.shape and v.grad.shape == v.shape
