@@ -35,6 +35,7 @@ from minigrad.ops import (
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
 from minigrad.tensor import Tensor, apply_op, as_tensor
+from minigrad.tensor_math import apply_binary
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
 TensorLike = Tensor | np.ndarray | float | int | Sequence
@@ -109,13 +110,13 @@ def clip(a: TensorLike, a_min: float | None = None, a_max: float | None = None) 
 def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise maximum of two tensors (broadcasting), like ``np.maximum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
-    return apply_op(Maximum(), a, as_tensor(x2, a))
+    return apply_binary(Maximum(), a, as_tensor(x2, a))
 
 
 def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting), like ``np.minimum``."""
     a = as_tensor(x1, x2 if isinstance(x2, Tensor) else None)
-    return apply_op(Minimum(), a, as_tensor(x2, a))
+    return apply_binary(Minimum(), a, as_tensor(x2, a))
 
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
@@ -268,8 +269,8 @@ def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int =
                 f"split: indices_or_sections={indices_or_sections} does not divide axis {axis} "
                 f"of size {n} into equal sections"
             )
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+        step = n // indices_or_sections  # 0 for an empty axis: every piece is empty, as in NumPy
+        bounds = [k * step for k in range(indices_or_sections + 1)]
     else:
         bounds = [0, *[int(i) for i in indices_or_sections], n]
     pieces = []

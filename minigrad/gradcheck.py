@@ -28,6 +28,11 @@ def _arrays(inputs) -> tuple[list[np.ndarray], bool]:
     return [np.array(getattr(x, "data", x), dtype=None) for x in items], single
 
 
+def _check_eps(name: str, eps) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not 0 < eps < np.inf:
+        raise ValueError(f"{name}: eps must be a positive finite number, got {eps!r}")
+
+
 def numerical_jacobian(
     f: Callable, inputs: np.ndarray | Tensor | Sequence, eps: float = 1e-6
 ) -> np.ndarray | tuple[np.ndarray, ...]:
@@ -36,6 +41,7 @@ def numerical_jacobian(
     ``inputs`` is a tensor/array (one result) or a tuple of them (a tuple of results).
     ``f`` is evaluated under ``no_grad`` on perturbed copies; the inputs are not modified.
     """
+    _check_eps("numerical_jacobian", eps)
     arrays, single = _arrays(inputs)
     with no_grad():
         out_shape = np.shape(f(*[Tensor(a, dtype=a.dtype) for a in arrays]).data)
@@ -70,6 +76,7 @@ def gradcheck(
     On failure it raises :class:`GradcheckError` naming the input, the element and both
     values (or returns False with ``raise_exception=False``).
     """
+    _check_eps("gradcheck", eps)  # eps = NaN would make every numerical entry NaN, and blame the gradient
     items = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
     checked = [
         k for k, x in enumerate(items) if not isinstance(x, Tensor) or x.requires_grad
