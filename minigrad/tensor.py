@@ -104,13 +104,18 @@ def _to_array(data, dtype, name: str = "data") -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     from_python = not isinstance(data, (np.ndarray, np.generic))
+    if dtype is not None:
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a NumPy dtype (np.float32, 'float64', ...), got {dtype!r}") from None
     try:
         arr = np.array(data, dtype=dtype)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be numeric (a number, nested list or array), got {data!r}: {e}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"{name} must have a bool, integer or float dtype, got {arr.dtype} "
+            f"{name} must have a bool, integer or float dtype, got {arr.dtype} from {data!r:.80} "
             f"(complex, object and string data are not supported)"
         )
     if dtype is None and from_python and arr.dtype.kind == "f":
