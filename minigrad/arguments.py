@@ -15,12 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minigrad.tensor import Tensor, as_tensor
-
 
 def describe(value) -> str:
     """A received value as a message shows it: its repr, or its type, shape and dtype for arrays."""
-    if isinstance(value, (Tensor, np.ndarray)):
+    if isinstance(getattr(value, "shape", None), tuple) and hasattr(value, "dtype"):  # an array or a Tensor
         return f"a {type(value).__name__} of shape {value.shape} and dtype {value.dtype}"
     text = repr(value)
     return f"{text} ({type(value).__name__})" if len(text) <= 60 else f"a {type(value).__name__}"
@@ -90,8 +88,12 @@ def instance(value, cls, name: str, owner: str):
     return value
 
 
-def tensor_like(value, name: str, owner: str, like: Tensor | None = None) -> Tensor:
+def tensor_like(value, name: str, owner: str, like=None):
     """``as_tensor(value)``, with a refusal (None, strings, complex, ragged lists) that names the argument."""
+    # Imported here, not at the top: minigrad.tensor imports the ops, which import the
+    # diagnostics, which use the checks above.
+    from minigrad.tensor import as_tensor
+
     try:
         return as_tensor(value, like)
     except (TypeError, ValueError) as e:

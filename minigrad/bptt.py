@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from minigrad.arguments import describe
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
 from minigrad.rtrl import RTRLResult, rtrl
@@ -118,7 +119,7 @@ class Trajectory:
     def _check_times(self, k: int, t: int) -> None:
         for name, v in (("k", k), ("t", t)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"jacobian_product: {name} must be an int, got {type(v).__name__}")
+                raise TypeError(f"jacobian_product: {name} must be an int, got {describe(v)}")
         if not 0 <= k <= t <= self.T:
             raise ValueError(
                 f"jacobian_product: need 0 <= k <= t <= T = {self.T}, got k={k}, t={t}"

@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 from numpy.typing import DTypeLike
 
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
@@ -143,7 +144,7 @@ def rand(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Te
 
 def _like(input, name: str) -> Tensor:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{name}: input must be a Tensor, got {describe(input)}")
     return input
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from minigrad.arguments import flag, function, number_in, tensor_like
 from minigrad.autodiff import jacobian
 from minigrad.engine import no_grad
 from minigrad.tensor import Tensor
@@ -22,10 +23,15 @@ class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when an analytic and a numerical Jacobian disagree."""
 
 
-def _arrays(inputs) -> tuple[list[np.ndarray], bool]:
+def _arrays(inputs, owner: str) -> tuple[list[np.ndarray], bool]:
     single = not isinstance(inputs, (list, tuple))
     items = [inputs] if single else list(inputs)
-    return [np.array(getattr(x, "data", x), dtype=None) for x in items], single
+    return [np.array(tensor_like(x, "inputs", owner).data) for x in items], single
+
+
+def _step(eps, owner: str) -> float:
+    """The finite-difference step: a NaN or negative one would blame the user's gradient."""
+    return number_in(eps, "eps", owner, 0, low_open=True, high_open=True)
 
 
 def numerical_jacobian(
@@ -36,7 +42,9 @@ def numerical_jacobian(
     ``inputs`` is a tensor/array (one result) or a tuple of them (a tuple of results).
     ``f`` is evaluated under ``no_grad`` on perturbed copies; the inputs are not modified.
     """
-    arrays, single = _arrays(inputs)
+    function(f, "f", "numerical_jacobian")
+    eps = _step(eps, "numerical_jacobian")
+    arrays, single = _arrays(inputs, "numerical_jacobian")
     with no_grad():
         out_shape = np.shape(f(*[Tensor(a, dtype=a.dtype) for a in arrays]).data)
         result = []
@@ -70,7 +78,14 @@ def gradcheck(
     On failure it raises :class:`GradcheckError` naming the input, the element and both
     values (or returns False with ``raise_exception=False``).
     """
+    function(f, "f", "gradcheck")
+    eps = _step(eps, "gradcheck")
+    atol = number_in(atol, "atol", "gradcheck", 0, high_open=True)
+    rtol = number_in(rtol, "rtol", "gradcheck", 0, high_open=True)
+    flag(raise_exception, "raise_exception", "gradcheck")
     items = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    for x in items:
+        tensor_like(x, "inputs", "gradcheck")
     checked = [
         k for k, x in enumerate(items) if not isinstance(x, Tensor) or x.requires_grad
     ]

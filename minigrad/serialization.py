@@ -31,6 +31,7 @@ import zipfile
 import numpy as np
 from numpy.lib import format as npy
 
+from minigrad.arguments import describe
 from minigrad.tensor import Tensor
 from minigrad.zipread import BadFile, member_chunks, members
 
@@ -45,7 +46,7 @@ def save(state_dict: dict, path: str | os.PathLike) -> None:
     """
     if not isinstance(state_dict, dict):
         raise TypeError(
-            f"save: state_dict must be a dict of arrays, got {type(state_dict).__name__}"
+            f"save: state_dict must be a dict of arrays, got {describe(state_dict)}"
         )
     path = _checked_path(path, "save")
     arrays = {}

@@ -18,13 +18,14 @@ import math
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import describe
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 
 
 def _square_blocks(tensor, name: str) -> tuple[int, int]:
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {type(tensor).__name__}")
+        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {describe(tensor)}")
     if tensor.ndim != 2 or tensor.shape[0] % tensor.shape[1] != 0:
         raise ValueError(f"{name}: tensor must have shape (G*H, H), got {tensor.shape}")
     return tensor.shape[0] // tensor.shape[1], tensor.shape[1]
@@ -63,7 +64,7 @@ def retention_logit(p: float) -> float:
 
 def _lstm_biases(lstm, name: str):
     if getattr(lstm, "mode", None) != "LSTM":
-        raise TypeError(f"{name}: expected an LSTM or LSTMCell, got {type(lstm).__name__}")
+        raise TypeError(f"{name}: expected an LSTM or LSTMCell, got {describe(lstm)}")
     pairs = [(n, p) for n, p in lstm.named_parameters() if n.startswith("bias_")]
     if not pairs:
         raise ValueError(f"{name}: the LSTM has no biases (bias=False)")

@@ -91,6 +91,7 @@ BAD = {
     "module": [(None, "None"), (3, "3"), ("abc", "'abc'")],
     "callable": [(None, "None"), (3, "3"), ("abc", "'abc'")],
     "shape": [(None, "None"), ("3", "'3'"), (2.5, "2.5"), (-1, "-1")],
+    "new shape": [(None, "None"), ("3", "'3'"), (2.5, "2.5")],  # -1 is allowed: "the rest"
     "index": [("1", "'1'"), (1.5, "1.5")],  # an int, or None where None is the default
     "seed": [(None, "None"), ("abc", "'abc'"), (2.5, "2.5"), (-1, "-1")],
     "path": [(None, "None"), (3, "3")],
@@ -151,6 +152,7 @@ KIND_OF_ARGUMENT = {
     "mg.nn.recurrent_init.retention_logit.p": "probability",
     "mg.bptt.truncated_bptt.optimizer": "module", "mg.arange.end": "any", "mg.arange.step": "real",
     "mg.nn.RecurrentDropout.p": "probability", "mg.set_grad_enabled.mode": "flag",
+    "mg.reshape.newshape": "new shape",
 }  # fmt: skip
 
 # ----- good values: every argument but the bad one -------------------------------------------
