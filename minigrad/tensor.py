@@ -129,6 +129,8 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
     A Python number takes the dtype NumPy would give it next to ``like``
     (so ``x * 2.0`` stays float32 when ``x`` is float32).
     """
+    if like is not None and not isinstance(like, Tensor):
+        raise TypeError(f"as_tensor: like must be a Tensor or None, got {like!r:.60} ({type(like).__name__})")
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, numbers.Number):

@@ -40,7 +40,9 @@ class Flag(NamedTuple):
 
 def _named_parameters(model) -> list:
     """``model.named_parameters()`` for a Module, or the (name, tensor) pairs given directly."""
-    if hasattr(model, "named_parameters"):
+    if isinstance(model, (str, bytes)):
+        pairs = None  # iterable, but not of pairs
+    elif hasattr(model, "named_parameters"):
         pairs = list(model.named_parameters())
     elif isinstance(model, dict):
         pairs = list(model.items())
@@ -48,10 +50,12 @@ def _named_parameters(model) -> list:
         try:
             pairs = list(model)
         except TypeError:
-            raise TypeError(
-                f"model must be a Module, a dict name -> tensor or a list of (name, tensor) "
-                f"pairs, got {describe(model)}"
-            ) from None
+            pairs = None
+    if pairs is None:
+        raise TypeError(
+            f"model must be a Module, a dict name -> tensor or a list of (name, tensor) "
+            f"pairs, got {describe(model)}"
+        )
     for item in pairs:
         if not (isinstance(item, tuple) and len(item) == 2 and hasattr(item[1], "data")):
             raise TypeError(f"model: expected (name, tensor) pairs, got {item!r:.80}")

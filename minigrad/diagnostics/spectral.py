@@ -87,7 +87,7 @@ def power_iteration(W, n_iter: int = 100, u=None, tol: float = 0.0):
         raise ValueError(f"power_iteration: n_iter must be an integer >= 1, got {n_iter!r}")
     tol = number_in(tol, "tol", "power_iteration", 0, high_open=True)
     m = a.shape[0]
-    u = np.ones(m) if u is None else np.array(u, dtype=np.float64).ravel()
+    u = np.ones(m) if u is None else _real_array(u, "u").astype(np.float64).ravel()
     if u.shape != (m,):
         raise ValueError(f"power_iteration: u must have shape ({m},), got {u.shape}")
     u = u / max(np.linalg.norm(u), 1e-300)
@@ -161,7 +161,7 @@ def lyapunov_exponent(jacobians, method: str = "max", v0=None):
         lam = total / T
     else:
         raise ValueError(
-            f"lyapunov_exponent: method must be 'max' or 'mean_log_norm', got {method}"
+            f"lyapunov_exponent: method must be 'max' or 'mean_log_norm', got {method!r}"
         )
     return float(lam) if np.ndim(lam) == 0 else lam
 

@@ -36,7 +36,7 @@ def parameter_list(parameters, name: str) -> list[Tensor]:
     """``parameters`` (a Tensor or an iterable of them, consumed once) as a list, checked."""
     if isinstance(parameters, Tensor):
         return [parameters]
-    if not isinstance(parameters, Iterable) or isinstance(parameters, Module):
+    if not isinstance(parameters, Iterable) or isinstance(parameters, (Module, str, bytes)):
         raise TypeError(
             f"{name}: parameters must be a Tensor or an iterable of Tensors (e.g. model.parameters()), "
             f"got {describe(parameters)}"

@@ -85,6 +85,7 @@ BAD = {
     "number": [(None, "None"), ("1", "'1'"), (1j, "1j")],  # NaN and inf allowed (a fill value)
     "flag": [(None, "None"), ("no", "'no'"), (2, "2")],
     "axis": [("1", "'1'"), (1.5, "1.5"), (7, "7")],  # None (every axis) is allowed where it is the default
+    "layer axis": [("1", "'1'"), (1.5, "1.5")],  # a layer learns the input's rank only when called
     "choice": [("bogus", "'bogus'"), (None, "None"), (3, "3")],
     "dtype": [("bogus", "'bogus'"), (3, "3")],
     "parameters": [(None, "None"), (3, "3"), ("abc", "'abc'")],
@@ -112,7 +113,7 @@ KINDS = {
     **dict.fromkeys(["ddof", "patience", "cooldown"], "count"),
     **dict.fromkeys(["last_epoch"], "int"),
     # hyper-parameters
-    **dict.fromkeys(["eps", "lr", "gain", "eps_min", "eps_max", "growth", "rho", "norm_type", "factor",
+    **dict.fromkeys(["eps", "lr", "gain", "eps_min", "eps_max", "growth", "rho", "factor",
                      "grad_norm0", "atol", "rtol"], "positive"),
     **dict.fromkeys(["weight_decay", "std", "lr_decay", "initial_accumulator_value", "eta_min", "min_lr",
                      "tol", "gamma", "threshold", "dampening", "momentum", "alpha"], "nonnegative"),
@@ -152,7 +153,8 @@ KIND_OF_ARGUMENT = {
     "mg.nn.recurrent_init.retention_logit.p": "probability",
     "mg.bptt.truncated_bptt.optimizer": "module", "mg.arange.end": "any", "mg.arange.step": "real",
     "mg.nn.RecurrentDropout.p": "probability", "mg.set_grad_enabled.mode": "flag",
-    "mg.reshape.newshape": "new shape",
+    "mg.reshape.newshape": "new shape", "mg.nn.Softmax.dim": "layer axis", "mg.nn.LogSoftmax.dim": "layer axis",
+    "mg.nn.utils.clip_grad_norm_.norm_type": "threshold", "mg.nn.recurrent_init.chrono_init_.T_max": "positive",
 }  # fmt: skip
 
 # ----- good values: every argument but the bad one -------------------------------------------
