@@ -4,6 +4,10 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 -> ``broadcast.py`` -> ``autodiff.py`` -> ``forward.py`` -> ``gradcheck.py`` (see docs/ARCHITECTURE.md).
 """
 
+# First give Tensor its methods: each of these modules assigns its functions onto the class, once.
+from minigrad import inplace, tensor_math, tensor_methods  # noqa: F401
+
+# isort: split
 from minigrad import bptt, diagnostics, nn, ops, optim
 from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from minigrad.autodiff import grad, jacobian, vjp

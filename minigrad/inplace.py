@@ -4,7 +4,8 @@ An in-place update changes ``data`` without recording anything in the graph. Tha
 optimizer step wants, and what would silently corrupt a gradient if the array were saved for a
 backward pass that has not run yet: such arrays are read-only (``minigrad/safety.py`` locks
 them), and every method here asks ``safety.writable`` first, which says why it refuses.
-``Tensor`` inherits these methods.
+Each method is a plain function of ``self``, assigned onto ``Tensor`` at the end of this file (as in
+``tensor_math.py``, which says why).
 """
 
 from __future__ import annotations
@@ -12,73 +13,117 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import safety
+from minigrad.tensor import Tensor
 
 
-class InPlaceMethods:
-    """The in-place methods of :class:`minigrad.Tensor` (a mixin: it adds no attributes)."""
+def _checked(self, name: str, other=None) -> np.ndarray | None:
+    """Check (``safety.writable``) that ``self.data`` may be overwritten; return ``other`` as a fitting array."""
+    safety.writable(self, method=name)
+    if other is None:
+        return None
+    arr = np.asarray(other.data if isinstance(other, Tensor) else other)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: other must be a number or a numeric array/Tensor, got dtype {arr.dtype}")
+    if not np.can_cast(arr.dtype, self.dtype, casting="same_kind"):
+        raise TypeError(f"{name}: cannot write dtype {arr.dtype} into this {self.dtype} tensor")
+    try:
+        fits = np.broadcast_shapes(arr.shape, self.shape) == self.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{name}: other of shape {arr.shape} does not broadcast to this tensor's shape {self.shape}"
+        )
+    return arr
 
-    __slots__ = ()
 
-    def _inplace(self, name: str, other=None) -> np.ndarray | None:
-        """Check (``safety.writable``) that ``self.data`` may be overwritten; return ``other`` as a fitting array."""
-        safety.writable(self, method=name)
-        if other is None:
-            return None
-        arr = np.asarray(other.data if isinstance(other, InPlaceMethods) else other)
-        if arr.dtype.kind not in "biuf":
-            raise TypeError(f"{name}: other must be a number or a numeric array/Tensor, got dtype {arr.dtype}")
-        if not np.can_cast(arr.dtype, self.dtype, casting="same_kind"):
-            raise TypeError(f"{name}: cannot write dtype {arr.dtype} into this {self.dtype} tensor")
-        try:
-            fits = np.broadcast_shapes(arr.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(
-                f"{name}: other of shape {arr.shape} does not broadcast to this tensor's shape {self.shape}"
-            )
-        return arr
+def add_(self, other) -> Tensor:
+    """``self += other`` in place; returns ``self``."""
+    np.add(self.data, _checked(self, "add_", other), out=self.data, casting="same_kind")
+    return self
 
-    def add_(self, other) -> InPlaceMethods:
-        """``self += other`` in place; returns ``self``."""
-        np.add(self.data, self._inplace("add_", other), out=self.data, casting="same_kind")
-        return self
 
-    def sub_(self, other) -> InPlaceMethods:
-        """``self -= other`` in place; returns ``self``."""
-        np.subtract(self.data, self._inplace("sub_", other), out=self.data, casting="same_kind")
-        return self
+def sub_(self, other) -> Tensor:
+    """``self -= other`` in place; returns ``self``."""
+    np.subtract(self.data, _checked(self, "sub_", other), out=self.data, casting="same_kind")
+    return self
 
-    def mul_(self, other) -> InPlaceMethods:
-        """``self *= other`` in place; returns ``self``."""
-        np.multiply(self.data, self._inplace("mul_", other), out=self.data, casting="same_kind")
-        return self
 
-    def div_(self, other) -> InPlaceMethods:
-        """``self /= other`` in place (float tensors); returns ``self``."""
-        np.divide(self.data, self._inplace("div_", other), out=self.data, casting="same_kind")
-        return self
+def mul_(self, other) -> Tensor:
+    """``self *= other`` in place; returns ``self``."""
+    np.multiply(self.data, _checked(self, "mul_", other), out=self.data, casting="same_kind")
+    return self
 
-    def fill_(self, value) -> InPlaceMethods:
-        """Set every element to ``value``; returns ``self``."""
-        self.data[...] = self._inplace("fill_", value)
-        return self
 
-    def zero_(self) -> InPlaceMethods:
-        """Set every element to 0; returns ``self``."""
-        self._inplace("zero_")
-        self.data[...] = 0
-        return self
+def div_(self, other) -> Tensor:
+    """``self /= other`` in place (float tensors); returns ``self``."""
+    np.divide(self.data, _checked(self, "div_", other), out=self.data, casting="same_kind")
+    return self
 
-    def copy_(self, src) -> InPlaceMethods:
-        """Copy ``src`` (broadcast to this shape) into ``self``; returns ``self``."""
-        self.data[...] = self._inplace("copy_", src)
-        return self
 
-    def clamp_(self, min=None, max=None) -> InPlaceMethods:  # noqa: A002  (PyTorch's argument names)
-        """Limit every element to ``[min, max]`` in place; returns ``self``."""
-        if min is None and max is None:
-            raise ValueError("clamp_: at least one of min and max must be given")
-        self._inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
-        return self
+def fill_(self, value) -> Tensor:
+    """Set every element to ``value``; returns ``self``."""
+    self.data[...] = _checked(self, "fill_", value)
+    return self
+
+
+def zero_(self) -> Tensor:
+    """Set every element to 0; returns ``self``."""
+    _checked(self, "zero_")
+    self.data[...] = 0
+    return self
+
+
+def copy_(self, src) -> Tensor:
+    """Copy ``src`` (broadcast to this shape) into ``self``; returns ``self``."""
+    self.data[...] = _checked(self, "copy_", src)
+    return self
+
+
+def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002  (PyTorch's argument names)
+    """Limit every element to ``[min, max]`` in place; returns ``self``."""
+    if min is None and max is None:
+        raise ValueError("clamp_: at least one of min and max must be given")
+    _checked(self, "clamp_")
+    np.clip(self.data, min, max, out=self.data)
+    return self
+
+
+# ----- the in-place operators: x += y is x.add_(y), through the same checks --------------------
+def iadd(self, other) -> Tensor:
+    """``x += y`` in place (so ``with no_grad(): w -= lr * w.grad`` keeps ``w`` the same leaf)."""
+    np.add(self.data, _checked(self, "+=", other), out=self.data, casting="same_kind")
+    return self
+
+
+def isub(self, other) -> Tensor:
+    """``x -= y`` in place; refused for a tensor that requires grad unless under ``no_grad()``."""
+    np.subtract(self.data, _checked(self, "-=", other), out=self.data, casting="same_kind")
+    return self
+
+
+def imul(self, other) -> Tensor:
+    """``x *= y`` in place, under the same rules as ``+=``."""
+    np.multiply(self.data, _checked(self, "*=", other), out=self.data, casting="same_kind")
+    return self
+
+
+def itruediv(self, other) -> Tensor:
+    """``x /= y`` in place (float tensors), under the same rules as ``+=``."""
+    np.divide(self.data, _checked(self, "/=", other), out=self.data, casting="same_kind")
+    return self
+
+
+# ----- attach: each function above becomes a method of every Tensor -------------------
+Tensor.add_ = add_
+Tensor.sub_ = sub_
+Tensor.mul_ = mul_
+Tensor.div_ = div_
+Tensor.fill_ = fill_
+Tensor.zero_ = zero_
+Tensor.copy_ = copy_
+Tensor.clamp_ = clamp_
+Tensor.__iadd__ = iadd
+Tensor.__isub__ = isub
+Tensor.__imul__ = imul
+Tensor.__itruediv__ = itruediv

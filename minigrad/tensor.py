@@ -7,7 +7,8 @@ arrays and, when any input requires grad, links the result to the op, and the op
 to its inputs. That chain of links *is* the computation graph; ``backward``
 (in ``engine.py``) walks it in reverse.
 
-Reading order: ``apply_op``, then ``Tensor.__init__``, the operators, ``backward``.
+Reading order: ``apply_op``, then ``Tensor.__init__``, ``backward``; then the operators,
+which ``tensor_math.py`` attaches to the class (``Tensor.__add__ = add``).
 """
 
 from __future__ import annotations
@@ -22,34 +23,6 @@ from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
 from minigrad.dtypes import get_default_dtype
 from minigrad.grad_mode import MODES
-from minigrad.inplace import InPlaceMethods
-from minigrad.ops import (
-    Abs,
-    Add,
-    Clip,
-    Div,
-    Exp,
-    GetItem,
-    Log,
-    LogSumExp,
-    MatMul,
-    Max,
-    Mean,
-    Min,
-    Mul,
-    Neg,
-    Pow,
-    ReLU,
-    Reshape,
-    Sigmoid,
-    Sqrt,
-    Sub,
-    Sum,
-    Tanh,
-    Transpose,
-    Var,
-)  # fmt: skip
-from minigrad.tensor_methods import TensorMethods, axis_args
 
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
@@ -182,7 +155,7 @@ def _shared_constant(x: float, dtype: np.dtype) -> Tensor:
 _CONSTANTS: dict = {}  # (number, dtype) -> shared read-only constant Tensor, for _shared_constant
 
 
-class Tensor(InPlaceMethods, TensorMethods):
+class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -192,8 +165,10 @@ class Tensor(InPlaceMethods, TensorMethods):
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_op", "_retains_grad", "__weakref__")
-    # NumPy interop (`ndarray + Tensor`, `np.exp(t)` -> an error naming minigrad.exp), PyTorch's
-    # names, int()/float()/f"{x:.3f}" and `x -= y` in place are in tensor_methods.py.
+    # This class holds what a tensor *is*. Its methods that build ops (x + y, x.sum(), x[i]) are
+    # in tensor_math.py, PyTorch's names and NumPy interop in tensor_methods.py, the in-place ones
+    # (x.add_(y), x -= y) in inplace.py: each module assigns its functions onto this class, once,
+    # when minigrad/__init__.py imports it.
 
     def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         self.data = _to_array(data, dtype)
@@ -324,188 +299,6 @@ class Tensor(InPlaceMethods, TensorMethods):
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         engine.backward(self, grad, retain_graph)
-
-    # ----- arithmetic operators ---------------------------------------------------
-    def __add__(self, other) -> Tensor:
-        """``self + other`` (broadcasting): an ``Add`` op."""
-        return apply_op(Add(), self, _operand(other, self))
-
-    def __radd__(self, other) -> Tensor:
-        """``other + self``: an ``Add`` op."""
-        return apply_op(Add(), _operand(other, self), self)
-
-    def __sub__(self, other) -> Tensor:
-        """``self - other`` (broadcasting): a ``Sub`` op."""
-        return apply_op(Sub(), self, _operand(other, self))
-
-    def __rsub__(self, other) -> Tensor:
-        """``other - self``: a ``Sub`` op."""
-        return apply_op(Sub(), _operand(other, self), self)
-
-    def __mul__(self, other) -> Tensor:
-        """``self * other`` elementwise (broadcasting): a ``Mul`` op."""
-        return apply_op(Mul(), self, _operand(other, self))
-
-    def __rmul__(self, other) -> Tensor:
-        """``other * self``: a ``Mul`` op."""
-        return apply_op(Mul(), _operand(other, self), self)
-
-    def __truediv__(self, other) -> Tensor:
-        """``self / other`` elementwise (broadcasting): a ``Div`` op."""
-        return apply_op(Div(), self, _operand(other, self))
-
-    def __rtruediv__(self, other) -> Tensor:
-        """``other / self``: a ``Div`` op."""
-        return apply_op(Div(), _operand(other, self), self)
-
-    def __pow__(self, other) -> Tensor:
-        """``self ** other`` elementwise: a ``Pow`` op."""
-        return apply_op(Pow(), self, _operand(other, self))
-
-    def __rpow__(self, other) -> Tensor:
-        """``other ** self``: a ``Pow`` op."""
-        return apply_op(Pow(), _operand(other, self), self)
-
-    def __matmul__(self, other) -> Tensor:
-        """``self @ other``, NumPy's matmul rules: a ``MatMul`` op."""
-        return apply_op(MatMul(), self, as_tensor(other))
-
-    def __rmatmul__(self, other) -> Tensor:
-        """``other @ self``: a ``MatMul`` op."""
-        return apply_op(MatMul(), as_tensor(other), self)
-
-    def __neg__(self) -> Tensor:
-        """``-self``: a ``Neg`` op."""
-        return apply_op(Neg(), self)
-
-    def __pos__(self) -> Tensor:
-        """``+self`` is ``self``."""
-        return self
-
-    # ----- comparisons: plain boolean tensors, never part of the graph ---------------
-    def _compare(self, other, fn) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor(fn(self.data, other))
-
-    def __lt__(self, other) -> Tensor:
-        """``self < other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.less)
-
-    def __le__(self, other) -> Tensor:
-        """``self <= other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.less_equal)
-
-    def __gt__(self, other) -> Tensor:
-        """``self > other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.greater)
-
-    def __ge__(self, other) -> Tensor:
-        """``self >= other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.greater_equal)
-
-    def __eq__(self, other) -> Tensor:  # type: ignore[override]
-        """``self == other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.equal)
-
-    def __ne__(self, other) -> Tensor:  # type: ignore[override]
-        """``self != other`` elementwise: a bool tensor outside the graph."""
-        return self._compare(other, np.not_equal)
-
-    # ----- indexing and shape -------------------------------------------------------
-    def __getitem__(self, index) -> Tensor:
-        """``self[index]``, NumPy's indexing (slices, integer and boolean arrays): a ``GetItem`` op."""
-        return apply_op(GetItem(_plain_index(index)), self)
-
-    def reshape(self, *shape) -> Tensor:
-        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; one axis may be -1."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return apply_op(Reshape(shape), self)
-
-    def transpose(self, *axes) -> Tensor:
-        """NumPy's transpose: no argument reverses the axes; else a permutation."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return apply_op(Transpose(axes or None), self)
-
-    def permute(self, *dims) -> Tensor:
-        """PyTorch's name for ``transpose(axes)``."""
-        return self.transpose(*dims)
-
-    # ----- elementwise functions -----------------------------------------------------
-    def exp(self) -> Tensor:
-        """eˣ elementwise (``minigrad.exp``)."""
-        return apply_op(Exp(), self)
-
-    def log(self) -> Tensor:
-        """ln x elementwise (``minigrad.log``)."""
-        return apply_op(Log(), self)
-
-    def sqrt(self) -> Tensor:
-        """√x elementwise (``minigrad.sqrt``)."""
-        return apply_op(Sqrt(), self)
-
-    def abs(self) -> Tensor:
-        """|x| elementwise (``minigrad.abs``)."""
-        return apply_op(Abs(), self)
-
-    def clip(self, a_min=None, a_max=None) -> Tensor:
-        """Limit values to ``[a_min, a_max]`` (``minigrad.clip``)."""
-        return apply_op(Clip(a_min, a_max), self)
-
-    def tanh(self) -> Tensor:
-        """tanh(x) elementwise (``minigrad.tanh``)."""
-        return apply_op(Tanh(), self)
-
-    def sigmoid(self) -> Tensor:
-        """σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow (``minigrad.sigmoid``)."""
-        return apply_op(Sigmoid(), self)
-
-    def relu(self) -> Tensor:
-        """max(x, 0) elementwise (``minigrad.relu``)."""
-        return apply_op(ReLU(), self)
-
-    # ----- reductions (NumPy's axis / keepdims) ------------------------------------
-    def sum(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Sum over ``axis`` (None: all axes), like ``ndarray.sum`` (``dim``/``keepdim``: PyTorch's names)."""
-        axis, keepdims = axis_args("sum", axis, keepdims, dim, keepdim)
-        return apply_op(Sum(axis, keepdims), self)
-
-    def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Mean over ``axis``, like ``ndarray.mean`` (or PyTorch's ``dim``/``keepdim``)."""
-        axis, keepdims = axis_args("mean", axis, keepdims, dim, keepdim)
-        return apply_op(Mean(axis, keepdims), self)
-
-    def var(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Variance over ``axis`` with NumPy's ``ddof`` (default 0; PyTorch's is 1), like ``ndarray.var``."""
-        axis, keepdims = axis_args("var", axis, keepdims, dim, keepdim)
-        return apply_op(Var(axis, ddof, keepdims), self)
-
-    def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Maximum over ``axis`` (values only, as ``torch.amax``); tied maxima share the gradient equally."""
-        axis, keepdims = axis_args("max", axis, keepdims, dim, keepdim)
-        return apply_op(Max(axis, keepdims), self)
-
-    def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Minimum over ``axis`` (values only, as ``torch.amin``); tied minima share the gradient equally."""
-        axis, keepdims = axis_args("min", axis, keepdims, dim, keepdim)
-        return apply_op(Min(axis, keepdims), self)
-
-    def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """log Σ eˣ over ``axis``, computed stably (``minigrad.logsumexp``)."""
-        axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
-        return apply_op(LogSumExp(axis, keepdims), self)
-
-
-def _plain_index(index):
-    """Indices may contain tensors (e.g. class labels); the op needs plain arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
 
 
 def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:

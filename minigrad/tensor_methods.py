@@ -1,42 +1,24 @@
-"""The Tensor methods a PyTorch user reaches for, kept apart from tensor.py (a mixin, like inplace.py).
+"""The Tensor methods a PyTorch user reaches for, attached to Tensor at the end of this file.
 
 NumPy's names stay primary (``reshape``, ``axis=``, ``keepdims=``); these are PyTorch's names for
 the same things (``view``, ``unsqueeze``, ``dim=``, ``keepdim=``), the conversions to Python values
-(``int(x)``, ``f"{loss:.3f}"``, ``x.tolist()``), the in-place operators (``w -= lr * w.grad``), and
-what happens when a NumPy function is handed a Tensor (an error naming the minigrad function).
-Everything here is built from ops that already exist: no new gradient formulas.
+(``int(x)``, ``f"{loss:.3f}"``, ``x.tolist()``), and what happens when a NumPy function is handed a
+Tensor (an error naming the minigrad function). Everything here is built from ops that already
+exist: no new gradient formulas. Each method is a plain function of ``self``, assigned onto the
+class in the block at the end, as in ``tensor_math.py`` (which says why).
 """
 
 from __future__ import annotations
 
 import numbers
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from minigrad import grad_mode
-
-if TYPE_CHECKING:
-    from minigrad.tensor import Tensor
-
-
-def axis_args(name: str, axis, keepdims: bool, dim=None, keepdim: bool | None = None) -> tuple:
-    """``(axis, keepdims)`` from NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
-
-    They are the same thing under two names; passing both names of one is an error.
-    """
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; pass one of them (they are aliases)")
-        axis = dim
-    if keepdim is not None:
-        if keepdims:
-            raise TypeError(f"{name}: got both keepdims and keepdim; pass one of them (they are aliases)")
-        keepdims = keepdim
-    if not isinstance(keepdims, (bool, np.bool_)):
-        raise TypeError(f"{name}: keepdims must be True or False, got {keepdims!r}")
-    return axis, bool(keepdims)
+from minigrad import creation, functional, grad_mode, serialization
+from minigrad.functional import sqrt, where
+from minigrad.tensor import Tensor
+from minigrad.tensor_math import axis_args
 
 
 def _axes(dims, ndim: int, name: str, extra: int = 0) -> list[int]:
@@ -61,194 +43,189 @@ _MINIGRAD_NAMES = {"absolute": "abs", "true_divide": "divide", "amax": "max", "a
 
 
 def _use_instead(numpy_name: str) -> str:
-    import minigrad  # late: minigrad imports this module
-
     name = _MINIGRAD_NAMES.get(numpy_name, numpy_name)
-    if hasattr(minigrad, name):
+    if hasattr(functional, name) or hasattr(creation, name) or hasattr(serialization, name):
         return f"use minigrad.{name}(...) (differentiable), or np.{numpy_name}(x.data) for a plain array"
     return f"minigrad has no {numpy_name}; use np.{numpy_name}(x.data) on the plain array (no gradient)"
 
 
-class TensorMethods:
-    """PyTorch-named methods, conversions, in-place operators and NumPy interop of :class:`Tensor`."""
+# ----- NumPy functions handed a Tensor ---------------------------------------------------
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """``ndarray + Tensor`` is the Tensor's ``__radd__``; any other ufunc (``np.exp(t)``) is an error."""
+    if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _REFLECTED:
+        if inputs[1] is self and not isinstance(inputs[0], Tensor):
+            return getattr(self, _REFLECTED[ufunc])(inputs[0])
+    raise TypeError(f"np.{ufunc.__name__} does not work on a minigrad Tensor: {_use_instead(ufunc.__name__)}")
 
-    __slots__ = ()
 
-    # ----- NumPy functions handed a Tensor ---------------------------------------------------
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """``ndarray + Tensor`` is the Tensor's ``__radd__``; any other ufunc (``np.exp(t)``) is an error."""
-        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _REFLECTED:
-            if inputs[1] is self and not isinstance(inputs[0], TensorMethods):
-                return getattr(self, _REFLECTED[ufunc])(inputs[0])
-        raise TypeError(f"np.{ufunc.__name__} does not work on a minigrad Tensor: {_use_instead(ufunc.__name__)}")
+def array_function(self, func, types, args, kwargs):
+    """``np.sum(t)``, ``np.concatenate([t, ...])``, ...: an error naming the minigrad function."""
+    raise TypeError(f"np.{func.__name__} does not work on a minigrad Tensor: {_use_instead(func.__name__)}")
 
-    def __array_function__(self, func, types, args, kwargs):
-        """``np.sum(t)``, ``np.concatenate([t, ...])``, ...: an error naming the minigrad function."""
-        raise TypeError(f"np.{func.__name__} does not work on a minigrad Tensor: {_use_instead(func.__name__)}")
 
-    # ----- Python values -----------------------------------------------------------------
-    def _one_value(self, what: str, hint: str, error: type = ValueError):
-        if self.size != 1:
-            raise error(f"{what} needs a one-element tensor, got shape {self.shape}; {hint}")
-        return self.data.item()
+# ----- Python values -----------------------------------------------------------------
+def _one_value(self, what: str, hint: str, error: type = ValueError):
+    if self.size != 1:
+        raise error(f"{what} needs a one-element tensor, got shape {self.shape}; {hint}")
+    return self.data.item()
 
-    def __float__(self) -> float:
-        """``float(x)`` of a one-element tensor."""
-        return float(self._one_value("float()", "use x.tolist(), or pick one element: float(x[0])"))
 
-    def __int__(self) -> int:
-        """``int(x)`` of a one-element tensor (truncated toward zero, as ``int(2.7)``)."""
-        return int(self._one_value("int()", "use x.tolist(), or pick one element: int(x[0])"))
+def to_float(self) -> float:
+    """``float(x)`` of a one-element tensor."""
+    return float(_one_value(self, "float()", "use x.tolist(), or pick one element: float(x[0])"))
 
-    def __bool__(self) -> bool:
-        """``if x:`` of a one-element tensor; for more elements say which: ``x.any()`` or ``x.all()``."""
-        hint = "the truth value of several elements is ambiguous: use x.any() or x.all()"
-        return bool(self._one_value("bool() (an `if` or `while` on a tensor)", hint))
 
-    def __format__(self, spec: str) -> str:
-        """``f"{loss:.3f}"`` formats a one-element tensor's value; ``f"{x}"`` of any tensor is ``str(x)``."""
-        if not spec:
-            return str(self)
-        hint = "format x.tolist() or one element x[i]"
-        return format(self._one_value(f"format spec {spec!r}", hint, TypeError), spec)
+def to_int(self) -> int:
+    """``int(x)`` of a one-element tensor (truncated toward zero, as ``int(2.7)``)."""
+    return int(_one_value(self, "int()", "use x.tolist(), or pick one element: int(x[0])"))
 
-    def __iter__(self) -> Iterator[Tensor]:
-        """Iterate over the first axis (each item a tensor in the graph); a 0-d tensor is not iterable."""
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor (as in NumPy): use x.item() for its value")
-        return (self[i] for i in range(self.shape[0]))
 
-    def tolist(self) -> list | float | int | bool:
-        """The values as nested Python lists (a number for a 0-d tensor), like ``ndarray.tolist``."""
-        return self.data.tolist()
+def to_bool(self) -> bool:
+    """``if x:`` of a one-element tensor; for more elements say which: ``x.any()`` or ``x.all()``."""
+    hint = "the truth value of several elements is ambiguous: use x.any() or x.all()"
+    return bool(_one_value(self, "bool() (an `if` or `while` on a tensor)", hint))
 
-    def numel(self) -> int:
-        """The number of elements (PyTorch's ``numel()``; NumPy's ``x.size``)."""
-        return int(self.data.size)
 
-    def dim(self) -> int:
-        """The number of axes (PyTorch's ``dim()``; NumPy's ``x.ndim``)."""
-        return self.ndim
+def format_value(self, spec: str) -> str:
+    """``f"{loss:.3f}"`` formats a one-element tensor's value; ``f"{x}"`` of any tensor is ``str(x)``."""
+    if not spec:
+        return str(self)
+    hint = "format x.tolist() or one element x[i]"
+    return format(_one_value(self, f"format spec {spec!r}", hint, TypeError), spec)
 
-    # ----- in-place operators: PyTorch's, through the in-place safety rules (inplace.py) -------
-    def __iadd__(self, other) -> Tensor:
-        """``x += y`` in place (so ``with no_grad(): w -= lr * w.grad`` keeps ``w`` the same leaf)."""
-        np.add(self.data, self._inplace("+=", other), out=self.data, casting="same_kind")
-        return self
 
-    def __isub__(self, other) -> Tensor:
-        """``x -= y`` in place; refused for a tensor that requires grad unless under ``no_grad()``."""
-        np.subtract(self.data, self._inplace("-=", other), out=self.data, casting="same_kind")
-        return self
+def iterate(self) -> Iterator[Tensor]:
+    """Iterate over the first axis (each item a tensor in the graph); a 0-d tensor is not iterable."""
+    if self.ndim == 0:
+        raise TypeError("iteration over a 0-d tensor (as in NumPy): use x.item() for its value")
+    return (self[i] for i in range(self.shape[0]))
 
-    def __imul__(self, other) -> Tensor:
-        """``x *= y`` in place, under the same rules as ``+=``."""
-        np.multiply(self.data, self._inplace("*=", other), out=self.data, casting="same_kind")
-        return self
 
-    def __itruediv__(self, other) -> Tensor:
-        """``x /= y`` in place (float tensors), under the same rules as ``+=``."""
-        np.divide(self.data, self._inplace("/=", other), out=self.data, casting="same_kind")
-        return self
+def tolist(self) -> list | float | int | bool:
+    """The values as nested Python lists (a number for a 0-d tensor), like ``ndarray.tolist``."""
+    return self.data.tolist()
 
-    # ----- shapes, PyTorch's names (all are reshapes) ------------------------------------------
-    def view(self, *shape) -> Tensor:
-        """PyTorch's ``view``, here ``reshape``: a new tensor in the graph (it may copy, unlike PyTorch)."""
-        return self.reshape(*shape)
 
-    def unsqueeze(self, dim: int) -> Tensor:
-        """Insert an axis of size 1 at ``dim`` (in [-ndim - 1, ndim]), like ``torch.unsqueeze``."""
-        (d,) = _axes(dim, self.ndim, "unsqueeze", extra=1)
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+def numel(self) -> int:
+    """The number of elements (PyTorch's ``numel()``; NumPy's ``x.size``)."""
+    return int(self.data.size)
 
-    def squeeze(self, dim=None) -> Tensor:
-        """Drop axes of size 1 (all, or those of ``dim``; a ``dim`` whose size is not 1 stays, as PyTorch)."""
-        dims = range(self.ndim) if dim is None else _axes(dim, self.ndim, "squeeze")
-        drop = {d for d in dims if self.shape[d] == 1}
-        return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge the axes ``start_dim..end_dim`` (inclusive) into one, like ``torch.flatten``."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = _axes((start_dim, end_dim), self.ndim, "flatten")
-        if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+def dim(self) -> int:
+    """The number of axes (PyTorch's ``dim()``; NumPy's ``x.ndim``)."""
+    return self.ndim
 
-    # ----- values computed from existing ops ----------------------------------------------------
-    def clone(self) -> Tensor:
-        """A copy that stays in the graph (the gradient flows back through it), like ``torch.clone``."""
-        if not (self.requires_grad and grad_mode.is_grad_enabled()):
-            return type(self)(self.data.copy(), dtype=self.dtype)
-        return self * 1  # a new array; x * 1 keeps -0.0, NaN and inf exactly, and its gradient is 1
 
-    def pow(self, exponent) -> Tensor:
-        """``x ** exponent`` (``torch.pow``)."""
-        return self**exponent
+# ----- shapes, PyTorch's names (all are reshapes) ------------------------------------------
+def view(self, *shape) -> Tensor:
+    """PyTorch's ``view``, here ``reshape``: a new tensor in the graph (it may copy, unlike PyTorch)."""
+    return self.reshape(*shape)
 
-    def matmul(self, other) -> Tensor:
-        """``x @ other`` (``torch.matmul``)."""
-        return self @ other
 
-    def neg(self) -> Tensor:
-        """``-x`` (``torch.neg``)."""
-        return -self
+def unsqueeze(self, dim: int) -> Tensor:
+    """Insert an axis of size 1 at ``dim`` (in [-ndim - 1, ndim]), like ``torch.unsqueeze``."""
+    (d,) = _axes(dim, self.ndim, "unsqueeze", extra=1)
+    return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002  (PyTorch's argument names)
-        """Limit values to ``[min, max]``: PyTorch's name for ``clip``."""
-        return self.clip(min, max)
 
-    def softmax(self, dim: int) -> Tensor:
-        """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (``minigrad.softmax``)."""
-        from minigrad.functional import softmax
+def squeeze(self, dim=None) -> Tensor:
+    """Drop axes of size 1 (all, or those of ``dim``; a ``dim`` whose size is not 1 stays, as PyTorch)."""
+    dims = range(self.ndim) if dim is None else _axes(dim, self.ndim, "squeeze")
+    drop = {d for d in dims if self.shape[d] == 1}
+    return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in drop))
 
-        return softmax(self, axis=dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
-        """xᵢ − log Σⱼ exp(xⱼ) along ``dim`` (``minigrad.log_softmax``)."""
-        from minigrad.functional import log_softmax
+def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes ``start_dim..end_dim`` (inclusive) into one, like ``torch.flatten``."""
+    if self.ndim == 0:
+        return self.reshape(1)
+    s, e = _axes((start_dim, end_dim), self.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
-        return log_softmax(self, axis=dim)
 
-    def std(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """√var over ``axis``, NumPy's ``ddof`` (default 0; PyTorch's default is 1). Gradient 0 where std = 0."""
-        axis, keepdims = axis_args("std", axis, keepdims, dim, keepdim)
-        return _sqrt_zero_safe(self.var(axis=axis, ddof=ddof, keepdims=keepdims))
+# ----- values computed from existing ops ----------------------------------------------------
+def clone(self) -> Tensor:
+    """A copy that stays in the graph (the gradient flows back through it), like ``torch.clone``."""
+    if not (self.requires_grad and grad_mode.is_grad_enabled()):
+        return type(self)(self.data.copy(), dtype=self.dtype)
+    return self * 1  # a new array; x * 1 keeps -0.0, NaN and inf exactly, and its gradient is 1
 
-    def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
-        """The vector p-norm over ``dim`` (None: all elements), p = 1, 2 or inf, like ``torch.norm``.
 
-        ‖x‖₂ = √(Σ x²), ‖x‖₁ = Σ |x|, ‖x‖∞ = max |x|. At x = 0 the 2-norm's gradient is 0, as in PyTorch.
-        """
-        if p == 2 or p == "fro":
-            return _sqrt_zero_safe((self * self).sum(axis=dim, keepdims=keepdim))
-        if p == 1:
-            return self.abs().sum(axis=dim, keepdims=keepdim)
-        if p == np.inf:
-            return self.abs().max(axis=dim, keepdims=keepdim)
-        raise ValueError(f"norm: p must be 1, 2 ('fro') or inf, got {p!r}")
+def pow(self, exponent) -> Tensor:
+    """``x ** exponent`` (``torch.pow``)."""
+    return self**exponent
 
-    # ----- indices and truth values (plain tensors, never part of the graph) -------------------
-    def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Index of the maximum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmax``."""
-        axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
-        return type(self)(np.argmax(self.data, axis=axis, keepdims=keepdims))
 
-    def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """Index of the minimum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmin``."""
-        axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
-        return type(self)(np.argmin(self.data, axis=axis, keepdims=keepdims))
+def matmul(self, other) -> Tensor:
+    """``x @ other`` (``torch.matmul``)."""
+    return self @ other
 
-    def all(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """True where every element over ``axis`` is nonzero (a bool tensor), like ``np.all``."""
-        axis, keepdims = axis_args("all", axis, keepdims, dim, keepdim)
-        return type(self)(np.all(self.data, axis=axis, keepdims=keepdims))
 
-    def any(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-        """True where some element over ``axis`` is nonzero (a bool tensor), like ``np.any``."""
-        axis, keepdims = axis_args("any", axis, keepdims, dim, keepdim)
-        return type(self)(np.any(self.data, axis=axis, keepdims=keepdims))
+def neg(self) -> Tensor:
+    """``-x`` (``torch.neg``)."""
+    return -self
+
+
+def clamp(self, min=None, max=None) -> Tensor:  # noqa: A002  (PyTorch's argument names)
+    """Limit values to ``[min, max]``: PyTorch's name for ``clip``."""
+    return self.clip(min, max)
+
+
+def softmax(self, dim: int) -> Tensor:
+    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim`` (``minigrad.softmax``)."""
+    return functional.softmax(self, axis=dim)
+
+
+def log_softmax(self, dim: int) -> Tensor:
+    """xᵢ − log Σⱼ exp(xⱼ) along ``dim`` (``minigrad.log_softmax``)."""
+    return functional.log_softmax(self, axis=dim)
+
+
+def std(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """√var over ``axis``, NumPy's ``ddof`` (default 0; PyTorch's default is 1). Gradient 0 where std = 0."""
+    axis, keepdims = axis_args("std", axis, keepdims, dim, keepdim)
+    return _sqrt_zero_safe(self.var(axis=axis, ddof=ddof, keepdims=keepdims))
+
+
+def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over ``dim`` (None: all elements), p = 1, 2 or inf, like ``torch.norm``.
+
+    ‖x‖₂ = √(Σ x²), ‖x‖₁ = Σ |x|, ‖x‖∞ = max |x|. At x = 0 the 2-norm's gradient is 0, as in PyTorch.
+    """
+    if p == 2 or p == "fro":
+        return _sqrt_zero_safe((self * self).sum(axis=dim, keepdims=keepdim))
+    if p == 1:
+        return self.abs().sum(axis=dim, keepdims=keepdim)
+    if p == np.inf:
+        return self.abs().max(axis=dim, keepdims=keepdim)
+    raise ValueError(f"norm: p must be 1, 2 ('fro') or inf, got {p!r}")
+
+
+# ----- indices and truth values (plain tensors, never part of the graph) -------------------
+def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Index of the maximum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmax``."""
+    axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
+    return type(self)(np.argmax(self.data, axis=axis, keepdims=keepdims))
+
+
+def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Index of the minimum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmin``."""
+    axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
+    return type(self)(np.argmin(self.data, axis=axis, keepdims=keepdims))
+
+
+def all(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """True where every element over ``axis`` is nonzero (a bool tensor), like ``np.all``."""
+    axis, keepdims = axis_args("all", axis, keepdims, dim, keepdim)
+    return type(self)(np.all(self.data, axis=axis, keepdims=keepdims))
+
+
+def any(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """True where some element over ``axis`` is nonzero (a bool tensor), like ``np.any``."""
+    axis, keepdims = axis_args("any", axis, keepdims, dim, keepdim)
+    return type(self)(np.any(self.data, axis=axis, keepdims=keepdims))
 
 
 def _sqrt_zero_safe(r: Tensor) -> Tensor:
@@ -258,9 +235,37 @@ def _sqrt_zero_safe(r: Tensor) -> Tensor:
     and ``where`` sends that element's gradient to the constant: the value is 0, the gradient 0
     (the subgradient PyTorch's norm uses).
     """
-    from minigrad.functional import sqrt, where
-
     zero = r.data == 0
     if not zero.any():
         return sqrt(r)
     return where(zero, 0.0, sqrt(where(zero, 1.0, r)))
+
+
+# ----- attach: each function above becomes a method of every Tensor -------------------
+Tensor.__array_ufunc__ = array_ufunc
+Tensor.__array_function__ = array_function
+Tensor.__float__ = to_float
+Tensor.__int__ = to_int
+Tensor.__bool__ = to_bool
+Tensor.__format__ = format_value
+Tensor.__iter__ = iterate
+Tensor.tolist = tolist
+Tensor.numel = numel
+Tensor.dim = dim
+Tensor.view = view
+Tensor.unsqueeze = unsqueeze
+Tensor.squeeze = squeeze
+Tensor.flatten = flatten
+Tensor.clone = clone
+Tensor.pow = pow
+Tensor.matmul = matmul
+Tensor.neg = neg
+Tensor.clamp = clamp
+Tensor.softmax = softmax
+Tensor.log_softmax = log_softmax
+Tensor.std = std
+Tensor.norm = norm
+Tensor.argmax = argmax
+Tensor.argmin = argmin
+Tensor.all = all
+Tensor.any = any

@@ -38,6 +38,7 @@ from hypothesis.extra import numpy as hnp
 
 from minigrad.autodiff import grad as _grad
 from minigrad.engine import no_grad
+from minigrad.forward import jvp
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -294,8 +295,6 @@ def assert_jvp_matches(
     atol: float = 1e-6, rtol: float = 1e-5,
 ) -> None:  # fmt: skip
     r"""Assert that ``minigrad.jvp(f, inputs, tangents)`` matches :func:`central_jvp` (float64 inputs)."""
-    from minigrad.forward import jvp
-
     arrays_in = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
     _, analytic = jvp(f, arrays_in, [np.asarray(t, dtype=np.float64) for t in tangents])
     numeric = central_jvp(f, arrays_in, tangents, eps)

@@ -2,7 +2,7 @@ r"""Optimizers on a quadratic, against their update formulas written out by hand
 
 $L(\theta) = \tfrac12 \sum_k a_k \theta_k^2 - \sum_k b_k \theta_k$, so $g = a \odot \theta - b$.
 Each reference below is PyTorch's documented algorithm, typed out independently of
-minigrad/optim.py; five steps must agree to rounding.
+minigrad/optim/optimizers.py; five steps must agree to rounding.
 """
 
 from __future__ import annotations

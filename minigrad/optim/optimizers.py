@@ -1,4 +1,4 @@
-r"""Optimizers with PyTorch's names, arguments and update formulas (``minigrad.optim``).
+r"""Optimizers with PyTorch's names, arguments and update formulas (``minigrad.optim.SGD``, ...).
 
 Each ``step()`` reads ``p.grad`` and updates ``p.data`` in place with NumPy: an update is
 not part of any computation graph. gₜ is the gradient at step t (plus
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -416,12 +415,3 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
         p.data -= clr * (g / (np.sqrt(state["sum"]) + group["eps"]))
-
-
-# `minigrad.optim.lr_scheduler`, as in PyTorch (imported last: it needs Optimizer). Registering it in
-# sys.modules lets `from minigrad.optim.lr_scheduler import StepLR` work although optim is one file.
-from minigrad import lr_scheduler  # noqa: E402
-
-sys.modules[__name__ + ".lr_scheduler"] = lr_scheduler
-
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from minigrad.optim import Optimizer, _check
+from minigrad.optim.optimizers import Optimizer, _check
 
 
 def _positive_int(value, name: str, cls: str) -> int:
