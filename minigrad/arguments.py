@@ -4,7 +4,9 @@ A wrong argument should fail where it is passed, with a ``TypeError`` (wrong kin
 ``ValueError`` (right kind, wrong value) that names the function, the argument and the value
 received; not later inside NumPy (``'<' not supported between 'str' and 'int'``), and never
 silently (``std=nan`` would give NaN weights). NumPy scalars are accepted wherever Python
-numbers are, as in PyTorch. ``minigrad/nn/arguments.py`` adds the checks only layers need.
+numbers are, as in PyTorch. ``minigrad/tensor_arguments.py`` adds ``tensor_like`` (it needs
+``Tensor``; these checks are used below it, by the diagnostics the ops import), and
+``minigrad/nn/arguments.py`` the checks only layers need.
 """
 
 from __future__ import annotations
@@ -86,18 +88,6 @@ def instance(value, cls, name: str, owner: str):
     if not isinstance(value, cls):
         raise TypeError(f"{owner}: {name} must be a {cls.__name__}, got {describe(value)}")
     return value
-
-
-def tensor_like(value, name: str, owner: str, like=None):
-    """``as_tensor(value)``, with a refusal (None, strings, complex, ragged lists) that names the argument."""
-    # Imported here, not at the top: minigrad.tensor imports the ops, which import the
-    # diagnostics, which use the checks above.
-    from minigrad.tensor import as_tensor
-
-    try:
-        return as_tensor(value, like)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{owner}: {name} must be a Tensor or numeric array, got {describe(value)}: {e}") from None
 
 
 def int_tuple(value, name: str, owner: str, low: int | None = 0, scalar: bool = True) -> tuple[int, ...]:

@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad import engine, forward
-from minigrad.arguments import describe, function, tensor_like
+from minigrad.arguments import describe, function
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def _as_list(x) -> tuple[list, bool]:

@@ -33,11 +33,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from minigrad.arguments import describe, function, tensor_like
+from minigrad.arguments import describe, function
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
 from minigrad.rtrl import RTRLResult, rtrl
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 _BASES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 

@@ -23,9 +23,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.arguments import describe, function, tensor_like
+from minigrad.arguments import describe, function
 from minigrad.engine import topological_order
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def push_tangents(outputs: Sequence[Tensor], tangents: dict) -> dict:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from minigrad.arguments import describe, finite, int_tuple, integer, real_number, tensor_like
+from minigrad.arguments import describe, finite, int_tuple, integer, real_number
 from minigrad.ops import (
     GELU,
     Abs,
@@ -36,6 +36,7 @@ from minigrad.ops import (
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
 from minigrad.tensor import Tensor, apply_op
+from minigrad.tensor_arguments import tensor_like
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
 TensorLike = Tensor | np.ndarray | float | int | Sequence

@@ -13,10 +13,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from minigrad.arguments import flag, function, number_in, tensor_like
+from minigrad.arguments import flag, function, number_in
 from minigrad.autodiff import jacobian
 from minigrad.engine import no_grad
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 class GradcheckError(AssertionError):

@@ -11,9 +11,10 @@ import numbers
 import numpy as np
 
 from minigrad import functional as _mf
-from minigrad.arguments import describe, flag, integer, number_in, tensor_like
+from minigrad.arguments import describe, flag, integer, number_in
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def sigmoid(input) -> Tensor:

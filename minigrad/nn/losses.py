@@ -11,10 +11,11 @@ import numbers
 
 import numpy as np
 
-from minigrad.arguments import integer, tensor_like
+from minigrad.arguments import integer
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 class _Loss(Module):

@@ -14,9 +14,10 @@ so the op test factory checks their gradients like every other op's.
 
 from __future__ import annotations
 
-from minigrad.arguments import number_in, tensor_like
+from minigrad.arguments import number_in
 from minigrad.ops.spectral import NuclearNorm, SpectralNorm, SpectralRadius
 from minigrad.tensor import Tensor, apply_op
+from minigrad.tensor_arguments import tensor_like
 
 
 def spectral_norm(W, n_iter: int = 50) -> Tensor:
