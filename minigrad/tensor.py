@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.grad_mode import MODES
 
@@ -103,7 +104,7 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
     (so ``x * 2.0`` stays float32 when ``x`` is float32).
     """
     if like is not None and not isinstance(like, Tensor):
-        raise TypeError(f"as_tensor: like must be a Tensor or None, got {like!r:.60} ({type(like).__name__})")
+        raise TypeError(f"as_tensor: like must be a Tensor or None, got {describe(like)}")
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, numbers.Number):

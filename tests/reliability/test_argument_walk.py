@@ -88,12 +88,12 @@ BAD = {
     "layer axis": [("1", "'1'"), (1.5, "1.5")],  # a layer learns the input's rank only when called
     "choice": [("bogus", "'bogus'"), (None, "None"), (3, "3")],
     "dtype": [("bogus", "'bogus'"), (3, "3")],
-    "parameters": [(None, "None"), (3, "3"), ("abc", "'abc'")],
+    "parameters": [(None, "None"), (3, "3"), ("abc", "'abc'"), (nn.Linear(2, 2), "Linear")],  # SGD(model)
     "module": [(None, "None"), (3, "3"), ("abc", "'abc'")],
     "callable": [(None, "None"), (3, "3"), ("abc", "'abc'")],
     "shape": [(None, "None"), ("3", "'3'"), (2.5, "2.5"), (-1, "-1")],
     "new shape": [(None, "None"), ("3", "'3'"), (2.5, "2.5")],  # -1 is allowed: "the rest"
-    "index": [("1", "'1'"), (1.5, "1.5")],  # an int, or None where None is the default
+    "index": [(None, "None"), ("1", "'1'"), (1.5, "1.5")],  # an int, or None where None is the default
     "seed": [(None, "None"), ("abc", "'abc'"), (2.5, "2.5"), (-1, "-1")],
     "path": [(None, "None"), (3, "3")],
     "any": [],  # accepts anything (e.g. the ``value`` of a result record); nothing to refuse
@@ -316,3 +316,34 @@ def test_a_bad_argument_is_refused_by_name_and_value(qualname, param, value, sho
     assert any(name in message for name in names), f"the message does not name {param}: {message}"
     assert shown in message, f"the message does not show the value {shown}: {message}"
     assert not [raw for raw in RAW_INTERNALS if raw in message], f"raw internals: {message}"
+
+
+# ----- the issue's examples, by name ---------------------------------------------------------
+_w = mg.Tensor(np.ones((3, 3)))
+EXAMPLES = [  # (call, exception, what the message must say)
+    (lambda: nn.init.constant_(_w, None), TypeError, r"constant_: val must be a real number, got None"),
+    (lambda: nn.init.normal_(_w, std=math.nan), ValueError, r"normal_: std must be .*got nan"),
+    (lambda: nn.extra_cells.HighwayRNNCell(2.5, 3), ValueError, r"input_size must be a positive integer, got 2.5"),
+    (lambda: nn.CrossEntropyLoss(ignore_index=None), TypeError, r"ignore_index must be an int, got None"),
+    (lambda: nn.functional.layer_norm(_w, 3, eps=-1), ValueError, r"layer_norm: eps must be .*got -1"),
+    (lambda: mg.split(_w, "3"), TypeError, r"split: indices_or_sections must be a sequence of ints, got '3'"),
+    (lambda: nn.init.xavier_uniform_(_w, gain=math.nan), ValueError, r"xavier_uniform_: gain must be .*got nan"),
+    (lambda: mg.optim.SGD(nn.Linear(2, 2)), TypeError, r"SGD: params must be an iterable of Tensors.*Linear"),
+    (lambda: mg.bptt.unroll(None, np.ones((2, 1, 3))), TypeError, r"unroll: cell_or_layer must be .*got None"),
+    (lambda: mg.transpose(_w, 5), TypeError, r"transpose: axes must be a sequence of ints, got 5"),
+    (lambda: nn.functional.cross_entropy(_w, np.array([0, 1, 2]), weight=np.ones(3, complex)), TypeError,
+     r"cross_entropy: weight must be .*complex"),
+    (lambda: mg.jvp(lambda t: t * 2, np.ones(3), np.ones(3, complex)), TypeError, r"jvp: v must be .*complex"),
+    (lambda: mg.vjp(lambda t: t * 2, np.ones(3), np.ones(3, complex)), TypeError, r"vjp: v must be .*complex"),
+    (lambda: nn.init.orthogonal_(_w, gain=1j), TypeError, r"orthogonal_: gain must be a real number, got 1j"),
+    (lambda: mg.clip(_w, 1j, 1), TypeError, r"clip: a_min must be a real number, got 1j"),
+    (lambda: mg.gradcheck(lambda t: t.sum(), _w, eps=math.nan), ValueError, r"gradcheck: eps must be .*got nan"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call, exc, pattern", EXAMPLES, ids=[e[2][:40] for e in EXAMPLES])
+def test_the_issues_examples_are_refused_without_warnings(call, exc, pattern):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc, match=pattern):
+            call()
