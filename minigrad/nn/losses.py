@@ -18,6 +18,13 @@ from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
 
+def _weight(value, name: str, owner: str):
+    """``value`` (None or array-like), checked now rather than at the first forward."""
+    if value is not None:
+        tensor_like(value, name, owner)
+    return value
+
+
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
@@ -82,13 +89,6 @@ class BCEWithLogitsLoss(_Loss):
         super().__init__(reduction)
         self.weight = _weight(weight, "weight", "BCEWithLogitsLoss")
         self.pos_weight = _weight(pos_weight, "pos_weight", "BCEWithLogitsLoss")
-
-
-def _weight(value, name: str, owner: str):
-    """``value`` (None or array-like), checked now rather than at the first forward."""
-    if value is not None:
-        tensor_like(value, name, owner)
-    return value
 
     def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy_with_logits(
