@@ -4,8 +4,10 @@ Each fenced ```bash block under the "## Quick start" heading (up to the next "##
 command. They are written NUL-separated to stdout, in README order, for `mapfile -d ''` in .ci/run:
 
     python3 .ci/readme_commands.py [README.md]
+    python3 .ci/readme_commands.py README.md --section "Documentation site" --count 1
 
 Exits with an error if the section or its commands are missing, so README and CI cannot drift apart.
+``--section`` reads another "## " section the same way (CI builds the documentation site with it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import sys
 from pathlib import Path
 
 
-def quick_start_commands(readme: str) -> list[str]:
-    """The bash blocks of the "## Quick start" section of ``readme`` (a Markdown text), in order."""
+def quick_start_commands(readme: str, section: str = "Quick start") -> list[str]:
+    """The bash blocks of the "## Quick start" section (or ``## {section}``) of ``readme``, in order."""
     commands: list[str] = []
     in_section = in_block = False
     block: list[str] = []
@@ -23,7 +25,7 @@ def quick_start_commands(readme: str) -> list[str]:
         if line.startswith("## "):
             if in_section:
                 break  # the next section: Quick start is over
-            in_section = line.strip() == "## Quick start"
+            in_section = line.strip() == f"## {section}"
         elif in_section and not in_block and line.strip() == "```bash":
             in_block, block = True, []
         elif in_block and line.strip() == "```":
@@ -32,15 +34,25 @@ def quick_start_commands(readme: str) -> list[str]:
         elif in_block:
             block.append(line)
     if in_block:
-        raise ValueError("README.md: a ```bash block in '## Quick start' is never closed")
+        raise ValueError(f"README.md: a ```bash block in '## {section}' is never closed")
     return commands
 
 
 def main() -> None:
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent.parent / "README.md")
-    commands = quick_start_commands(path.read_text(encoding="utf-8"))
-    if len(commands) != 2 or not all(commands):
-        sys.exit(f"{path}: expected 2 non-empty ```bash blocks under '## Quick start', got {commands!r}")
+    args = sys.argv[1:]
+    section, count = "Quick start", 2
+    if "--section" in args:
+        k = args.index("--section")
+        section = args.pop(k + 1)
+        args.pop(k)
+    if "--count" in args:
+        k = args.index("--count")
+        count = int(args.pop(k + 1))
+        args.pop(k)
+    path = Path(args[0] if args else Path(__file__).parent.parent / "README.md")
+    commands = quick_start_commands(path.read_text(encoding="utf-8"), section)
+    if len(commands) != count or not all(commands):
+        sys.exit(f"{path}: expected {count} non-empty ```bash blocks under '## {section}', got {commands!r}")
     sys.stdout.write("\0".join(commands) + "\0")
 
 

@@ -1,6 +1,6 @@
 r"""Activations and their derivatives: how much gradient each one lets through.
 
-Seeds 001 and 003: $\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 0.25$; $\tanh'(z) = 1-\tanh^2 z \le 1$,
+$\sigma'(z) = \sigma(z)(1-\sigma(z)) \le 0.25$; $\tanh'(z) = 1-\tanh^2 z \le 1$,
 and $\tanh'(z) < 0.1$ once $|z| > 3$ (saturation); $\mathrm{ReLU}'(z) = \mathbf 1[z>0]$ passes
 gradients unchanged but is exactly 0 for $z \le 0$ ("dead" units); LeakyReLU keeps a slope
 $\alpha$ there; GELU $= z\,\Phi(z)$ is smooth.

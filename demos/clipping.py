@@ -1,10 +1,10 @@
 r"""Gradient clipping: an RNN trained at a learning rate that explodes, with and without clipping.
 
-Seeds 000/001/004: exploding gradients show up as "sudden loss spikes, ``nan`` values"; the direct
+Exploding gradients show up as sudden loss spikes and ``nan`` values; the direct
 remedy is to clip the gradient before the optimizer step. Norm clipping (PyTorch's
 ``clip_grad_norm_``) rescales $g \leftarrow \frac{c}{\|g\|} g$ when $\|g\| > c$, keeping its
 direction; value clipping clamps every entry to $[-c, c]$ (it can turn the direction); adaptive
-clipping (seed 003; ``minigrad.nn.clipping.AdaptiveGradClipper``) follows the gradient history,
+clipping (``minigrad.nn.clipping.AdaptiveGradClipper``) follows the gradient history,
 $\theta_t = \alpha\,\theta_{t-1} + (1-\alpha)\,\|g_t\|$.
 
 The model: a tanh RNN (hidden 16) with a linear read-out of $h_T$, float32 (PyTorch's default),

@@ -1,12 +1,12 @@
 r"""Per-layer gradient norms in a 30-layer MLP: activation x initialisation x architecture.
 
-Seeds 001 and 002: backprop through layer $l$ multiplies the gradient by
+Backprop through layer $l$ multiplies the gradient by
 $W_l^\top \mathrm{diag}(f'(z_l))$, so each layer scales it by at most $\max f' \cdot \|W_l\|_2$.
 For sigmoid, $\max\sigma' = 0.25$: the per-layer factor
 $\|\partial\mathcal L/\partial h_{l-1}\| / \|\partial\mathcal L/\partial h_l\| \le 0.25\,\|W_l\|_2$,
 and with Xavier weights ($\|W_l\|_2 \approx 2$) gradients shrink layer after layer.
 Initialisation (Xavier for tanh, Kaiming for ReLU), LayerNorm and residual connections
-$h_l = h_{l-1} + F(h_{l-1})$ are the seeds' remedies.
+$h_l = h_{l-1} + F(h_{l-1})$ are the usual remedies.
 
 Measured (minigrad autograd): $\|\partial\mathcal L/\partial W_l\|_F$ for every layer of
 sigmoid / tanh / ReLU / LeakyReLU / GELU networks under naive ($\mathcal N(0, 1)$, fan-in

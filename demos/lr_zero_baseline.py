@@ -1,7 +1,7 @@
 r"""The learning-rate-zero baseline: is the loss going down, or is it just batch noise?
 
-Seed 002's diagnostic for vanishing gradients: "train the network with a learning rate of zero to
-establish a baseline for loss fluctuations due to data variance alone", compare with a non-zero
+A diagnostic for vanishing gradients: train the network with a learning rate of zero to measure
+how much the loss fluctuates from the data alone, compare with a non-zero
 learning rate, and "plot gradient norms across layers". Its symptom: "the loss may decrease
 slightly at first (due to bias adjustments in later layers) but quickly plateaus".
 
@@ -10,9 +10,9 @@ $y = \sin(2 a^\top x) + b^\top x$, fresh mini-batches every step, plain SGD. Thr
 $h_l = \sigma(W_l h_{l-1} + b_l)$ the gradient obeys
 $\|\partial\mathcal L/\partial h_{l-1}\|
 \le \max\sigma' \, \|W_l\|_2\, \|\partial\mathcal L/\partial h_l\|
-= 0.25\,\|W_l\|_2\,\|\partial\mathcal L/\partial h_l\|$ (seed 001: $\max\sigma' = 0.25$), so it
-shrinks geometrically towards the input. The remedy (seed 002: "skip connections ... or
-normalization layers"): the same 19 sigmoid layers inside pre-LayerNorm residual blocks
+= 0.25\,\|W_l\|_2\,\|\partial\mathcal L/\partial h_l\|$ ($\max\sigma' = 0.25$), so it
+shrinks geometrically towards the input. The remedy (skip connections and
+normalization layers): the same 19 sigmoid layers inside pre-LayerNorm residual blocks
 $h_{l} = h_{l-1} + W'_l\,\sigma(W_l\,\mathrm{LN}(h_{l-1}) + b_l) + b'_l$.
 
     python demos/lr_zero_baseline.py [--quick] [--out DIR] [--seed N]

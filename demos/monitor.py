@@ -1,9 +1,9 @@
 r"""GradientMonitor on a training run that goes bad: which flags it raises, and when.
 
-Seed 000's ``GradientMonitor`` tracks per-parameter gradient statistics; seed 003's detection
-criteria flag the global gradient norm $G_t$ as vanishing ($G_t < \epsilon_{\min}$), exploding
-($G_t > \epsilon_{\max}$ or $G_t > k\,G_{t-1}$) or non-finite; seed 001: "most stability problems
-leave a numerical trace before they fully break training".
+A ``GradientMonitor`` keeps per-parameter gradient statistics and flags the global gradient norm
+$G_t$ as vanishing ($G_t < \epsilon_{\min}$), exploding ($G_t > \epsilon_{\max}$ or
+$G_t > k\,G_{t-1}$) or non-finite. The claim under test: most stability problems leave a numerical
+trace before they break training.
 
 The run: the tanh RNN of ``clipping.py`` (hidden 16, float32, SGD at lr = 0.3, no clipping), which
 overflows after a few dozen steps, watched by ``minigrad.diagnostics.GradientMonitor`` with

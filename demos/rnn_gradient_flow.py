@@ -1,21 +1,21 @@
 r"""Gradient flow through time in a vanilla tanh RNN: vanishing, exploding, stable.
 
-The seeds' visualisation (seed 000): a tanh RNN, hidden size 100, T = 50 steps. Backprop through
+The classic picture: a tanh RNN, hidden size 100, T = 50 steps. Backprop through
 time multiplies the gradient by $J_t^\top$ with $J_t = \partial h_{t+1}/\partial h_t =
-\mathrm{diag}(1 - h_{t+1}^2)\,W_{hh}$ at every step, so (seeds 000, 003)
+\mathrm{diag}(1 - h_{t+1}^2)\,W_{hh}$ at every step, so
 $$\|\partial\mathcal L/\partial h_t\| \le \|\partial\mathcal L/\partial h_T\|
 \prod_{k=t}^{T-1}\|J_k\| \le \|\partial\mathcal L/\partial h_T\|\,\gamma^{T-t},
 \qquad \gamma = \max_k \|J_k\|.$$
 Four settings (input weights and biases $U(-0.1, 0.1)$ unless said, inputs $x_t \sim \mathcal N(0, I)$):
 
-* vanishing: $W_{hh} \sim U(-0.1, 0.1)$, the seed's setting ($\rho(W_{hh}) \approx 0.58$);
+* vanishing: $W_{hh} \sim U(-0.1, 0.1)$, the classic small-weight setting ($\rho(W_{hh}) \approx 0.58$);
 * exploding: large weights $W_{hh} \sim U(-a, a)$ with $a = 3\sqrt{3/H}$ (gain 3): the tanh RNN is
   chaotic and the product of Jacobians grows even though $\tanh' \le 1$;
 * stable: orthogonal $W_{hh}$ (all $|\lambda_i| = 1$, $\|W_{hh}\|_2 = 1$) with a weak input drive
   (input weights and biases $U(-0.01, 0.01)$), so that the units stay near 0 where $\tanh' \approx 1$;
-* saturated: the same orthogonal $W_{hh}$ with the seed's $U(-0.1, 0.1)$ input weights: the
+* saturated: the same orthogonal $W_{hh}$ with $U(-0.1, 0.1)$ input weights: the
   units saturate, $\mathrm{diag}(\tanh')$ shrinks every step, and the gradient vanishes anyway
-  ("$\gamma = 1$ is ideal but difficult to achieve", seed 000).
+  ($\gamma = 1$ is ideal but hard to keep).
 
 Measured (minigrad): $\|\partial\mathcal L/\partial h_t\|$ for $\mathcal L = \sum_i h_{T,i}$ from
 ``loss.backward()`` (``retain_grad`` on the states of ``bptt.unroll``), and the per-step

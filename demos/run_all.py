@@ -1,11 +1,13 @@
 """Run every demo and write an index (``<out>/index.md``) with all their tables and figures.
 
-    python demos/run_all.py            # full sizes (< 5 min on 2 cores); figures -> docs/figures/
-    python demos/run_all.py --quick    # small sizes (< 60 s), what CI runs; docs/ left alone
+    python demos/run_all.py            # full sizes (< 5 min on 2 cores); everything -> demos/out/
+    python demos/run_all.py --quick    # small sizes (< 60 s), what CI runs; the same files, smaller runs
     python demos/run_all.py --only scalar_chain,activations
+    python demos/run_all.py --docs     # full run, then copy its figures to docs/figures/
 
-A full run (without ``--quick``) also copies every figure to ``docs/figures/``, the README
-gallery's source; ``--no-docs`` prevents that, ``--docs`` forces it in quick mode.
+Every run writes only to ``--out`` (default ``demos/out/``, which git ignores), so running the
+demos leaves a clone's ``git status`` clean. ``--docs`` regenerates the README gallery's figures
+in ``docs/figures/``: a full run only (the gallery's captions quote the full run), after all demos ran.
 Every demo in ``DEMOS`` is run; a missing module or a demo that raises is reported and makes
 the exit status non-zero: nothing is skipped silently.
 """
@@ -49,6 +51,9 @@ DEMOS: tuple[str, ...] = (
     "remedies_training",
     "spectral_tracking",
     "three_ways",
+    "edge_of_chaos",
+    "cliff",
+    "latching",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
@@ -60,11 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder ({DEFAULT_OUT})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", default=None, help="comma-separated demo names (default: all)")
-    docs = p.add_mutually_exclusive_group()
-    docs.add_argument("--docs", dest="docs", action="store_true", default=None,
-                      help="copy figures to docs/figures/ (default: only for a full run)")
-    docs.add_argument("--no-docs", dest="docs", action="store_false")
+    p.add_argument("--docs", action="store_true",
+                   help="also copy the figures to docs/figures/ (full run only; default: demos/out only)")
     args = p.parse_args(argv)
+    if args.docs and args.quick:
+        p.error("--docs regenerates docs/figures/, whose captions quote the full run: drop --quick")
 
     names = DEMOS
     if args.only:
@@ -72,7 +77,6 @@ def main(argv: list[str] | None = None) -> int:
         unknown = [n for n in names if n not in DEMOS]
         if unknown:
             p.error(f"--only: unknown demo(s) {unknown}; expected names from {list(DEMOS)}")
-    copy_docs = (not args.quick) if args.docs is None else args.docs
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "index.md").write_text(index_header(mode, args.seed, total, timings) + "\n\n" + "\n".join(sections))
     print(f"wrote {out / 'index.md'} ({mode} run, {total:.1f} s)")
 
-    if copy_docs and not failures:
+    if args.docs and not failures:
         DOCS_FIGURES.mkdir(parents=True, exist_ok=True)
         figures = sorted(f for n in names for f in out.glob(f"{n}_*.png"))
         for f in figures:

@@ -1,11 +1,11 @@
 r"""The n-layer scalar network: why depth turns a weight into a power of it.
 
-Each layer is $h_k = w\,h_{k-1} + b$ with one shared scalar weight, so (seed 002)
+Each layer is $h_k = w\,h_{k-1} + b$ with one shared scalar weight, so
 $h_n = w^n x + b\,\frac{1-w^n}{1-w}$ ($x + nb$ at $w = 1$), and backpropagation multiplies the
 upstream gradient by $w$ once per layer: $\partial\mathcal L/\partial h_k = w^{n-k}\,
 \partial\mathcal L/\partial h_n$. With $w = 0.5$, twenty layers give
 $0.5^{20}\approx 9.5\times10^{-7}$; with $w = 1.5$, fifty layers give
-$1.5^{50}\approx 6.4\times10^{8}$ (seed 001).
+$1.5^{50}\approx 6.4\times10^{8}$.
 
 Measured: the activations and every $\partial\mathcal L/\partial h_k$ from minigrad's autograd
 (``retain_grad`` on each $h_k$). Theory: the closed forms above, in NumPy.

@@ -1,6 +1,6 @@
 r"""Spectral radius sweep: $W_{hh} = \rho Q$ decides how fast gradients vanish or explode.
 
-Seed 003: $\|\prod_k J_k\| \approx \rho(W_{hh})^{T-t}$, so the gradient changes by a factor $\rho$
+The usual account: $\|\prod_k J_k\| \approx \rho(W_{hh})^{T-t}$, so the gradient changes by a factor $\rho$
 per step; the effective horizon is $\tau_{\text{eff}} = \log\epsilon/\log\rho$, the memory span
 $\tau_{\max} = -1/\log\rho$ ($\approx 9.5$ steps at $\rho = 0.9$), the Lyapunov exponent
 $\lambda = \log\rho$, and for $\rho > 1$ the gradient overflows after

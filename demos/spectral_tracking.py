@@ -203,18 +203,17 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
               ("grad_var", f"variance of $\\|g\\|$ over the last {WINDOW} steps"), ("loss", "training loss")]
     step_axis = np.arange(steps)
     for ax, (key, title) in zip(axes.ravel(), panels, strict=True):
-        for lr in lrs:
-            v = np.array([r[key] for r in runs[lr]])
-            ax.plot(step_axis, np.median(v, 0), color=COLORS[lr], lw=1.8, label=f"SGD lr = {lr} (median)")
-            ax.fill_between(step_axis, v.min(0), v.max(0), color=COLORS[lr], alpha=0.2, lw=0,
-                            label=f"lr = {lr}, min-max of {n_seeds} seeds")  # fmt: skip
+        for lr in lrs:  # one line per seed: the captions quote per-seed finals and peaks, not a median
+            for i, r in enumerate(runs[lr]):
+                ax.plot(step_axis, r[key], color=COLORS[lr], lw=1.1, alpha=0.75,
+                        label=f"SGD lr = {lr}, one line per seed ({n_seeds} seeds)" if i == 0 else None)
         ax.set(title=title, yscale="log")
     for ax in axes[1]:
         ax.set_xlabel("SGD step")
     axes[1, 1].set_xlim(1, steps)  # the variance over one step is 0: start at step 1
     axes[1, 2].axhline(math.log(2), color="gray", ls=":", lw=1.5, label="chance, ln 2")
     handles, labels = axes[1, 2].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.04), frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.04), frameon=False)
     fig.subplots_adjust(hspace=0.3)
     fig.suptitle(f"Tracking W_hh during training (delayed recall, hidden {H2}, start: orthogonal gain 1.5)", y=0.96)
     report.save(fig, "tracking")

@@ -29,13 +29,18 @@ def grad(
     outputs: Tensor | Sequence[Tensor],
     inputs: Tensor | Sequence[Tensor],
     grad_outputs: np.ndarray | Tensor | Sequence | None = None,
+    retain_graph: bool = False,
 ) -> tuple[np.ndarray, ...] | np.ndarray:
     r"""$\sum_j g_j^\top\,\partial\,\text{outputs}_j / \partial\,\text{inputs}$, without touching ``.grad``.
 
     Like ``torch.autograd.grad``: ``grad_outputs`` may be omitted for one-element
     outputs. Returns one array per input (a single array when ``inputs`` is one tensor);
-    an input the outputs do not depend on gets zeros.
+    an input the outputs do not depend on gets zeros. As ``backward``, it frees the graph
+    (its saved arrays become writable: ``with no_grad(): w -= lr * g`` works next) unless
+    ``retain_graph=True``.
     """
+    if not isinstance(retain_graph, (bool, np.bool_)):
+        raise TypeError(f"grad: retain_graph must be True or False, got {retain_graph!r}")
     outs, _ = _as_list(outputs)
     ins, single = _as_list(inputs)
     for k, t in enumerate(ins):
@@ -59,7 +64,7 @@ def grad(
             raise ValueError(f"grad: grad_outputs[{k}] must have shape {o.shape}, got {g.shape}")
         seeds.append(g)
     wanted = {id(t) for t in ins}
-    found = engine.compute_grads(outs, seeds, lambda t: id(t) in wanted)
+    found = engine.compute_grads(outs, seeds, lambda t: id(t) in wanted, free=not retain_graph)
     result = tuple(
         np.array(found[id(t)][1], dtype=t.dtype) if id(t) in found else np.zeros_like(t.data)
         for t in ins
@@ -123,5 +128,6 @@ def jacobian(
                 tangent = forward.push_tangents([out], {id(x): e.reshape(x.shape)}).get(id(out))
                 if tangent is not None:
                     J[:, k] = np.ravel(np.broadcast_to(tangent, out.shape))
+    engine.release_graph([out])  # f may have saved tensors it closed over: unlock them
     result = tuple(J.reshape(out.shape + x.shape) for J, x in zip(mats, xs))
     return result[0] if len(inputs) == 1 else result

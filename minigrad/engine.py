@@ -25,7 +25,7 @@ from minigrad.anomaly import check_backward
 from minigrad.broadcast import unbroadcast
 from minigrad.grad_mode import MODES, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-__all__ = ["backward", "compute_grads", "topological_order", "release",
+__all__ = ["backward", "compute_grads", "topological_order", "release", "release_graph",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]  # fmt: skip
 
 
@@ -157,6 +157,17 @@ def release(op) -> None:
         if op.saved:
             safety.unlock(op.saved)
         op.released = True
+
+
+def release_graph(roots) -> None:
+    """Release every op reachable from ``roots`` (what ``grad``, ``jacobian`` and ``jvp`` used).
+
+    Their forward may have saved tensors the caller's function closed over (a weight ``W``);
+    left locked, ``with no_grad(): W -= lr * g`` would be refused after the call.
+    """
+    for node in topological_order(roots):
+        if node._op is not None:
+            release(node._op)
 
 
 _GRAD_LOCK = threading.Lock()  # two threads' backward passes may add into the same leaf's .grad

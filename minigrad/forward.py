@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad.arguments import describe, function
-from minigrad.engine import topological_order
+from minigrad.engine import release_graph, topological_order
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
@@ -85,6 +85,7 @@ def jvp(
     if not isinstance(out, Tensor):
         raise TypeError(f"jvp: f must return a Tensor, got {describe(out)}")
     tangent = push_tangents([out], seeds).get(id(out)) if out.requires_grad else None
+    release_graph([out])  # f may have saved tensors it closed over: unlock them
     if tangent is None:  # the output does not depend on the inputs
         tangent = np.zeros_like(out.data)
     return out.detach(), tangent

@@ -37,6 +37,7 @@ from minigrad.ops import (
 from minigrad.ops.reductions import normalize_axis
 from minigrad.tensor import Tensor, apply_op
 from minigrad.tensor_arguments import tensor_like
+from minigrad.tensor_math import apply_binary
 
 #: What the functions accept where a tensor is expected: a Tensor, or array-like data (a constant).
 TensorLike = Tensor | np.ndarray | float | int | Sequence
@@ -123,12 +124,12 @@ def clip(a: TensorLike, a_min: float | None = None, a_max: float | None = None) 
 
 def maximum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise maximum of two tensors (broadcasting), like ``np.maximum``."""
-    return apply_op(Maximum(), *_operands(x1, x2, "maximum"))
+    return apply_binary(Maximum(), *_operands(x1, x2, "maximum"))
 
 
 def minimum(x1: TensorLike, x2: TensorLike) -> Tensor:
     """Elementwise minimum of two tensors (broadcasting), like ``np.minimum``."""
-    return apply_op(Minimum(), *_operands(x1, x2, "minimum"))
+    return apply_binary(Minimum(), *_operands(x1, x2, "minimum"))
 
 
 def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
@@ -287,8 +288,8 @@ def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int =
                 f"split: indices_or_sections={indices_or_sections} does not divide axis {axis} "
                 f"of size {n} into equal sections"
             )
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+        step = n // indices_or_sections  # 0 for an empty axis: every piece is empty, as in NumPy
+        bounds = [k * step for k in range(indices_or_sections + 1)]
     else:
         bounds = [0, *int_tuple(indices_or_sections, "indices_or_sections", "split", low=None, scalar=False), n]
     pieces = []

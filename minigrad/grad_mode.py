@@ -9,6 +9,7 @@ blocks in two threads interleave.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 import numpy as np
@@ -65,12 +66,42 @@ class _ModeBlock:
         self.set(MODES.saved.pop())
 
     def __call__(self, fn):
-        """Decorate ``fn``: every call runs inside this block."""
+        """Decorate ``fn``: every call runs inside this block (for a generator, every resumption)."""
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self:
                 return fn(*args, **kwargs)
+
+        return wrapper
+
+    def _wrap_generator(self, fn):
+        """A generator's body runs at each ``next()``, after the call has returned: as PyTorch
+        does, each step runs inside the block, and the caller's mode is back between steps."""
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            gen = fn(*args, **kwargs)
+            try:
+                with self:
+                    value = gen.send(None)
+                while True:
+                    try:
+                        sent = yield value
+                    except GeneratorExit:
+                        with self:
+                            gen.close()
+                        raise
+                    except BaseException as e:  # thrown into us: pass it to fn's body, in the block
+                        with self:
+                            value = gen.throw(e)
+                    else:
+                        with self:
+                            value = gen.send(sent)
+            except StopIteration as stop:
+                return stop.value
 
         return wrapper
 

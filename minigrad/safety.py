@@ -32,28 +32,51 @@ def lock(arrays) -> None:
             a.setflags(False)
             base = a.base
             if type(base) is np.ndarray:  # a view: lock the memory it looks into too
-                base.setflags(False)
+                owner(base).setflags(False)
 
 
 def unlock(arrays) -> None:
-    """Undo :func:`lock`: the owner of each array's memory becomes writable again.
+    """Undo :func:`lock`: the owner of each array's memory, then the array, become writable again.
 
-    A view whose owner is another array stays read-only (NumPy refuses to make some views,
-    such as ``broadcast_to``'s, writable); its owner is what users and optimizers write to.
+    NumPy refuses to make some views writable (``broadcast_to``'s); they stay read-only, and
+    their owner is what users and optimizers write to.
     """
     for a in arrays:
         if type(a) is np.ndarray:
             base = a.base
-            if base is None:
+            if type(base) is np.ndarray:
+                owner(base).setflags(True)
+            try:
                 a.setflags(True)
-            elif type(base) is np.ndarray:
-                base.setflags(True)
+            except ValueError:  # a view NumPy made read-only for good
+                pass
 
 
 def lock_constant(a: np.ndarray) -> np.ndarray:
     """A constant shared by many graphs (``x * 2.0`` reuses one array) is read-only for good."""
     a.setflags(False)
     return a
+
+
+def owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory: ``a`` itself, or the array a view looks into.
+
+    NumPy links a view of a view straight to the owner, but ``np.ndarray(buffer=...)`` and
+    ``.view()`` chains may not, so the chain is followed to its end.
+    """
+    while type(a.base) is np.ndarray:
+        a = a.base
+    return a
+
+
+def is_locked(a: np.ndarray) -> bool:
+    """True if writing into ``a`` could change an array a recorded op saved.
+
+    :func:`lock` locks what an op saved *and its owner*; a view made before that (``v = w[1:]``
+    under ``no_grad``) keeps its own write flag, so the owner's flag decides too: every path
+    into the memory sees the lock (PyTorch's version counter is per storage in the same way).
+    """
+    return not (a.flags.writeable and owner(a).flags.writeable)
 
 
 def writable(t, method: str | None = None, copy: bool = False) -> np.ndarray:
@@ -67,7 +90,7 @@ def writable(t, method: str | None = None, copy: bool = False) -> np.ndarray:
     same parameter is released, the array is unlocked while the other graph still needs it.
     """
     if method is None:
-        if copy or not t.data.flags.writeable:
+        if copy or is_locked(t.data):
             t.data = t.data.copy()
         return t.data
     if t.requires_grad and is_grad_enabled():
@@ -76,9 +99,10 @@ def writable(t, method: str | None = None, copy: bool = False) -> np.ndarray:
             f"is not recorded in the graph; do it under `with minigrad.no_grad():` (as an "
             f"optimizer step does) or write it out of place (x = x + y)"
         )
-    if not t.data.flags.writeable:
+    if is_locked(t.data):
+        shared = "" if not t.data.flags.writeable else " shares its memory with an array that"
         raise RuntimeError(
-            f"{method}: this tensor (shape {t.shape}, dtype {t.dtype}) is saved for the "
+            f"{method}: this tensor (shape {t.shape}, dtype {t.dtype}){shared} is saved for the "
             f"backward pass of a graph that has not run backward() yet, so its data is "
             f"read-only: changing it now would make that gradient silently wrong. Call "
             f"backward() first, or run the forward under minigrad.no_grad() if it needs no "

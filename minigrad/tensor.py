@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
 from minigrad.arguments import describe
-from minigrad.dtypes import get_default_dtype
+from minigrad.dtypes import get_default_dtype, number_dtype
 from minigrad.grad_mode import MODES
 
 
@@ -113,13 +113,15 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
 
 
 def _number_dtype(x, like: Tensor) -> np.dtype:
-    """The dtype of ``like <op> x`` for a number ``x``, as NumPy's promotion gives it."""
+    """The dtype of ``like <op> x`` for a number ``x``, by PyTorch's rule (``dtypes.number_dtype``)."""
     dtype = like.data.dtype
     if dtype.kind == "f" and (type(x) is float or type(x) is int):
-        return dtype  # NumPy keeps a float array's dtype next to a Python number; result_type costs ~1 µs
+        return dtype  # the common case, without the general rule's cost
     if isinstance(x, (complex, np.complexfloating)):  # np.complex64 is not a Python complex
         raise TypeError(f"complex numbers are not supported: got {x!r} next to a {like.dtype} tensor")
-    return np.result_type(like.data, x)
+    if not isinstance(x, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return np.result_type(like.data, x)  # not a plain number (a Decimal, a Fraction): NumPy decides
+    return number_dtype(x, dtype)
 
 
 def _operand(x, like: Tensor) -> Tensor:
@@ -230,6 +232,15 @@ class Tensor:
 
     __hash__ = object.__hash__  # __eq__ is elementwise, yet tensors stay usable as dict keys
 
+    def __reduce__(self):
+        """Pickling (and ``copy.deepcopy``) keeps ``data`` and ``requires_grad``, as PyTorch does.
+
+        The copy is a new leaf: the graph that made a non-leaf is never pickled (a deep one
+        would recurse 10,000 levels; a scalar loss would carry every array its graph saved),
+        and ``.grad`` is not kept either.
+        """
+        return (_rebuild_leaf, (type(self), self.data, self.requires_grad))
+
     # ----- leaving the graph ------------------------------------------------------
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
@@ -300,6 +311,14 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
         engine.backward(self, grad, retain_graph)
+
+def _rebuild_leaf(cls: type, data: np.ndarray, requires_grad: bool) -> Tensor:
+    """Unpickling: a leaf of class ``cls`` (a Tensor or a Parameter) around ``data``."""
+    t = cls.__new__(cls)
+    if not data.flags.writeable:  # an array unpickled from a buffer may be read-only
+        data = data.copy()
+    t.data, t.grad, t.requires_grad, t._op, t._retains_grad = data, None, bool(requires_grad), None, False
+    return t
 
 
 def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.dtypes import get_default_dtype, result_dtype
 from minigrad.ops import (
     Abs,
     Add,
@@ -38,7 +39,7 @@ from minigrad.ops import (
     Transpose,
     Var,
 )  # fmt: skip
-from minigrad.tensor import Tensor, _operand, apply_op, as_tensor
+from minigrad.tensor import Tensor, _new_tensor, _operand, apply_op, as_tensor
 
 
 def axis_args(name: str, axis, keepdims: bool, dim=None, keepdim: bool | None = None) -> tuple:
@@ -59,56 +60,92 @@ def axis_args(name: str, axis, keepdims: bool, dim=None, keepdim: bool | None = 
     return axis, bool(keepdims)
 
 
+def _refuse_bool_subtraction(da, db) -> None:
+    raise TypeError(
+        f"subtraction with a bool operand ({da} - {db}) is not supported (as in PyTorch): use "
+        f"logical operations, or convert to a number dtype first"
+    )
+
+
+def apply_binary(op, a: Tensor, b: Tensor) -> Tensor:
+    """``apply_op(op, a, b)`` with PyTorch's result dtype (``dtypes.result_dtype``).
+
+    NumPy would make ``float32 tensor * 0-d float64 tensor`` float64; PyTorch keeps float32.
+    An operand outside the graph is converted first; one that requires grad cannot be
+    (its gradient must reach it), so the result is rounded to the dtype instead.
+    """
+    da, db = a.data.dtype, b.data.dtype
+    if da == db and da.kind == "f":
+        return apply_op(op, a, b)  # the common case
+    if type(op) is Sub and "b" in (da.kind, db.kind):
+        _refuse_bool_subtraction(da, db)
+    dtype = result_dtype(a.data, b.data)
+    if dtype.kind != "f" and type(op) is Div:  # true division of integers: the default float
+        dtype = get_default_dtype()
+    if da != dtype and not a.requires_grad:
+        a = _new_tensor(a.data.astype(dtype))
+    if db != dtype and not b.requires_grad:
+        b = _new_tensor(b.data.astype(dtype))
+    out = apply_op(op, a, b)
+    if out.data.dtype != dtype:
+        out.data = out.data.astype(dtype)
+    return out
+
+
 
 # ----- arithmetic operators ---------------------------------------------------
 def add(self, other) -> Tensor:
     """``self + other`` (broadcasting): an ``Add`` op."""
-    return apply_op(Add(), self, _operand(other, self))
+    return apply_binary(Add(), self, _operand(other, self))
 
 
 def radd(self, other) -> Tensor:
     """``other + self``: an ``Add`` op."""
-    return apply_op(Add(), _operand(other, self), self)
+    return apply_binary(Add(), _operand(other, self), self)
 
 
 def sub(self, other) -> Tensor:
     """``self - other`` (broadcasting): a ``Sub`` op."""
-    return apply_op(Sub(), self, _operand(other, self))
+    if isinstance(other, (bool, np.bool_)):
+        _refuse_bool_subtraction(self.dtype, np.dtype(bool))
+    return apply_binary(Sub(), self, _operand(other, self))
 
 
 def rsub(self, other) -> Tensor:
     """``other - self``: a ``Sub`` op."""
-    return apply_op(Sub(), _operand(other, self), self)
+    if isinstance(other, (bool, np.bool_)):
+        _refuse_bool_subtraction(np.dtype(bool), self.dtype)
+    return apply_binary(Sub(), _operand(other, self), self)
 
 
 def mul(self, other) -> Tensor:
     """``self * other`` elementwise (broadcasting): a ``Mul`` op."""
-    return apply_op(Mul(), self, _operand(other, self))
+    return apply_binary(Mul(), self, _operand(other, self))
 
 
 def rmul(self, other) -> Tensor:
     """``other * self``: a ``Mul`` op."""
-    return apply_op(Mul(), _operand(other, self), self)
+    return apply_binary(Mul(), _operand(other, self), self)
 
 
 def truediv(self, other) -> Tensor:
     """``self / other`` elementwise (broadcasting): a ``Div`` op."""
-    return apply_op(Div(), self, _operand(other, self))
+    return apply_binary(Div(), self, _operand(other, self))
 
 
 def rtruediv(self, other) -> Tensor:
     """``other / self``: a ``Div`` op."""
-    return apply_op(Div(), _operand(other, self), self)
+    return apply_binary(Div(), _operand(other, self), self)
 
 
 def pow(self, other) -> Tensor:
     """``self ** other`` elementwise: a ``Pow`` op."""
-    return apply_op(Pow(), self, _operand(other, self))
+    return apply_binary(Pow(), self, _operand(other, self))
 
 
 def rpow(self, other) -> Tensor:
     """``other ** self``: a ``Pow`` op."""
-    return apply_op(Pow(), _operand(other, self), self)
+    return apply_binary(Pow(), _operand(other, self), self)
 
 
 def matmul(self, other) -> Tensor:

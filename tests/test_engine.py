@@ -251,3 +251,28 @@ def test_backward_on_one_element_non_scalar_seeds_one():
     x = leaf([[3.0]])
     (x * 2.0).backward()
     np.testing.assert_array_equal(x.grad, [[2.0]])
+
+
+def test_no_grad_on_a_generator_function_records_nothing_in_each_step():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+
+    @mg.no_grad()
+    def steps(n):
+        for _ in range(n):
+            got = yield w * 2.0
+            assert got is None or got == "sent"
+
+    gen = steps(3)
+    first = next(gen)
+    assert mg.is_grad_enabled()  # between steps the caller's mode is back
+    second = gen.send("sent")
+    assert not first.requires_grad and not second.requires_grad
+    assert [t.requires_grad for t in steps(2)] == [False, False]
+
+    @mg.enable_grad()
+    def recorded():
+        yield w * 2.0
+
+    with mg.no_grad():
+        assert next(recorded()).requires_grad
+    assert mg.is_grad_enabled()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -227,3 +230,24 @@ def test_python_number_constants_are_shared_locked_and_typed_like_the_tensor():
     assert not k64.requires_grad and not k64.data.flags.writeable
     (a.sum() + b.sum()).backward()
     np.testing.assert_array_equal(x64.grad, [3.0, 3.0])
+
+
+def test_pickling_keeps_only_the_data_as_a_leaf():
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    s = w
+    for _ in range(10_000):  # a deep non-leaf: its graph must not be pickled (nor recursed into)
+        s = s * 1.0
+    loss = (s * s).sum()
+    blob = pickle.dumps(loss)
+    assert len(blob) < 1_000  # the data of one scalar, not 10,000 saved arrays
+    back = pickle.loads(blob)
+    assert back.is_leaf and back.requires_grad and back.grad is None
+    np.testing.assert_array_equal(back.data, loss.data)
+    back.backward()  # a new leaf of its own
+    np.testing.assert_array_equal(back.grad, 1.0)
+    p = mg.nn.Parameter(np.ones((2, 2), dtype=np.float32))
+    p2 = pickle.loads(pickle.dumps(p))
+    assert type(p2) is mg.nn.Parameter and p2.dtype == np.float32 and p2.data.flags.writeable
+    c = copy.deepcopy(s)
+    assert c.is_leaf and not np.shares_memory(c.data, s.data)
+    np.testing.assert_array_equal(c.data, s.data)

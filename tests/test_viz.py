@@ -378,18 +378,19 @@ def test_bad_arguments_raise_clear_errors():
         viz.draw(x * 2.0, format="pdf")
 
 
-def test_draw_without_graphviz_says_what_to_install(monkeypatch):
+def test_draw_with_renderer_dot_without_graphviz_says_what_to_install(monkeypatch):
+    # (renderer='auto', the default, draws without Graphviz instead: tests/test_viz_svg.py)
     import sys
 
     x = mg.tensor([1.0], requires_grad=True)
     monkeypatch.setitem(sys.modules, "graphviz", None)  # makes `import graphviz` fail
     with pytest.raises(ImportError, match=r"pip install 'minigrad-edu\[viz\]'"):
-        viz.draw(x * 2.0)
+        viz.draw(x * 2.0, renderer="dot")
     monkeypatch.undo()
     pytest.importorskip("graphviz", reason="the graphviz package (minigrad-edu[viz]) is not installed")
     monkeypatch.setattr("minigrad.viz.render.shutil.which", lambda name: None)
     with pytest.raises(RuntimeError, match="apt-get install graphviz"):
-        viz.draw(x * 2.0)
+        viz.draw(x * 2.0, renderer="dot")
 
 
 # ----- rendering ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Command line: ``python -m minigrad.course make | grade | check``."""
+"""Command line: ``python -m minigrad.course make | grade | check | gradescope``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from minigrad.course.check import check, check_text
 from minigrad.course.grade import GradeError, grade
+from minigrad.course.gradescope import build
 from minigrad.course.make import MakeError, make_student_copy
 from minigrad.course.report import gradescope_json, report_text
 from minigrad.course.stub import PieceError
@@ -38,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("--output", default=None, help="write the report to this file instead of printing it")
     gr.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for each task (default 300)")
     gr.add_argument("--jobs", type=int, default=1, help="tasks graded in parallel (default 1)")
+    gs = sub.add_parser("gradescope", help="build a Gradescope autograder zip (setup.sh, run_autograder, ...)")
+    gs.add_argument("--tasks", required=True, help="the task file (TOML)")
+    gs.add_argument("--out", required=True, help="the zip to write, e.g. autograder.zip")
+    gs.add_argument("--src", default=None, help="the reference tree (default: this clone)")
+    gs.add_argument("--time-limit", type=int, default=540,
+                    help="seconds for one submission, under the assignment's Gradescope limit (default 540)")
+    gs.add_argument("--per-task", type=int, default=120, help="seconds allowed for each task (default 120)")
+    gs.add_argument("--no-verify", action="store_true", help="skip grading the reference first")
     ck = sub.add_parser("check", help="students: run the public checks of your copy")
     ck.add_argument("directory", nargs="?", default=".", help="the student copy (default: here)")
     ck.add_argument("--task", default=None, help="check this task id only")
@@ -57,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             for tid, p in pieces:
                 print(f"  task {tid}: {p.name}")
             print(f"students start from {args.out}/ASSIGNMENT.md and run: python -m minigrad.course check")
+        elif args.command == "gradescope":
+            names = build(args.tasks, args.out, src=args.src, time_limit=args.time_limit, per_task=args.per_task,
+                          verify=not args.no_verify)  # fmt: skip
+            print(f"wrote {args.out}: setup.sh, run_autograder and {len(names) - 2} files of the reference; "
+                  "upload it as the assignment's autograder (Gradescope: Configure Autograder, zip file)")  # fmt: skip
         elif args.command == "grade":
             report = grade(args.submission, args.tasks, reference=args.src, timeout=args.timeout,
                            only=args.task, jobs=args.jobs)  # fmt: skip

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from minigrad.course.make import MANIFEST, read_source
 from minigrad.course.report import GradedTest, TaskResult, task_feedback
 from minigrad.course.rules import violations
 from minigrad.course.run import run_pytest
 from minigrad.course.stub import PieceError, resolve_piece
 from minigrad.course.tasks import TaskFileError, load_tasks
+from minigrad.course.tree import MANIFEST, read_source
 
 
 def check(directory: str | Path = ".", only: str | None = None, timeout: float = 600.0) -> list[TaskResult]:

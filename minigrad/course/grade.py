@@ -1,31 +1,51 @@
-"""``grade``: score a submission with the instructor's tree and tests, taking only its pieces.
+"""``grade``: score a submission with the instructor's tests, its pieces sealed away from them.
 
-For each task: the bodies of the task's pieces are read from the submission by qualified name
-(on the syntax tree) and checked against the piece rule (``rules.py``); a fresh grading copy is
-written from the *reference* (the instructor's tree, as the student copy has it: every piece and
-``also_stub`` stubbed, ``remove`` paths gone; plus the ``hidden`` tests); the bodies go into it;
-and the task's graded tests run there in an isolated pytest (``run.py``) with a timeout.
-Nothing else of the submission is read: not its tests, conftest files, ``pytest.py``,
-``sitecustomize.py``, plugins or manifest. Its other edits are listed, then ignored.
+For each task:
 
-A task earns ``points * passed / collected``: a failing, erroring or skipped test earns nothing.
+1. the instructor's tree (the reference) must be unchanged since grading began (a checksum of
+   its files); if it changed, grading stops (:class:`GradeError`);
+2. the bodies of the task's pieces, and of the pieces of the tasks it ``depends`` on, are read
+   from the submission by qualified name and checked against the piece rule (``rules.py``); a
+   task whose pieces' files were edited outside the pieces is refused;
+3. a sealed copy is written: the student copy's state of the reference (pieces and
+   ``also_stub`` stubbed, hidden and removed paths gone) plus the task file's probes, with the
+   bodies put in. The copy is parsed again and must equal the submission's pieces, and the
+   stubbed reference everywhere else: the text transplanted is the text the rule checked;
+4. the task's graded tests run in the grader's own pytest process, on the reference, beside
+   their expected values (``run.py``); every piece runs in the sealed process on the copy
+   (``sandbox.py``) and its results come back as data.
+
+Nothing else of the submission is read. A task earns ``points * passed / collected``: a
+failing, erroring or skipped test earns nothing.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from minigrad.course.make import StudentState, _under, list_files, project_root, read_source, student_state, write_tree
+from minigrad.course import sandbox
 from minigrad.course.report import GradedTest, Report, TaskResult, report_text
 from minigrad.course.rules import violations
 from minigrad.course.run import run_pytest
 from minigrad.course.stub import PieceError, resolve_piece
 from minigrad.course.tasks import Task, TaskFile, load_tasks
-from minigrad.course.transplant import outside_edits, piece_body, replace_bodies
+from minigrad.course.transplant import outside_edits, piece_body, replace_bodies, same_except_pieces
+from minigrad.course.tree import (
+    StudentState,
+    checksum,
+    list_files,
+    project_root,
+    read_source,
+    student_state,
+    under,
+    write_tree,
+)
 
 __all__ = ["GradeError", "grade", "report_text", "Report", "TaskResult", "GradedTest"]
 
@@ -37,7 +57,7 @@ _PREPARE = threading.Lock()
 
 
 class GradeError(ValueError):
-    """Grading cannot run at all (no submission, unknown task); the message says why."""
+    """Grading cannot run at all (no submission, unknown task, a changed reference)."""
 
 
 @dataclass
@@ -48,7 +68,9 @@ class _Setup:
     submission: Path
     tasks: TaskFile
     state: StudentState
-    hidden: list[str] = field(default_factory=list)  # hidden files, copied into grading copies only
+    files: list[str]  # the reference's files, as checksummed
+    digest: str
+    edits: dict = field(default_factory=dict)  # file -> its edits outside the pieces
 
 
 def _take_pieces(task: Task, setup: _Setup) -> tuple[list, str]:
@@ -59,27 +81,52 @@ def _take_pieces(task: Task, setup: _Setup) -> tuple[list, str]:
         try:
             piece = resolve_piece(setup.submission, name)
             body = piece_body(read_source(piece.path), piece)
-        except (PieceError, SyntaxError, UnicodeDecodeError) as e:
+        except (PieceError, SyntaxError, UnicodeDecodeError, ValueError) as e:
             refusals.append(f"{name}: cannot be read from the submission: {e}")
             continue
         where = piece.path.relative_to(setup.submission).as_posix()
         refusals += [f"{name} ({where}) {v}" for v in violations(piece.node, forbid)]
-        bodies.append((name, body))
+        refusals += [f"{where}: edited outside the pieces: {e}" for e in setup.edits.get(where, [])]
+        bodies.append((name, body, piece.node))
     if refusals:
-        return [], "refused (see docs/COURSE.md, 'What a piece may not do'):\n" + "\n".join(refusals)
+        return [], "refused (see docs/COURSE.md, 'What a piece may not do'):\n" + "\n".join(dict.fromkeys(refusals))
     return bodies, ""
 
 
-def _grading_copy(tree: Path, setup: _Setup, bodies: list) -> None:
-    """The student copy's state plus the hidden tests, with ``bodies`` put into their pieces."""
+def _with_dependencies(task: Task, setup: _Setup) -> tuple[list, str]:
+    """The task's bodies and those of every task it depends on (the student's own, cascaded)."""
+    bodies, order, seen = [], [task], set()
+    while order:
+        t = order.pop()
+        if t.id in seen:
+            continue
+        seen.add(t.id)
+        found, refusal = _take_pieces(t, setup)
+        if refusal and t is task:
+            return [], refusal
+        if refusal:
+            return [], f"refused: this task depends on task {t.id}, whose pieces are {refusal}"
+        bodies += found
+        order += [setup.tasks.task(d) for d in t.depends]
+    return bodies, ""
+
+
+def _sealed_copy(tree: Path, setup: _Setup, bodies: list) -> None:
+    """The student copy's state plus the probes, with ``bodies`` put into their pieces, checked."""
     write_tree(setup.reference, tree, setup.state)
-    write_tree(setup.reference, tree, setup.state, files=setup.hidden)
+    if setup.tasks.probes:
+        probes = [f for f in setup.files if under(f, [setup.tasks.probes])]
+        write_tree(setup.reference, tree, setup.state, files=probes)
     by_file: dict = {}
-    for name, body in bodies:
+    for name, body, node in bodies:
         piece = resolve_piece(tree, name)
-        by_file.setdefault(piece.path, []).append((piece, body))
-    for path, pairs in by_file.items():
-        text = replace_bodies(read_source(path), pairs)
+        by_file.setdefault(piece.path, []).append((piece, body, node))
+    for path, triples in by_file.items():
+        stubbed = read_source(path)
+        text = replace_bodies(stubbed, [(piece, body) for piece, body, _ in triples])
+        problem = same_except_pieces(stubbed, text, {p.qualname: node for p, _, node in triples})
+        if problem:
+            raise PieceError(f"{path.relative_to(tree).as_posix()}: {problem}")
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
 
@@ -91,10 +138,12 @@ def _clean(text: str, *paths: Path) -> str:
 
 
 def grade_task(task: Task, setup: _Setup, timeout: float) -> TaskResult:
-    """Take the task's pieces, build its grading copy, run its graded tests, score them."""
+    """Take the task's pieces, build its sealed copy, run its graded tests, score them."""
     result = TaskResult(task.id, task.title, task.points, 0.0, 0, 0, pieces=list(task.pieces))
     with _PREPARE:
-        bodies, refusal = _take_pieces(task, setup)
+        if checksum(setup.reference, setup.files) != setup.digest:
+            raise GradeError("the instructor's tree changed during grading; grading stopped (grade it again)")
+        bodies, refusal = _with_dependencies(task, setup)
     if refusal:
         result.error = refusal
         return result
@@ -102,22 +151,27 @@ def grade_task(task: Task, setup: _Setup, timeout: float) -> TaskResult:
         tree = Path(tmp) / "copy"
         try:
             with _PREPARE:
-                _grading_copy(tree, setup, bodies)
+                _sealed_copy(tree, setup, bodies)
         except (PieceError, SyntaxError) as e:
-            result.error = f"the pieces do not fit into the instructor's copy: {e}"
+            result.error = f"refused: the pieces do not fit into the instructor's copy: {e}"
             return result
-        run = run_pytest(tree, task.pytest_selection() + setup.tasks.pytest_args, timeout)
-        tree_path = tree.resolve()
+        config = Path(tmp) / "sealed.json"
+        config.write_text(json.dumps({"mode": sandbox.mode(), "workdir": str(Path(tmp) / "work"), "copy": str(tree),
+                                      "probes": setup.tasks.probes, "call_timeout": task.budget}),
+                          encoding="utf-8")  # fmt: skip
+        run = run_pytest(setup.reference, task.pytest_selection() + setup.tasks.pytest_args, timeout,
+                         env={sandbox.ENV: str(config)})  # fmt: skip
+        shutil.rmtree(Path(tmp) / "work", ignore_errors=True)
     if run.code is None:
         result.error = f"the graded tests did not finish within {timeout:g} s (an endless loop in a piece?)"
         return result
     if not run.collected:
         tail = "\n".join(run.output.strip().splitlines()[-5:])
-        result.error = _clean(f"pytest exit code {run.code}; no graded test ran:\n{tail}".strip(), tree_path)
+        result.error = _clean(f"pytest exit code {run.code}; no graded test ran:\n{tail}".strip(), setup.reference)
         return result
     for nodeid in run.collected:
         record = run.tests.get(nodeid, {"outcome": "failed", "message": "the test did not report (crashed?)"})
-        message = _clean(record["message"], tree_path, setup.submission, setup.reference)
+        message = _clean(record["message"], setup.submission, setup.reference, Path(tmp))
         result.tests.append(GradedTest(nodeid, record["outcome"], message))
     result.total = len(result.tests)
     result.passed = sum(t.outcome == "passed" for t in result.tests)
@@ -126,7 +180,7 @@ def grade_task(task: Task, setup: _Setup, timeout: float) -> TaskResult:
 
 
 def _base_texts(setup: _Setup) -> dict:
-    """Each file of the student copy as handed out (for listing the submission's other edits)."""
+    """Each file of the student copy as handed out (for finding the submission's other edits)."""
     texts = {}
     for rel in setup.state.files:
         if rel in setup.state.texts:
@@ -144,20 +198,26 @@ def grade(submission: str | Path, tasks: TaskFile | str | Path, reference: str |
     """
     submission = Path(submission).resolve()
     if not submission.is_dir():
-        raise GradeError(f"submission {str(submission)!r} is not a directory")
+        raise GradeError(f"submission {submission.name!r} is not a directory")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise GradeError(f"jobs must be an integer >= 1, got {jobs!r}")
     reference = Path(reference).resolve() if reference is not None else project_root()
     tasks = tasks if isinstance(tasks, TaskFile) else load_tasks(tasks)
     chosen = [tasks.task(only)] if only is not None else tasks.tasks
-    state = student_state(reference, tasks)
-    hidden = [f for f in list_files(reference) if _under(f, tasks.hidden) and not _under(f, tasks.removed())]
-    setup = _Setup(reference, submission, tasks, state, hidden)
+    files = list_files(reference)
+    setup = _Setup(reference, submission, tasks, student_state(reference, tasks), files, checksum(reference, files))
     pieces_by_file: dict = {}
-    for _, p in state.pieces:
+    for _, p in setup.state.pieces:
         pieces_by_file.setdefault(p.path.relative_to(reference).as_posix(), set()).add(p.qualname)
     edits = [] if submission == reference else outside_edits(submission, _base_texts(setup), pieces_by_file)
+    for line in edits:
+        rel, what = line.split(": ", 1)
+        if rel in pieces_by_file:
+            setup.edits.setdefault(rel, []).append(what)
     with ThreadPoolExecutor(max_workers=jobs) as pool:  # each task is its own pytest process
         results = list(pool.map(lambda t: grade_task(t, setup, timeout), chosen))
+    if checksum(reference, files) != setup.digest:
+        raise GradeError("the instructor's tree changed during grading; no report (grade it again)")
     earned = round(sum(r.earned for r in results), 2)
-    return Report(tasks.title, submission.name, earned, sum(t.points for t in chosen), results, edits)
+    return Report(tasks.title, submission.name, earned, sum(t.points for t in chosen), results, edits,
+                  sandbox.protections())  # fmt: skip

@@ -13,130 +13,19 @@ reference itself must give full marks.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
-from minigrad.course.stub import Piece, resolve_piece, stub_message, stub_source
+from minigrad.course.grade import grade
+from minigrad.course.report import report_text
+from minigrad.course.run import run_pytest, selects
+from minigrad.course.stub import Piece, resolve_piece
 from minigrad.course.tasks import TaskFile, load_tasks
+from minigrad.course.tree import MANIFEST, MakeError, project_root, read_source, student_state, write_tree
 
-MANIFEST = Path(".course") / "tasks.json"
-
-# Never copied: version control, environments, caches and build output.
-_IGNORE_DIRS = {
-    ".git", ".hg", ".svn", ".venv", "venv", "env", ".tox", ".nox", "__pycache__",
-    ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache", "build", "dist", ".course",
-}  # fmt: skip
-_IGNORE_SUFFIXES = (".pyc", ".pyo", ".egg-info")
-
-
-class MakeError(ValueError):
-    """``make`` cannot write the student copy; the message says why."""
-
-
-def project_root() -> Path:
-    """The project this minigrad was imported from (a clone: it has pyproject.toml)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():
-        raise MakeError(
-            f"minigrad is imported from {root}, which is not a clone of the project "
-            "(no pyproject.toml); run from a clone, or pass --src"
-        )
-    return root
-
-
-def read_source(path: Path) -> str:
-    """A source file's text with its line endings as they are (no newline translation)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return f.read()
-
-
-def _git_files(src: Path) -> list[str] | None:
-    """The project's files as git sees them (tracked, plus untracked but not ignored)."""
-    try:
-        proc = subprocess.run(["git", "-C", str(src), "ls-files", "-z", "--cached", "--others",
-                               "--exclude-standard", "--full-name"],
-                              capture_output=True, text=True, check=False)  # fmt: skip
-    except OSError:  # no git
-        return None
-    if proc.returncode != 0:  # not a git checkout
-        return None
-    top = subprocess.run(["git", "-C", str(src), "rev-parse", "--show-toplevel"],
-                         capture_output=True, text=True).stdout.strip()  # fmt: skip
-    if Path(top).resolve() != src:  # src is a folder inside some other repository
-        return None
-    return [f for f in proc.stdout.split("\0") if f]
-
-
-def list_files(src: Path) -> list[str]:
-    """The project's files (relative, '/'-separated): what git lists, else a walk without caches."""
-    files = _git_files(src)
-    if files is None:
-        files = []
-        for path in sorted(src.rglob("*")):
-            rel = path.relative_to(src)
-            if path.is_file() and not any(p in _IGNORE_DIRS or p.endswith(_IGNORE_SUFFIXES) for p in rel.parts):
-                files.append(rel.as_posix())
-    keep = []
-    for name in files:
-        if (src / name).is_file() and not any(p in _IGNORE_DIRS for p in Path(name).parts[:-1]):
-            keep.append(name)  # not deleted in the working tree, not a cache .gitignore forgot
-    return keep
-
-
-def resolve_all(src: Path, tasks: TaskFile) -> list[tuple[str, Piece]]:
-    """Every (task id, piece) of the task file, found in ``src``; raises on a missing one."""
-    return [(t.id, resolve_piece(src, name)) for t in tasks.tasks for name in t.pieces]
-
-
-def _under(rel: str, paths: list[str]) -> bool:
-    return any(rel == p.rstrip("/") or rel.startswith(p.rstrip("/") + "/") for p in paths)
-
-
-@dataclass
-class StudentState:
-    """The student copy, in memory: its files, the stubbed texts, and what was stubbed."""
-
-    files: list[str]  # relative paths, copied from the reference unless in ``texts``
-    texts: dict  # relative path -> stubbed text
-    pieces: list  # (task id, Piece) of the task file's pieces, found in the reference
-    stubs: list  # (task id, Piece) of its also_stub names
-
-
-def student_state(src: Path, tasks: TaskFile) -> StudentState:
-    """Resolve every piece and also_stub in ``src`` and stub them in memory (raises on a bad one)."""
-    pieces = resolve_all(src, tasks)
-    extra = [(t.id, resolve_piece(src, n)) for t in tasks.tasks for n in t.also_stub]
-    by_file = defaultdict(list)
-    for tid, piece in pieces:
-        by_file[piece.path].append((piece, stub_message(tid, piece)))
-    for tid, piece in extra:
-        message = f"Task {tid}: {piece.name} is not part of this assignment (it would give task {tid} away)"
-        by_file[piece.path].append((piece, message))
-    texts = {path.relative_to(src).as_posix(): stub_source(read_source(path), stubs)
-             for path, stubs in by_file.items()}  # fmt: skip
-    left_out = tasks.hidden + tasks.removed()
-    files = [f for f in list_files(src) if not _under(f, left_out)]
-    for rel in texts:
-        if rel not in files:
-            raise MakeError(f"{rel} holds a piece but is hidden or removed by the task file")
-    return StudentState(files, texts, pieces, extra)
-
-
-def write_tree(src: Path, out: Path, state: StudentState, files: list[str] | None = None) -> None:
-    """Write the student copy's ``files`` (default: all) from ``state`` into ``out``."""
-    for rel in state.files if files is None else files:
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if rel in state.texts:
-            with open(target, "w", encoding="utf-8", newline="") as f:
-                f.write(state.texts[rel])
-        else:
-            shutil.copy2(src / rel, target)
-
+__all__ = ["make_student_copy", "MakeError", "MANIFEST", "read_source", "student_env", "check_imports"]
 
 def assignment_text(tasks: TaskFile, pieces: list[tuple[str, Piece]], src: Path, out: Path) -> str:
     """ASSIGNMENT.md for students: each task, its points, what to implement and how it is graded."""
@@ -165,8 +54,6 @@ def assignment_text(tasks: TaskFile, pieces: list[tuple[str, Piece]], src: Path,
 
 def validate_ids(src: Path, tasks: TaskFile, timeout: float = 600.0) -> None:
     """Every test id of the task file (graded and check) must select a test in the reference."""
-    from minigrad.course.run import run_pytest, selects
-
     ids = [i for t in tasks.tasks for i in t.tests + t.check]
     files = [f for f in dict.fromkeys(i.split("::")[0] for i in ids) if (src / f).exists()]
     run = run_pytest(src, files + ["--continue-on-collection-errors"], timeout, collect_only=True) if files else None
@@ -195,8 +82,6 @@ def make_student_copy(task_file: str | Path, out: str | Path, src: str | Path | 
     if out.exists() and any(out.iterdir()):
         raise MakeError(f"--out {str(out)!r} exists and is not empty; choose a new directory")
     if verify:
-        from minigrad.course.grade import grade, report_text
-
         validate_ids(src, tasks, timeout)
         report = grade(src, tasks, reference=src, timeout=timeout)
         if report.earned != report.max_points:

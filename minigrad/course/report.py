@@ -51,6 +51,7 @@ class Report:
     max_points: float
     tasks: list[TaskResult]
     outside_edits: list[str] = field(default_factory=list)
+    protections: list[str] = field(default_factory=list)  # what sealed the pieces' process
 
     def to_json(self) -> str:
         """The report as JSON (for tools other than Gradescope)."""
@@ -93,25 +94,40 @@ def report_text(report: Report) -> str:
         if t.earned < t.points:
             lines += ["", task_feedback(t)]
     if report.outside_edits:
-        lines += ["", "Edits outside the pieces (not graded, ignored):"]
+        lines += ["", "Edits outside the pieces (never run; a task whose pieces' file has one is refused):"]
         lines += [f"  {e}" for e in report.outside_edits]
+    if report.protections:
+        lines += ["", "The pieces ran sealed: " + "; ".join(report.protections)]
     return "\n".join(lines)
 
 
-def gradescope_json(report: Report, visibility: str = "visible") -> str:
-    """Gradescope's ``results.json``: ``score``, ``output`` and one entry per task in ``tests``."""
+def gradescope_json(report: Report, visibility: str = "visible", execution_time: float | None = None) -> str:
+    """Gradescope's ``results.json``: the score, the output, and one entry per task in ``tests``.
+
+    Outputs are plain text (``output_format`` "text": Gradescope shows them in a ``<pre>``, so
+    the feedback's indentation survives); each task's ``status`` is "passed" at full marks.
+    """
     output = f"{report.title}: {report.earned:g}/{report.max_points:g}"
     if report.outside_edits:
-        output += "\n\nEdits outside the pieces (not graded, ignored):\n" + "\n".join(report.outside_edits)
+        output += "\n\nEdits outside the pieces (never run; a task whose pieces' file has one is refused):\n"
+        output += "\n".join(report.outside_edits)
+    if report.protections:
+        output += "\n\nYour pieces ran sealed: " + "; ".join(report.protections)
     results = {
         "score": report.earned,
         "output": output,
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "visibility": visibility,
         "stdout_visibility": "hidden",
         "tests": [
-            {"name": f"Task {t.id}: {t.title}", "score": t.earned, "max_score": t.points,
-             "output": task_feedback(t), "visibility": visibility}
+            {"name": f"Task {t.id}: {t.title}", "number": t.id, "score": t.earned, "max_score": t.points,
+             "status": "passed" if t.earned >= t.points else "failed", "output": task_feedback(t),
+             "output_format": "text", "name_format": "text", "tags": list(t.pieces), "visibility": visibility}
             for t in report.tasks
         ],  # fmt: skip
     }
+    if execution_time is not None:
+        results["execution_time"] = round(execution_time, 1)
     return json.dumps(results, indent=2)

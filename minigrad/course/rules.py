@@ -10,7 +10,8 @@ name in the body (nested functions included) is compared with
 * :data:`ALWAYS_FORBIDDEN` (every task), the task file's top-level ``forbid`` and the task's
   own ``forbid`` (e.g. ``jacobian``, ``state_jacobian``, ``numerical_jacobian``, ``backward``);
 * dunder names (``__class__``, ``__dict__``, ``__import__``): the way around every other rule;
-* ``global``/``nonlocal``, complex literals (complex-step differentiation), and assignments
+* ``global``/``nonlocal``, complex literals, names and dtype strings (complex-step
+  differentiation), and assignments
   to anything the piece does not own (``np.testing.assert_allclose = ...``: the root of the
   target must be an argument or a local name).
 
@@ -27,7 +28,13 @@ ALWAYS_FORBIDDEN = frozenset({
     "eval", "exec", "compile", "globals", "locals", "vars", "setattr", "delattr", "open",
     "importlib", "builtins", "sys", "os", "subprocess", "socket", "ctypes", "inspect",
     "gradcheck", "numerical_jacobian", "testing", "pytest", "hypothesis", "course",
+    # complex-step differentiation: Im f(x + ih) / h is exact to rounding for analytic f
+    "complex", "complex64", "complex128", "complex256", "cdouble", "csingle", "clongdouble", "cfloat",
+    "complexfloating", "imag", "emath", "angle", "conj", "conjugate", "iscomplexobj",
 })  # fmt: skip
+# dtype strings that make complex arrays (astype("D"), dtype="c16")
+COMPLEX_DTYPES = frozenset({"D", "G", "c8", "c16", "c32", "complex", "complex64", "complex128", "complex256",
+                            "cdouble", "csingle", "clongdouble", "cfloat"})  # fmt: skip
 ALLOWED_IMPORTS = frozenset({"numpy", "math", "itertools", "functools", "collections", "operator", "minigrad"})
 
 
@@ -98,7 +105,9 @@ def violations(node: ast.FunctionDef | ast.AsyncFunctionDef, forbid: set[str] | 
                     names += [a.name for a in n.names]
             elif isinstance(n, (ast.Global, ast.Nonlocal)):
                 found.append(f"line {line}: '{type(n).__name__.lower()}' (a piece keeps its names to itself)")
-            elif isinstance(n, ast.Constant) and isinstance(n.value, complex):
+            elif isinstance(n, ast.Constant) and (
+                isinstance(n.value, complex) or (isinstance(n.value, str) and n.value.lstrip("<>=|") in COMPLEX_DTYPES)
+            ):
                 found.append(f"line {line}: a complex number (complex-step differentiation is not a derivation)")
             for name in names:
                 if name in forbidden:

@@ -53,15 +53,20 @@ def clean_env(tmp: Path) -> dict:
     return env
 
 
-def run_pytest(tree: Path, args: list[str], timeout: float, collect_only: bool = False) -> RunResult:
-    """Run pytest with ``args`` (node ids, options) in ``tree``, isolated (see the module docstring)."""
+def run_pytest(tree: Path, args: list[str], timeout: float, collect_only: bool = False,
+               env: dict | None = None) -> RunResult:  # fmt: skip
+    """Run pytest with ``args`` (node ids, options) in ``tree``, isolated (see the module docstring).
+
+    ``env``: variables added to the clean environment.
+    """
     tree = Path(tree).resolve()
     with tempfile.TemporaryDirectory(prefix="minigrad-course-") as tmp:
         tmp = Path(tmp)
         config = tmp / "pytest.ini"
         config.write_text(_CONFIG, encoding="utf-8")
         results = tmp / "results.json"
-        env = clean_env(tmp)
+        extra, env = env, clean_env(tmp)
+        env.update(extra or {})
         env["MINIGRAD_COURSE_RESULTS"] = str(results)
         cmd = [sys.executable, "-I", "-B", str(RUNNER), str(tree), str(PLUGIN), "--", *args,
                "-c", str(config), "--rootdir", str(tree), "--confcutdir", str(tree),

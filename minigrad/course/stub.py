@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _FUNC = (ast.FunctionDef, ast.AsyncFunctionDef)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 class PieceError(ValueError):
@@ -148,6 +149,16 @@ def _docstring(node) -> ast.Expr | None:
     return None
 
 
+def split_lines(source: str) -> list[str]:
+    """Lines with their endings, split where Python's tokenizer (and so ``ast``) ends a line.
+
+    The one rule for stubbing, taking and putting bodies: ``\\r\\n``, a lone ``\\r`` and
+    ``\\n`` end a line; form feeds and other Unicode line breaks (``\\x0b``, ``\\x1c``,
+    ``\\x85``, ``\\u2028``...) do not, for Python or here (``str.splitlines`` would split there).
+    """
+    return _LINE.findall(source)
+
+
 def body_span(source_lines: list[str], piece: Piece) -> tuple[int, int, str]:
     """The 0-based line range ``[start, stop)`` of the body to replace, and its indentation.
 
@@ -183,8 +194,7 @@ def stub_source(source: str, stubs: list[tuple[Piece, str]]) -> str:
 
     Only the lines of each replaced body change; the result is checked to parse.
     """
-    # Split on "\n" only, as ast numbers lines (str.splitlines also splits on \f, \x1c, ...).
-    lines = re.findall(r".*?\n|.+$", source, flags=re.S)
+    lines = split_lines(source)
     spans = []
     for piece, message in stubs:
         start, stop, indent = body_span(lines, piece)
@@ -193,7 +203,7 @@ def stub_source(source: str, stubs: list[tuple[Piece, str]]) -> str:
     for a, b in zip(spans[:-1], spans[1:], strict=True):
         if b[0] < a[1]:
             raise PieceError(f"pieces {a[3].name!r} and {b[3].name!r} overlap; stub only one")
-    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\r" if lines and lines[0].endswith("\r") else "\n"
     for start, stop, indent, _, message in reversed(spans):
         literal = json.dumps(message, ensure_ascii=False)  # a valid Python string literal too
         lines[start:stop] = [f"{indent}raise NotImplementedError({literal}){newline}"]

@@ -17,10 +17,17 @@ A task file is TOML (see ``course/example_tasks.toml``)::
     forbid = ["jacobian"]                        # optional: names the piece's body may not use
     markers = "not slow"                          # optional: pytest -m
     keyword = "tanh"                              # optional: pytest -k
+    depends = ["1.1"]                             # optional: tasks whose pieces this one runs on
+    budget = 20                                   # optional: seconds one call of a piece may take
 
 Top-level ``hidden = ["course"]`` lists paths of the instructor's tree that are never
 shipped to students (the hidden graded tests, the task file); ``forbid`` there applies to
-every task.
+every task; ``probes = "course/hidden/probes"`` names the folder of probe modules, the only
+hidden files the sealed process gets (they run the pieces; they hold no expected value).
+
+``depends``: the grading copy of this task gets the submission's own pieces of those tasks
+too (a stubbed dependency would break this task with nothing the student can do about it);
+a refused dependency refuses this task.
 
 Parsing needs :mod:`tomllib` (Python 3.11+). On Python 3.10 ``make`` accepts the task file
 only if the third-party ``tomli`` package happens to be installed; it is not a dependency of
@@ -59,6 +66,8 @@ class Task:
     also_stub: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
     forbid: list[str] = field(default_factory=list)
+    depends: list[str] = field(default_factory=list)
+    budget: float = 20.0  # seconds one call into the sealed process may take
 
     def pytest_selection(self, public: bool = False) -> list[str]:
         """The pytest arguments that select this task's graded tests (``public``: its check)."""
@@ -80,6 +89,7 @@ class TaskFile:
     pytest_args: list[str] = field(default_factory=lambda: list(DEFAULT_PYTEST_ARGS))
     hidden: list[str] = field(default_factory=list)
     forbid: list[str] = field(default_factory=list)
+    probes: str = ""
 
     @property
     def max_points(self) -> float:
@@ -109,6 +119,7 @@ class TaskFile:
         """What the student copy may know: no graded (hidden) test ids, no hidden paths."""
         raw = asdict(self)
         raw.pop("hidden")
+        raw.pop("probes")
         raw["public"] = True
         for t in raw["tasks"]:
             t["tests"], t["markers"], t["keyword"] = [], "", ""
@@ -164,7 +175,7 @@ def _str_list(value, where: str, name: str) -> list[str]:
 
 def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
     """Check the structure of a parsed task file and build a :class:`TaskFile`."""
-    known = {"title", "pytest_args", "task", "hidden", "forbid", "public"}
+    known = {"title", "pytest_args", "task", "hidden", "forbid", "public", "probes"}
     public = raw.get("public", False) is True  # the student copy's manifest: no graded tests
     unknown = sorted(set(raw) - known)
     _expect(not unknown, source, f"unknown top-level key(s) {unknown}; expected {sorted(known)}")
@@ -173,6 +184,9 @@ def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
     pytest_args = _str_list(raw.get("pytest_args", list(DEFAULT_PYTEST_ARGS)), source, "pytest_args")
     hidden = [_relative_path(p, source, "hidden") for p in _str_list(raw.get("hidden", []), source, "hidden")]
     forbid = _str_list(raw.get("forbid", []), source, "forbid")
+    probes = raw.get("probes", "")
+    _expect(isinstance(probes, str), source, f"'probes' must be a path (a string), got {probes!r}")
+    probes = _relative_path(probes, source, "probes") if probes else ""
     entries = raw.get("task", [])
     _expect(
         isinstance(entries, list) and len(entries) > 0, source,
@@ -180,7 +194,7 @@ def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
     )  # fmt: skip
     tasks, seen_ids, seen_pieces = [], set(), {}
     task_keys = {"id", "title", "points", "pieces", "tests", "markers", "keyword", "check", "also_stub",
-                 "remove", "forbid"}  # fmt: skip
+                 "remove", "forbid", "depends", "budget"}  # fmt: skip
     for n, entry in enumerate(entries, start=1):
         where = f"{source}: task #{n}"
         _expect(isinstance(entry, dict), where, f"expected a table, got {entry!r}")
@@ -218,6 +232,12 @@ def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
         check = _str_list(entry.get("check", []), where, "check")
         remove = [_relative_path(p, where, "remove") for p in _str_list(entry.get("remove", []), where, "remove")]
         forbid_ = _str_list(entry.get("forbid", []), where, "forbid")
+        depends = _str_list(entry.get("depends", []), where, "depends")
+        for d in depends:
+            _expect(d in seen_ids and d != tid, where, f"depends on {d!r}, which is not an earlier task")
+        budget = entry.get("budget", 20.0)
+        _expect(isinstance(budget, (int, float)) and not isinstance(budget, bool) and budget > 0, where,
+                f"'budget' must be a positive number of seconds, got {budget!r}")  # fmt: skip
         markers = entry.get("markers", "")
         keyword = entry.get("keyword", "")
         _expect(isinstance(markers, str), where, f"'markers' must be a string, got {markers!r}")
@@ -228,8 +248,8 @@ def parse_tasks(raw: dict, source: str = "<task file>") -> TaskFile:
             "name the graded tests: 'tests' (node ids), 'markers' (-m) or 'keyword' (-k)",
         )
         tasks.append(Task(tid, title_, float(points), pieces, tests, markers, keyword,
-                          check, also_stub, remove, forbid_))  # fmt: skip
-    return TaskFile(title, tasks, pytest_args, hidden, forbid)
+                          check, also_stub, remove, forbid_, depends, float(budget)))  # fmt: skip
+    return TaskFile(title, tasks, pytest_args, hidden, forbid, probes)
 
 
 def _relative_path(path: str, where: str, name: str) -> str:

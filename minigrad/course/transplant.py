@@ -8,21 +8,15 @@ docstring stay the instructor's. Everything else a student changed is reported b
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
-from minigrad.course.stub import Piece, PieceError, body_span
+from minigrad.course.stub import Piece, PieceError, body_span, split_lines
 
 _SKIP_DIRS = {
     ".git", ".hg", ".svn", ".venv", "venv", "env", ".tox", ".nox", "__pycache__", ".pytest_cache",
     ".hypothesis", ".ruff_cache", ".mypy_cache", "build", "dist", ".course", ".ipynb_checkpoints",
 }  # fmt: skip
 _GENERATED = {"ASSIGNMENT.md"}
-
-
-def split_lines(source: str) -> list[str]:
-    """Lines with their endings, split on "\\n" only (as ``ast`` numbers them)."""
-    return re.findall(r".*?\n|.+$", source, flags=re.S)
 
 
 def piece_body(source: str, piece: Piece) -> list[tuple[str, bool]]:
@@ -41,7 +35,7 @@ def piece_body(source: str, piece: Piece) -> list[tuple[str, bool]]:
     indent = lines[first.lineno - 1][: first.col_offset]
     out = []
     for line in lines[first.lineno - 1 : node.end_lineno]:
-        text = line if line.endswith("\n") else line + "\n"
+        text = line.rstrip("\r\n") + "\n"
         out.append((text[len(indent) :], True) if text.startswith(indent) else (text, False))
     return out
 
@@ -55,6 +49,49 @@ def replace_bodies(source: str, bodies: list[tuple[Piece, list[tuple[str, bool]]
     result = "".join(lines)
     ast.parse(result)
     return result
+
+
+def _without_docstring(node) -> list:
+    return node.body[1:] if ast.get_docstring(node) is not None else node.body
+
+
+def _blank(tree: ast.Module, pieces: set[str]) -> tuple[str, dict]:
+    """A dump of ``tree`` with the bodies of ``pieces`` emptied, and each piece's node by name."""
+    found = {}
+
+    def visit(nodes, prefix):
+        for node in nodes:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and prefix + node.name in pieces:
+                found[prefix + node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                visit(node.body, prefix + node.name + ".")
+
+    visit(tree.body, "")
+    saved = {name: node.body for name, node in found.items()}
+    for node in found.values():
+        node.body = [ast.Pass()]
+    text = ast.dump(tree)
+    for name, node in found.items():
+        node.body = saved[name]
+    return text, found
+
+
+def same_except_pieces(stubbed: str, result: str, bodies: dict) -> str:
+    """Why ``result`` (the copy with bodies put in) is not ``stubbed`` with exactly ``bodies``.
+
+    ``bodies`` maps each piece's qualified name (in the module) to its node in the submission:
+    the piece in ``result`` must have the same statements; everything else must equal ``stubbed``.
+    '' when all holds.
+    """
+    before, _ = _blank(ast.parse(stubbed), set(bodies))
+    after, found = _blank(ast.parse(result), set(bodies))
+    if before != after:
+        return "the copy changed outside the pieces (a line break Python and the kit read differently?)"
+    for name, node in bodies.items():
+        mine = ast.dump(ast.Module(_without_docstring(found[name]), []))
+        if mine != ast.dump(ast.Module(_without_docstring(node), [])):
+            return f"{name}: the body in the copy is not the body in the submission (an unusual line break?)"
+    return ""
 
 
 def _members(tree: ast.Module, pieces: set[str]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from minigrad.nn import (
     regularizers,
     utils,
 )  # fmt: skip
+from minigrad.nn.attention import MultiheadAttention
 from minigrad.nn.layers import (
     GELU,
     Dropout,
@@ -27,6 +28,11 @@ from minigrad.nn.layers import (
 from minigrad.nn.losses import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from minigrad.nn.module import Module, ModuleList, Parameter, Sequential
 from minigrad.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from minigrad.nn.transformer import (
+    SinusoidalPositionalEncoding,
+    TransformerEncoderLayer,
+    sinusoidal_positional_encoding,
+)
 
 __all__ = [
     "functional", "init", "utils", "Module", "ModuleList", "Parameter", "Sequential",
@@ -35,4 +41,5 @@ __all__ = [
     "Softmax", "LogSoftmax",
     "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Embedding",
     "MSELoss", "L1Loss", "NLLLoss", "CrossEntropyLoss", "BCEWithLogitsLoss",
+    "MultiheadAttention", "TransformerEncoderLayer", "SinusoidalPositionalEncoding", "sinusoidal_positional_encoding",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad import functional as _mf
 from minigrad.arguments import describe, flag, integer, number_in
+from minigrad.nn.functional_attention import scaled_dot_product_attention  # noqa: F401 - PyTorch's F name
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like

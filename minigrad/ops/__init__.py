@@ -5,6 +5,7 @@ Read ``base.py`` first (the Op contract), then any op: each file is independent.
 
 from minigrad.ops.activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh
 from minigrad.ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, Sub, Where
+from minigrad.ops.attention import ScaledDotProductAttention
 from minigrad.ops.base import Elementwise, Op
 from minigrad.ops.extra_steps import HighwayRNNStep, LayerNormRNNStep, ResidualRNNStep
 from minigrad.ops.linalg import MatMul
@@ -30,6 +31,7 @@ ALL_OPS = (
     SpectralNorm, NuclearNorm, SpectralRadius,
     RNNStep, LSTMStep, GRUStep, RNNSequenceStep, LSTMSequenceStep, GRUSequenceStep, StepOutputs,
     ResidualRNNStep, HighwayRNNStep, LayerNormRNNStep,
+    ScaledDotProductAttention,
 )  # fmt: skip
 
 __all__ = [
@@ -44,4 +46,5 @@ __all__ = [
     "SpectralNorm", "NuclearNorm", "SpectralRadius",
     "RNNStep", "LSTMStep", "GRUStep", "RNNSequenceStep", "LSTMSequenceStep", "GRUSequenceStep", "StepOutputs",
     "ResidualRNNStep", "HighwayRNNStep", "LayerNormRNNStep",
+    "ScaledDotProductAttention",
 ]  # fmt: skip

@@ -108,9 +108,24 @@ class IndexedGrad:
         return out
 
 
-def _int_if_empty(part):
-    """``x[[]]`` selects nothing (NumPy reads ``[]`` as a *float* index array, and refuses it)."""
-    if isinstance(part, (list, np.ndarray)) and np.size(part) == 0 and np.asarray(part).dtype.kind == "f":
+def _is_basic(part) -> bool:
+    """An int, a slice (any step), ``None`` or ``...``: a part that picks each element at most once."""
+    if isinstance(part, (bool, np.bool_)):  # x[True] is advanced indexing in NumPy
+        return False
+    return isinstance(part, (int, np.integer, slice, type(None), type(Ellipsis)))
+
+
+def _index_part(part):
+    """One part of an index, as NumPy reads it: a tuple or list of ints is an index *array*.
+
+    ``W[rows, cols]`` with ``rows, cols = zip(*pairs)`` has tuple parts; NumPy treats them
+    exactly as lists, so here they become arrays too (and count as advanced indexing, whose
+    repeated picks must add up). ``x[[]]`` selects nothing: NumPy reads ``[]`` as a *float*
+    index array and refuses it, so an empty part becomes an empty integer array.
+    """
+    if isinstance(part, (tuple, list, np.ndarray)):
+        part = np.array(part)  # our own copy: the caller may reuse its index array before backward
+    if isinstance(part, np.ndarray) and part.size == 0 and part.dtype.kind == "f":
         return np.array([], dtype=np.intp)
     return part
 
@@ -118,8 +133,9 @@ def _int_if_empty(part):
 class GetItem(Op):
     r"""$y = x[\text{index}]$;  the VJP scatters $g$ back: $\bar x[\text{index}] \mathrel{+}= g$.
 
-    With integer-array indices an element can be picked twice; ``np.add.at``
-    then *adds* both gradients (a plain assignment would keep only one).
+    With integer-array indices (arrays, lists or tuples of ints) or booleans an element can be
+    picked twice; ``np.add.at`` then *adds* both gradients (a plain assignment would keep only
+    one). Only ints, slices (any step), ``None`` and ``...`` are basic: each element at most once.
     The VJP is returned as an :class:`IndexedGrad`, so that it costs the size of
     the slice, not of the whole input.
     """
@@ -128,15 +144,15 @@ class GetItem(Op):
 
     def __init__(self, index):
         parts = index if isinstance(index, tuple) else (index,)
-        parts = tuple(_int_if_empty(p) for p in parts)
-        self.advanced = any(isinstance(p, (np.ndarray, list)) for p in parts)
-        if self.advanced:  # own copies: the caller may reuse its index array before backward
-            copied = tuple(np.array(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)
-            index = copied if isinstance(index, tuple) else copied[0]
-        self.index = index
+        parts = tuple(p if _is_basic(p) else _index_part(p) for p in parts)
+        self.advanced = not all(_is_basic(p) for p in parts)
+        self.index = parts if isinstance(index, tuple) else parts[0]
 
     def forward(self, x):
-        return x[self.index]
+        out = x[self.index]
+        if type(out) is not np.ndarray:  # all ints: NumPy copies the element out; x[i, ...] is a 0-d view
+            out = x[(*self.index, ...) if isinstance(self.index, tuple) else (self.index, ...)]
+        return out
 
     def vjp(self, grad_out):
         return (IndexedGrad(self.index, grad_out, self.advanced),)

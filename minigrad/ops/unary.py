@@ -81,6 +81,9 @@ class Clip(Elementwise):
     def __init__(self, a_min=None, a_max=None):
         if a_min is None and a_max is None:
             raise ValueError("clip: at least one of a_min and a_max must be given, got both None")
+        for name, bound in (("a_min", a_min), ("a_max", a_max)):
+            if bound is not None and np.asarray(getattr(bound, "data", bound)).dtype.kind not in "biuf":
+                raise TypeError(f"clip: {name} must be a real number (or None), got {bound!r}")
         self.a_min, self.a_max = a_min, a_max
 
     def forward(self, x):

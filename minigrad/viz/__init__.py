@@ -1,8 +1,9 @@
 """See the graph: draw any computation with its local Jacobians' shapes and its gradients.
 
 * :func:`to_dot` (``dot.py``): Graphviz DOT text for the graph behind a tensor, no dependency.
-* :func:`draw` (``render.py``): the same, rendered to SVG or PNG (needs ``minigrad-edu[viz]``
-  and Graphviz's ``dot``); in a notebook the result displays itself.
+* :func:`draw` (``render.py``): the same, rendered to SVG or PNG by Graphviz's ``dot`` when it
+  is installed (``minigrad-edu[viz]``), else to SVG by a pure-Python layered layout
+  (``layout.py``, ``svg.py``); in a notebook the result displays itself.
 * :func:`name` (``names.py``): name a tensor for the drawing.
 * :func:`trace_modules` (``modules.py``): record which ops each ``nn.Module`` call made, to
   frame or collapse module calls (an LSTM over 50 steps stays one box per step).
@@ -27,7 +28,7 @@ o2 -> t2;
 from minigrad.viz.dot import graph_tensors, retain_grads, to_dot
 from minigrad.viz.modules import Call, ModuleTrace, trace_modules
 from minigrad.viz.names import name, name_of
-from minigrad.viz.render import draw
+from minigrad.viz.render import SVG, draw
 
-__all__ = ["to_dot", "draw", "name", "name_of", "trace_modules", "ModuleTrace", "Call", "retain_grads",
+__all__ = ["to_dot", "draw", "SVG", "name", "name_of", "trace_modules", "ModuleTrace", "Call", "retain_grads",
            "graph_tensors"]  # fmt: skip

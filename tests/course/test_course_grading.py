@@ -6,16 +6,15 @@ reference scores full marks) and shared; each test copies it, edits the copy as 
 """
 
 import json
-import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
+from course_helpers import fresh_submission, put, write
 
 from minigrad.course import MakeError, grade, load_tasks, make_student_copy, report_text, resolve_piece
 from minigrad.course.__main__ import main
 from minigrad.course.make import read_source
-from minigrad.course.transplant import piece_body, replace_bodies
+from minigrad.course.transplant import piece_body
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "course" / "example_tasks.toml"
@@ -31,28 +30,7 @@ def student(tmp_path_factory):
 
 @pytest.fixture
 def sub(student, tmp_path):
-    """A fresh submission: the student copy as handed out."""
-    target = tmp_path / "submission"
-    shutil.copytree(student, target)
-    return target
-
-
-def put(sub: Path, name: str, body: str | None = None) -> None:
-    """Write ``body`` (or the reference's own body) into piece ``name`` of the submission."""
-    if body is None:
-        ref = resolve_piece(ROOT, name)
-        lines = piece_body(read_source(ref.path), ref)
-    else:
-        lines = [(line + "\n", True) for line in textwrap.dedent(body).strip("\n").split("\n")]
-    piece = resolve_piece(sub, name)
-    text = replace_bodies(read_source(piece.path), [(piece, lines)])
-    with open(piece.path, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return fresh_submission(student, tmp_path)
 
 
 def score(sub: Path, task: str, **kwargs):
@@ -96,7 +74,7 @@ def test_partial_solution_scores_the_items_it_gets_right(sub):
     put(sub, "minigrad.ops.Sigmoid.derivative")
     put(sub, "minigrad.ops.Tanh.derivative", "(y,) = self.saved\nreturn 1 - y")  # wrong: 1 - y, not 1 - y^2
     result, report = score(sub, "1.1")
-    assert (result.passed, result.total, result.earned) == (3, 9, pytest.approx(10 / 3, abs=0.01))
+    assert (result.passed, result.total, result.earned) == (3, 10, pytest.approx(3.0, abs=0.01))
     tanh = [t for t in result.tests if "Tanh" in t.nodeid and t.outcome == "failed"]
     assert len(tanh) == 3
     message = next(t.message for t in tanh if "(2, 3)" in t.nodeid)
@@ -110,7 +88,7 @@ def test_partial_solution_scores_the_items_it_gets_right(sub):
     assert main(["grade", str(sub), "--tasks", str(EXAMPLE), "--task", "1.1", "--format", "gradescope",
                  "--output", str(results)]) == 0  # fmt: skip
     data = json.loads(results.read_text(encoding="utf-8"))
-    assert data["score"] == pytest.approx(3.33, abs=0.01)
+    assert data["score"] == pytest.approx(3.0, abs=0.01)
     (entry,) = data["tests"]
     assert entry["name"] == "Task 1.1: Elementwise derivatives" and entry["max_score"] == 10
     assert entry["visibility"] == "visible" and "dtanh(x)/dx is wrong" in entry["output"]
@@ -160,7 +138,7 @@ CHEATS = {
     "minigrad/__init__.py": ("minigrad/__init__.py", None),
     "sitecustomize.py": ("sitecustomize.py", PATCH),
     "edited public test": ("tests/course/test_public_ops.py", "def test_elementwise_derivative():\n    pass\n"),
-    # Task 7.1 is graded by the project's tests/nn/test_clip.py, which students have: the grader's copy counts.
+    # The project's tests/nn/test_clip.py, which students have, mirror task 7.1's hidden tests.
     "edited graded test": ("tests/nn/test_clip.py", "def test_small_gradients_are_left_exactly_alone():\n    pass\n"),
 }
 
@@ -178,7 +156,7 @@ def test_cheats_score_nothing(sub, cheat):
     elif cheat == "minigrad/__init__.py":
         text = (sub / path).read_text(encoding="utf-8") + PATCH
     write(sub / path, text)
-    task, total = ("7.1", 6) if cheat == "edited graded test" else ("1.1", 9)
+    task, total = ("7.1", 6) if cheat == "edited graded test" else ("1.1", 10)
     result, report = score(sub, task)
     assert result.earned == 0 and result.total == total and not result.error
     if cheat not in ("manifest",):
@@ -237,7 +215,8 @@ FAILS = {
         return delta, np.einsum("nij,ni->nj", J, grad_out), delta.T @ self.saved[0], delta.sum(0)
     """),
     "super().jacobian": ("3.2", None, "return super().jacobian(i)\n"),
-    # Central differences inline (no forbidden name): the 1e-12 tolerance stops them.
+    # Central differences inline (no forbidden name): the 1e-12 tolerance stops them, and on the
+    # large item the budget per call.
     "central differences": ("3.1", "minigrad.ops.MatMul.vjp", """\
         import numpy as np
         a, b = self.saved
@@ -269,7 +248,8 @@ def test_a_leak_that_gets_past_the_rule_still_scores_nothing(sub, leak):
     if leak != "central differences":
         assert all("is not part of this assignment" in t.message for t in result.tests), result.tests[0].message
     else:
-        assert all("entries differ beyond rtol=1e-12" in t.message for t in result.tests), result.tests[0].message
+        stopped = ("entries differ beyond rtol=1e-12", "no answer within", "timed out twice")
+        assert all(any(s in t.message for s in stopped) for t in result.tests), [t.message for t in result.tests]
 
 
 def test_an_endless_loop_costs_its_task_only(sub):

@@ -25,10 +25,11 @@ def test_writes_figure_and_fragment(result, full_mode):
 def test_unclipped_run_spikes_then_goes_non_finite_on_every_seed(result, full_mode):
     _, n = result
     r = n["none"]
-    if full_mode:  # README/THEORY 11: "overflows float32 on 5 of 5 seeds (steps 26-83)"
+    if full_mode:  # README/THEORY 11: "overflows float32 on 5 of 5 seeds, between steps 26 and 83 (5 seeds x 4 BLAS
+        # kernels)". A chaotic run (demos/_common.py CHAOTIC_DEMOS): the step moves with the kernel, the range holds
         steps = r["first_nan_step"]
         assert len(steps) == 5 and None not in steps
-        assert min(steps) == 26 and max(steps) == 83
+        assert 26 <= min(steps) and max(steps) <= 83
     for i in range(len(n["seeds"])):
         first = r["first_nan_step"][i]
         assert first is not None and first < n["steps"]

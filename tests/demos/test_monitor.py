@@ -49,9 +49,11 @@ def test_warning_comes_long_before_the_failure(result, full_mode):
     assert n["warning_lead_steps"] >= 10
     # the saturated recurrent weights' gradients vanish meanwhile (per-parameter flags)
     assert n["count_vanishing"] > 0
-    if full_mode:  # README/THEORY Claim 13: "exploding flag at step 15, first non-finite gradient at step 36 (21 steps
-        # of warning)"
-        assert n["first_exploding"] == 15 and n["first_nonfinite_grad"] == 36 and n["warning_lead_steps"] == 21
+    if full_mode:  # README/THEORY Claim 13: "exploding flag at step 15, first non-finite gradient at step 36 to 39
+        # (21 to 24 steps of warning) under the 4 BLAS kernels". Chaotic (demos/_common.py CHAOTIC_DEMOS): the step of
+        # the overflow moves with the kernel; the flag at step 15 comes while the norm is still moderate, and does not
+        assert n["first_exploding"] == 15
+        assert 36 <= n["first_nonfinite_grad"] <= 39 and 21 <= n["warning_lead_steps"] <= 24
 
 
 def test_clipped_run_raises_no_alarm(result):

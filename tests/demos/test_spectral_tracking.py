@@ -20,11 +20,12 @@ THEORY_R8 = {
     "nuclear": ("0.060", "0.374", "0.357"),
     "spectral_radius": ("0.897", "3.87", "3.49"),
 }
-# THEORY R9's table: mean [min, max] over the 5 seeds
+# THEORY R9's table. lr 0.3: mean [min, max] over the 5 seeds, the same under every BLAS kernel. lr 3 explodes and
+# is chaotic (demos/_common.py CHAOTIC_DEMOS): the range over 5 seeds x 4 kernels (SkylakeX, Haswell, Sandybridge,
+# Prescott), rounded outwards; every seed of a run must lie inside it
+THEORY_R9_LR3 = {"final_loss": (2.8, 15), "max_grad_norm": (43, 7.8e4), "final_rho": (39, 7.3e3),
+                 "final_sigma1": (110, 3.3e4), "max_grad_var": (230, 5.5e8)}
 THEORY_R9 = {
-    3.0: {"final_loss": ("9.0", "5.83", "13.6"), "max_grad_norm": ("6.18e3", "97.4", "2.86e4"),
-          "final_rho": ("1.74e3", "110", "7.2e3"), "final_sigma1": ("4.35e3", "242", "1.71e4"),
-          "max_grad_var": ("1.47e7", "804", "7.34e7")},
     0.3: {"final_loss": ("0.0018", "0.0016", "0.0024"), "max_grad_norm": ("2.83", "1.05", "5.77"),
           "final_rho": ("2.05", "1.88", "2.17"), "final_sigma1": ("2.23", "2.07", "2.40"),
           "max_grad_var": ("1.11", "0.11", "2.48")},
@@ -93,10 +94,9 @@ def test_lowering_the_learning_rate_stops_the_explosion(numbers, full_mode):
     assert max(lo["final_loss"]) < 0.01
     assert max(lo["final_rho"]) < 3 and max(lo["max_grad_norm"]) < 10
     assert max(lo["max_grad_var"]) < min(hi["max_grad_var"])
-    if full_mode:  # README and THEORY R9: means (and ranges) over the 5 seeds, as they quote them
-        assert round(np.mean(hi["final_loss"]), 1) == 9.0 and round(np.mean(hi["max_grad_norm"]), -2) == 6200
-        assert round(np.mean(hi["final_rho"]), -1) == 1740 and round(np.mean(hi["final_sigma1"]), -1) == 4350
-        assert round(min(hi["final_rho"])) == 110 and round(max(hi["max_grad_norm"]), -2) == 28600
+    if full_mode:  # README and THEORY R9: lr 3's ranges over seeds and kernels, lr 0.3's means over the 5 seeds
+        for key, (low, high) in THEORY_R9_LR3.items():
+            assert all(low <= v <= high for v in hi[key]), (key, hi[key], (low, high))
         assert round(np.mean(lo["final_rho"]), 2) == 2.05 and round(np.mean(lo["final_loss"]), 4) == 0.0018
         # THEORY R9's table, every cell at the precision it quotes
         for lr, row in THEORY_R9.items():
@@ -133,14 +133,15 @@ def test_temporal_diagnostics(numbers, full_mode):
             assert_quoted(stats(runs, "egf"), ("1.73", "1.30", "2.04"), "egf start")
             assert_quoted(stats(runs, "snr"), ("0.55", "0.51", "0.69"), "snr start")  # "starts at 0.55 [0.51, 0.69]"
         assert_quoted(stats(lo["end"], "egf"), ("0.33", "0.11", "0.82"), "egf end lr 0.3")
-        assert_quoted(stats(hi["end"], "egf")[1:], ("1.7e-84", "8.4e-8"), "egf end lr 3")  # "between ... and ..."
-        assert_quoted((min(hi["final_sigma1"]), max(hi["final_sigma1"])), ("242", "1.7e4"), "sigma1 lr 3")
+        # lr 3 is chaotic: "between 1e-85 and 1.5e-3" and "0.49 to 0.79", over 5 seeds x 4 BLAS kernels
+        assert all(1e-85 <= d["egf"] <= 1.5e-3 for d in hi["end"]), [d["egf"] for d in hi["end"]]
+        assert all(0.49 <= d["entropy"] <= 0.79 for d in hi["end"]), [d["entropy"] for d in hi["end"]]
         assert_quoted(stats(lo["end"], "entropy"), ("0.953", "0.948", "0.955"), "entropy end lr 0.3")
-        assert_quoted(stats(hi["end"], "entropy"), ("0.706", "0.502", "0.724"), "entropy end lr 3")
         assert_quoted(stats(lo["end"], "snr"), ("8.6", "6.4", "32.7"), "snr end lr 0.3")
     for d in hi["start"] + lo["start"]:
         assert d["egf"] > 1  # orthogonal gain 1.5: the gradient grows back through time at the start
-    assert max(d["egf"] for d in hi["end"]) < 1e-3  # lr 3 ends saturated: the gradient vanishes through time
+    # lr 3 ends saturated: the gradient vanishes through time (at most 1.5e-3 over seeds and kernels, lr 0.3 >= 0.1)
+    assert max(d["egf"] for d in hi["end"]) < 1e-2
     assert min(d["egf"] for d in lo["end"]) > 1e-2
     assert all(d["snr"] > 1 for d in lo["end"]) and all(d["snr"] < 1 for d in lo["start"])
     assert all(0 < d["entropy"] <= 1 for d in hi["start"] + hi["end"] + lo["start"] + lo["end"])

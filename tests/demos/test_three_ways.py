@@ -28,10 +28,11 @@ def test_same_gradient_to_float64_precision(result, full_mode):
         assert v["rtrl_vs_bptt"] < 1e-14
         assert v["online_vs_bptt"] < 1e-14
         assert v["autograd_vs_bptt"] < 1e-14
-    if full_mode:  # "agree to 4.2e-16" (THEORY), "to 4e-16" (README)
+    if full_mode:  # THEORY: "agree to 4.8e-16 ... the worst pair is 4.0 to 4.8e-16 depending on the BLAS
+        # kernel"; README: "to 5e-16". Rounding errors, which the kernel moves (demos/_common.py)
         pairs = ("rtrl_vs_bptt", "online_vs_bptt", "autograd_vs_bptt")
         worst = max(v[k] for v in numbers["agreement"].values() for k in pairs)
-        assert 3.5e-16 < worst < 4.5e-16
+        assert 3.95e-16 <= worst < 4.85e-16
 
 
 def test_truncation_bias(result, full_mode):

@@ -13,6 +13,7 @@ from minigrad import ops
 from minigrad.ops.recurrent_sequence import StepOutputs
 from minigrad.tensor import Tensor
 from tests.nn.test_fused_ops import GATES, KINDS, away_from_relu_kink, composed, draw_inputs
+from tests.ops.attention_spec import ATTENTION_SPECS
 from tests.ops.test_extra_step_ops import EXTRA_STEP_SPECS
 
 
@@ -152,5 +153,6 @@ MORE_SPECS = {
 }
 
 MORE_SPECS.update(EXTRA_STEP_SPECS)  # residual, highway and LayerNorm steps: tests/ops/test_extra_step_ops.py
+MORE_SPECS.update(ATTENTION_SPECS)  # scaled dot-product attention: tests/ops/attention_spec.py
 
 assert set(GATES) == set(KINDS)

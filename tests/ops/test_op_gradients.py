@@ -270,10 +270,11 @@ def broadcast_to_spec(draw):
 
 @st.composite
 def index_draw(draw, shape: tuple):
-    """Basic indices (ints, slices, None, ...), integer arrays with repeats, or boolean masks."""
-    kinds = ["basic"] if len(shape) == 0 else ["basic", "int_array", "mask", "row_mask"]
+    """Basic indices (ints, slices with any step, None, ...), integer arrays, lists and tuples with
+    repeats, index arrays mixed with basic parts, or boolean masks."""
+    kinds = ["basic"] if len(shape) == 0 else ["basic", "int_array", "mask", "row_mask", "tuple_parts"]
     if len(shape) > 1:
-        kinds.append("slice_and_int_array")
+        kinds += ["slice_and_int_array", "mixed"]
     kind = draw(st.sampled_from(kinds))
     if kind == "basic":
         return draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
@@ -281,6 +282,17 @@ def index_draw(draw, shape: tuple):
         return draw(hnp.arrays(bool, shape))
     if kind == "row_mask":
         return draw(hnp.arrays(bool, shape[:1]))
+    if kind == "tuple_parts":  # W[rows, cols] with rows, cols = zip(*pairs): tuples (or lists) of ints
+        k = draw(st.integers(1, len(shape)))
+        pairs = draw(st.lists(st.tuples(*(st.integers(-n, n - 1) for n in shape[:k])), min_size=1, max_size=4))
+        parts = tuple(zip(*pairs, pairs[0]))  # a repeated pick: its two gradients must add up
+        return tuple(p if draw(st.booleans()) else list(p) for p in parts)
+    if kind == "mixed":  # an index array among basic parts: negative steps, None, ...
+        n = shape[-1]
+        idx = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=3))
+        first = draw(st.sampled_from([slice(None, None, -1), slice(None, None, -2), None, Ellipsis, 0]))
+        last = (*idx, idx[0])  # a tuple of ints on the last axis, one pick repeated
+        return (Ellipsis, last) if first is Ellipsis else (first, Ellipsis, last)
     axis = 0 if kind == "int_array" else 1
     n = shape[axis]
     idx = draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=4))

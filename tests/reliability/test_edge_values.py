@@ -184,6 +184,7 @@ RAISES_ON_EMPTY = {"Max": "zero-size", "Min": "zero-size", "Var": "ddof"}  # Num
 
 def test_every_op_in_all_ops_has_a_case():
     covered = set(CASES) | set(SPECTRAL) | set(STEPS) | set(SEQUENCE) | set(EXTRA_STEPS) | {"StepOutputs"}
+    covered |= {"ScaledDotProductAttention"}  # tests/ops/test_attention_op.py
     assert covered == {op.__name__ for op in ALL_OPS}
 
 

@@ -170,13 +170,39 @@ def test_no_grad_forward_locks_nothing():
         p.data[...] = 0.0
 
 
-def test_autodiff_grad_keeps_the_graph_and_locks():
+def test_autodiff_grad_keeps_the_graph_and_locks_only_with_retain_graph():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     y = (x * x).sum()
-    np.testing.assert_array_equal(mg.grad(y, x), [2.0, 4.0])
-    np.testing.assert_array_equal(mg.grad(y, x), [2.0, 4.0])  # grad() does not free
+    np.testing.assert_array_equal(mg.grad(y, x, retain_graph=True), [2.0, 4.0])
     with pytest.raises(ValueError, match="read-only"):
         x.data[0] = 3.0
+    np.testing.assert_array_equal(mg.grad(y, x), [2.0, 4.0])  # retained: a second call works, and frees
+    x.data[0] = 3.0  # freed: writable again
+    with pytest.raises(RuntimeError, match="second time"):
+        mg.grad(y, x)  # as torch.autograd.grad without retain_graph
+
+
+def test_functional_training_loop_with_grad():
+    """``g = mg.grad(loss, w)`` then ``with no_grad(): w -= lr * g``: grad releases what it locked."""
+    w = mg.tensor([1.0, -2.0], requires_grad=True)
+    W = mg.tensor([[2.0, 0.0], [0.0, 3.0]])  # a constant the loss closes over
+    for _ in range(3):
+        loss = ((W @ w) ** 2).sum()
+        g = mg.grad(loss, w)
+        with mg.no_grad():
+            w -= 0.01 * g
+            W *= 1.0  # the constant was saved by MatMul: released too
+    np.testing.assert_allclose(w.data, [1.0 * (1 - 0.08) ** 3, -2.0 * (1 - 0.18) ** 3], rtol=1e-12)
+
+
+@pytest.mark.parametrize("strategy", ["reverse-mode", "forward-mode"])
+def test_jacobian_and_jvp_release_what_f_closed_over(strategy):
+    W = mg.tensor([[2.0, 1.0], [0.0, 3.0]], requires_grad=True)
+    mg.jacobian(lambda x: W @ x, np.ones(2), strategy=strategy)
+    mg.jvp(lambda x: W @ x, np.ones(2), np.ones(2))
+    with mg.no_grad():
+        W -= 1.0  # W was saved by f's MatMul; the call is over, so it is free again
+    np.testing.assert_array_equal(W.data, [[1.0, 0.0], [-1.0, 2.0]])
 
 
 def test_optimizer_step_between_two_graphs_sharing_a_parameter():

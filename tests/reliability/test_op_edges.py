@@ -126,3 +126,38 @@ def test_bad_op_arguments_are_named(thunk, exc, pattern):
 def test_split_still_takes_negative_axes_and_numpy_ints():
     assert [p.shape for p in mg.split(x24, 2, axis=-1)] == [(2, 2), (2, 2)]
     assert [p.shape for p in mg.split(x24, np.int64(2), axis=np.int64(0))] == [(1, 4), (1, 4)]
+
+
+def test_split_of_an_empty_axis_gives_empty_pieces():
+    pieces = mg.split(mg.zeros(0), 2)
+    assert [p.shape for p in pieces] == [(0,), (0,)]  # as np.split
+    assert [p.shape for p in mg.split(mg.zeros((2, 0)), 3, axis=1)] == [(2, 0)] * 3
+
+
+@pytest.mark.parametrize("bounds", [(1j, 1), (0, 1j), ("a", None), (None, np.array([1j]))])
+def test_clip_refuses_complex_or_non_numeric_bounds(bounds):
+    with pytest.raises(TypeError, match="a_m(in|ax) must be a real number"):
+        mg.clip(mg.tensor([1.0, 2.0]), *bounds)
+
+
+@pytest.mark.parametrize("eps", [float("nan"), float("inf"), 0.0, -1e-6, True, "1e-6"])
+def test_gradcheck_eps_is_checked_first(eps):
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"gradcheck: eps must be a positive finite number, got"):
+        mg.gradcheck(lambda t: t * t, x, eps=eps)
+    with pytest.raises(ValueError, match=r"numerical_jacobian: eps must be"):
+        mg.numerical_jacobian(lambda t: t * t, x, eps=eps)
+
+
+def test_logsumexp_of_an_all_minus_inf_row_is_minus_inf_with_gradient_zero():
+    """The documented choice (docs/RELIABILITY.md): value -inf as PyTorch, gradient 0 where PyTorch gives NaN.
+
+    The row's softmax weights are 0/0; taking them as 0 keeps a fully masked row from turning every
+    gradient that meets it into NaN. The other rows are unaffected.
+    """
+    x = mg.tensor([[-np.inf, -np.inf], [0.0, 1.0]], requires_grad=True)
+    y = x.logsumexp(axis=1)
+    assert y.data[0] == -np.inf
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad[0], [0.0, 0.0])
+    np.testing.assert_allclose(x.grad[1], np.exp([0.0, 1.0]) / np.exp([0.0, 1.0]).sum())

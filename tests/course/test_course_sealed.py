@@ -1,0 +1,309 @@
+"""Sealed evaluation: every cheat that once scored, built as a submission, scores 0 for the work it
+did not do, and the instructor's clone stays byte for byte as it was.
+
+The cheats get past the piece rule the way a determined student would: ``collections._sys`` is
+``sys``, and ``getattr(b, "op" + "en")`` is ``open``. What stops them is the sealed process
+(``minigrad/course/sandbox.py``): it cannot see the reference, the expected values or the
+grader's files, and its answers are only data. One student copy (made without verification)
+is shared; each test edits a fresh copy of it and grades one task.
+"""
+
+import glob
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from course_helpers import ROOT, fresh_submission, put, write
+
+from minigrad.course import grade, make_student_copy, sandbox
+from minigrad.course.tree import checksum, list_files
+
+EXAMPLE = ROOT / "course" / "example_tasks.toml"
+pytestmark = pytest.mark.skipif(not EXAMPLE.is_file(), reason="a student copy: no reference task file here")
+BACKDOOR = """\
+    import collections
+    s = getattr(collections, "_sys")
+    b = s.modules["buil" + "tins"]
+    o = s.modules["os"]
+"""
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sealed") / "student"
+    make_student_copy(EXAMPLE, out, src=ROOT, verify=False, check_import=False)
+    return out
+
+
+@pytest.fixture
+def sub(student, tmp_path):
+    return fresh_submission(student, tmp_path)
+
+
+@pytest.fixture
+def clone():
+    """The instructor's clone: its checksum must not change (checked after the test)."""
+    files = list_files(ROOT)
+    before = checksum(ROOT, files)
+    yield
+    assert checksum(ROOT, list_files(ROOT)) == before, "grading changed the instructor's clone"
+
+
+def score(sub, task, **kwargs):
+    report = grade(sub, EXAMPLE, reference=ROOT, only=task, timeout=kwargs.pop("timeout", 300), **kwargs)
+    return report.tasks[0]
+
+
+def cheat(body: str) -> str:
+    return BACKDOOR + body
+
+
+TANH, SIGMOID, RELU = "minigrad.ops.Tanh.derivative", "minigrad.ops.Sigmoid.derivative", "minigrad.ops.ReLU.derivative"
+ELEMENTWISE = {TANH: "Tanh", SIGMOID: "Sigmoid", RELU: "ReLU"}
+
+# Looks for the reference from its own process (argv, every module's __file__, the clone's path
+# itself) and runs the real derivative on its own op.
+FIND_REFERENCE = """\
+    paths = [REF] + list(s.argv) + [str(getattr(m, "__fi" + "le__", "") or "") for m in list(s.modules.values())]
+    for p in paths:
+        root = p
+        while root not in ("", "/"):
+            try:
+                text = getattr(b, "op" + "en")(root + "/minigrad/ops/activations.py").read()
+            except OSError:
+                text = ""
+            if "class CLASS" in text and "Task 1.1: implement" not in text:
+                ns = {}
+                getattr(b, "ex" + "ec")(text, ns)
+                return ns["CLASS"].derivative(self, i)
+            root = root.rsplit("/", 1)[0]
+    raise RuntimeError("no reference found")
+"""
+
+
+def test_a_piece_cannot_find_and_run_the_reference(sub, clone):
+    for name, cls in ELEMENTWISE.items():
+        put(sub, name, cheat(FIND_REFERENCE.replace("REF", repr(str(ROOT))).replace("CLASS", cls)))
+    result = score(sub, "1.1")
+    assert result.earned == 0 and result.total == 10 and not result.error, result.tests[0].message
+    assert all("no reference found" in t.message for t in result.tests), result.tests[0].message
+
+
+FORGE_RESULTS = """\
+    fake = '{"collected": ["x"], "tests": {"x": {"outcome": "passed", "message": ""}}, "collect_errors": {}}'
+    def forge():
+        for top in ("/tmp", o.environ.get("TMPDIR", "/tmp"), REF):
+            for d, _, files in o.walk(top):
+                for f in files:
+                    if f.endswith(".json"):
+                        try:
+                            with getattr(b, "op" + "en")(d + "/" + f, "w") as h:
+                                h.write(fake)
+                        except OSError:
+                            pass
+    forge()
+    getattr(b, "__imp" + "ort__")("atexit").register(forge)
+    o._exit(0)
+"""
+
+
+def test_a_piece_cannot_rewrite_the_results(sub, clone):
+    for name in ELEMENTWISE:
+        put(sub, name, cheat(FORGE_RESULTS.replace("REF", repr(str(ROOT)))))
+    result = score(sub, "1.1")
+    assert result.earned == 0 and result.total == 10 and not result.error
+    assert all("exited before answering" in t.message or "twice" in t.message for t in result.tests)
+
+
+STEAL_EXPECTED = """\
+    f = s._getframe(1)
+    while f is not None:
+        if "expected" in f.f_locals:
+            return f.f_locals["expected"]
+        f = f.f_back
+    for m in list(s.modules.values()):
+        if hasattr(m, "expect_close"):
+            getattr(b, "set" + "attr")(m, "expect_close", lambda *a, **k: None)
+    np = s.modules["numpy"]
+    getattr(b, "set" + "attr")(np, "abs", lambda x: 0 * x)
+    return 0 * self.saved[0]
+"""
+
+
+def test_a_piece_cannot_read_the_expected_value_or_patch_the_comparison(sub, clone):
+    for name in ELEMENTWISE:
+        put(sub, name, cheat(STEAL_EXPECTED))
+    result = score(sub, "1.1")
+    assert result.earned == 0 and result.total == 10 and not result.error
+    assert all("entries differ" in t.message for t in result.tests), result.tests[0].message
+
+
+POISON = """\
+    for rel in ("course/hidden/hidden_oracle.py", "course/hidden/conftest.py", "minigrad/course/grade.py"):
+        try:
+            with getattr(b, "op" + "en")(REF + "/" + rel, "a") as h:
+                h.write("\\nexpect_close = lambda *a, **k: None\\n")
+        except OSError:
+            pass
+    return 0 * self.saved[0]
+"""
+
+
+def test_a_piece_cannot_poison_the_clone_for_the_next_student(sub, student, tmp_path, clone):
+    for name in ELEMENTWISE:
+        put(sub, name, cheat(POISON.replace("REF", repr(str(ROOT)))))
+    assert score(sub, "1.1").earned == 0
+    blank = tmp_path / "next"
+    shutil.copytree(student, blank)
+    assert score(blank, "1.1").earned == 0  # the next student's blank copy
+
+
+def test_a_lone_carriage_return_cannot_smuggle_module_level_code(sub, clone):
+    put(sub, TANH)
+    put(sub, RELU)
+    path = sub / "minigrad" / "ops" / "activations.py"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "# the end\rSigmoid.derivative = Tanh.derivative\n", encoding="utf-8")
+    result = score(sub, "1.1")
+    assert result.earned == 0 and result.error.startswith("refused"), result.error
+    assert "edited outside the pieces" in result.error and "(module level)" in result.error
+
+
+def test_line_breaks_inside_a_piece_are_read_as_python_reads_them(sub, clone):
+    # \r ends a line for Python; \x0c and \u2028 do not: the body transplanted is the body checked.
+    body = "(y,) = self.saved\r# a note \x0c with \u2028 odd characters\rreturn 1 - y * y\r"
+    path = sub / "minigrad" / "ops" / "activations.py"
+    stub = 'raise NotImplementedError("Task 1.1: implement the derivative of Tanh'
+    lines = path.read_text(encoding="utf-8").split("\n")
+    k = next(n for n, line in enumerate(lines) if line.strip().startswith(stub))
+    indent = lines[k][: len(lines[k]) - len(lines[k].lstrip())]
+    lines[k] = indent + body.replace("\r", "\r" + indent).rstrip(indent)
+    path.write_text("\n".join(lines), encoding="utf-8", newline="")
+    result = score(sub, "1.1")
+    passed = sorted(t.nodeid for t in result.tests if t.outcome == "passed")
+    assert not result.error and len(passed) == 3 and all("Tanh" in n for n in passed), (result.error, passed)
+
+
+# ---- derivatives without a derivation ---------------------------------------------------------
+
+STEP_ONE = {  # forward differences with step 1: exact in exact arithmetic for these bilinear ops
+    "minigrad.ops.Mul.derivative": """\
+        a, b = self.saved
+        return ((a + 1) * b - a * b) if i == 0 else (a * (b + 1) - a * b)
+    """,
+    "minigrad.ops.Div.derivative": """\
+        a, b = self.saved[:2]
+        return ((a + 1) / b - a / b) if i == 0 else (a / (b + 1) - a / b)
+    """,
+}
+
+
+def test_differences_with_step_one_score_nothing(sub, clone):
+    for name, body in STEP_ONE.items():
+        put(sub, name, body)
+    result = score(sub, "1.2")
+    assert result.earned == 0 and result.total == 12 and not result.error, [t.message for t in result.tests[:2]]
+
+
+@pytest.mark.parametrize("body", [
+    "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nreturn np.tanh(x + 1e-20j).imag / 1e-20",
+    "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nz = x.astype('D')\nz += np.sqrt(np.array(-1e-40, 'D'))\n"
+    "return (np.tanh(z) - np.tanh(x)).view(float)[1::2] / 1e-20",
+], ids=["literal", "dtype string"])  # fmt: skip
+def test_complex_step_is_refused(sub, body, clone):
+    put(sub, TANH, "import numpy as np\n" + body)
+    result = score(sub, "1.1")
+    assert result.earned == 0 and result.error.startswith("refused") and "complex" in result.error, result.error
+
+
+SIBLING = """\
+    from minigrad.ops.extra_steps import ResidualRNNStep
+    h, W, h_next, mask = self.saved
+    r = ResidualRNNStep()
+    r.save(h, W, h_next)
+    r.needs_grad = self.needs_grad
+    dxp, dh, *rest = getattr(r, "v" + "jp")(grad_out)
+    return (dxp, dh - grad_out, *rest)
+"""
+
+
+def test_a_sibling_that_solves_the_piece_is_stubbed(sub, clone):
+    put(sub, "minigrad.ops.recurrent.RNNStep.vjp", SIBLING)
+    result = score(sub, "5.1")
+    assert result.earned == 0 and not result.error
+    assert all("is not part of this assignment" in t.message for t in result.tests), result.tests[0].message
+
+
+SYMPY = """\
+    s.path.extend(SITES)
+    sp = getattr(b, "__imp" + "ort__")("sympy")
+    X, Y = sp.symbols("X Y")
+    d = sp.diff(sp.tanh(X), X).subs(sp.tanh(X), Y)
+    (y,) = self.saved
+    return sp.lambdify(Y, d, "numpy")(y)
+"""
+
+
+def test_symbolic_packages_cannot_be_imported(sub, clone):
+    sites = sorted(set(glob.glob(os.path.join(sys.base_prefix, "lib", "python3*", "site-packages")) + sys.path[1:]))
+    put(sub, TANH, cheat(SYMPY.replace("SITES", repr(sites))))
+    result = score(sub, "1.1")
+    tanh = [t for t in result.tests if "Tanh" in t.nodeid]
+    assert tanh and all(t.outcome != "passed" and "sympy" in t.message for t in tanh), tanh[0].message
+
+
+DETACHED = """\
+    if o.fork() == 0:
+        o.setsid()
+        if o.fork() == 0:
+            o.execv("/bin/sleep", ["sleep", "4242.5"])
+        o._exit(0)
+    (y,) = self.saved
+    return 1 - y
+"""
+
+
+def _sleepers() -> list[str]:
+    found = []
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            if b"4242.5" in Path(cmdline).read_bytes():
+                found.append(cmdline)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(sandbox.mode() == "plain", reason="only a PID namespace kills what leaves the session")
+def test_a_detached_child_does_not_outlive_its_task(sub, clone):
+    put(sub, TANH, cheat(DETACHED))
+    result = score(sub, "1.1", timeout=120)
+    assert not result.error and result.earned == 0
+    assert _sleepers() == [], "a child of the sealed process outlived grading"
+
+
+def test_protections_in_force_are_reported(sub):
+    report = grade(sub, EXAMPLE, reference=ROOT, only="2.1", timeout=300)
+    assert report.protections[0] == f"mode {sandbox.mode()}"
+    if os.geteuid() == 0 and sandbox.mode() == "root":
+        assert "unprivileged user 'nobody'" in report.protections
+        assert "no network (empty network namespace)" in report.protections
+
+
+def test_a_dependency_runs_the_students_own_pieces(tmp_path, sub, clone):
+    # Task 6.1 declared to depend on 5.1 and 5.2: their pieces go into 6.1's copy from the
+    # submission; a refused dependency refuses 6.1 with the reason.
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        'pieces = ["minigrad.bptt.Trajectory.backprop"]',
+        'pieces = ["minigrad.bptt.Trajectory.backprop"]\ndepends = ["5.1", "5.2"]')  # fmt: skip
+    tasks = tmp_path / "tasks.toml"
+    write(tasks, text)
+    put(sub, "minigrad.bptt.Trajectory.backprop")
+    put(sub, "minigrad.ops.recurrent.RNNStep.vjp", "import os\nreturn grad_out")
+    report = grade(sub, tasks, reference=ROOT, only="6.1", timeout=300)
+    error = report.tasks[0].error
+    assert report.earned == 0 and "depends on task 5.1" in error and "imports 'os'" in error, error
+    put(sub, "minigrad.ops.recurrent.RNNStep.vjp")
+    assert grade(sub, tasks, reference=ROOT, only="6.1", timeout=300).earned == 20
