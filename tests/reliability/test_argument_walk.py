@@ -109,12 +109,13 @@ KINDS = {
                      "a_min", "a_max"], "optional tensor"),
     # sizes and counts
     **dict.fromkeys(["input_size", "hidden_size", "in_features", "out_features", "num_layers", "n_iter",
-                     "num_embeddings", "embedding_dim", "step_size", "T_max", "steps", "n", "k"], "size"),
+                     "num_embeddings", "embedding_dim", "step_size", "T_max", "steps", "n", "k", "embed_dim",
+                     "num_heads", "kdim", "vdim", "d_model", "nhead", "dim_feedforward", "max_len", "length"], "size"),
     **dict.fromkeys(["ddof", "patience", "cooldown"], "count"),
     **dict.fromkeys(["last_epoch"], "int"),
     # hyper-parameters
     **dict.fromkeys(["eps", "lr", "gain", "eps_min", "eps_max", "growth", "rho", "factor",
-                     "grad_norm0", "atol", "rtol"], "positive"),
+                     "grad_norm0", "atol", "rtol", "layer_norm_eps"], "positive"),
     **dict.fromkeys(["weight_decay", "std", "lr_decay", "initial_accumulator_value", "eta_min", "min_lr",
                      "tol", "gamma", "threshold", "dampening", "momentum", "alpha"], "nonnegative"),
     **dict.fromkeys(["max_norm", "clip_value"], "threshold"),
@@ -123,10 +124,11 @@ KINDS = {
     **dict.fromkeys(["val", "fill_value"], "number"),
     **dict.fromkeys(["requires_grad", "keepdims", "keepdim", "training", "batch_first", "bidirectional",
                      "elementwise_affine", "amsgrad", "nesterov", "centered", "normalize", "raise_exception",
-                     "error_if_nonfinite", "reset_after"], "flag"),
+                     "error_if_nonfinite", "reset_after", "retain_graph", "add_bias_kv", "add_zero_attn",
+                     "norm_first"], "flag"),
     **dict.fromkeys(["dim", "axis"], "axis"),
     **dict.fromkeys(["reduction", "nonlinearity", "mode", "approximate", "strategy", "threshold_mode",
-                     "method"], "choice"),
+                     "method", "activation"], "choice"),
     "dtype": "dtype",
     **dict.fromkeys(["params", "parameters"], "parameters"),
     **dict.fromkeys(["optimizer", "cell", "model", "lstm", "cell_or_layer", "block"], "module"),
@@ -201,6 +203,7 @@ GOOD = {  # by parameter name: a function making a good value
     "lr_lambda": lambda: (lambda epoch: 0.5), "path": lambda: "unused.npz", "state_dict": lambda: {"w": np.ones(2)},
     "modules": lambda: [nn.Linear(3, 3)], "name": lambda: "clip", "max_norms": lambda: [1.0, 1.0],
     "clip_values": lambda: [1.0, 1.0], "dtype": lambda: np.float64, "mode": lambda: "min",
+    "embed_dim": lambda: 4, "num_heads": lambda: 2, "d_model": lambda: 4, "nhead": lambda: 2, "length": lambda: 3,
 }  # fmt: skip
 CALLS = {  # good arguments where the name alone does not say
     "mg.nn.functional.cross_entropy": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
