@@ -202,6 +202,17 @@ def test_saving_over_a_checkpoint_keeps_its_mode_and_its_symlink(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["latest.npz", "real.npz"]
 
 
+def test_saving_over_a_file_we_may_not_write_is_refused_as_open_would(tmp_path, monkeypatch):
+    """os.replace needs only the folder's permission; a read-only checkpoint must stay (as open(path, "wb"))."""
+    path = tmp_path / "frozen.npz"
+    mg.save({"w": np.ones(2)}, path)
+    monkeypatch.setattr(os, "access", lambda p, mode: False)  # as a non-root user sees a 0444 file
+    with pytest.raises(PermissionError, match="not writable"):
+        mg.save({"w": np.zeros(2)}, path)
+    monkeypatch.undo()
+    assert mg.load(path)["w"].tolist() == [1.0, 1.0] and os.listdir(tmp_path) == ["frozen.npz"]
+
+
 @pytest.mark.parametrize("length", [238, 250, 255])
 def test_names_up_to_the_file_system_limit_work(tmp_path, length):
     path = tmp_path / ("m" * (length - 4) + ".npz")
