@@ -13,7 +13,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from minigrad import engine, forward
+from minigrad.arguments import describe, function
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def _as_list(x) -> tuple[list, bool]:
@@ -43,7 +45,7 @@ def grad(
     ins, single = _as_list(inputs)
     for k, t in enumerate(ins):
         if not isinstance(t, Tensor) or not t.requires_grad:
-            raise ValueError(f"grad: inputs[{k}] must be a tensor with requires_grad=True")
+            raise ValueError(f"grad: inputs[{k}] must be a tensor with requires_grad=True, got {describe(t)}")
     if grad_outputs is None:
         grad_outputs = [None] * len(outs)
     gos, _ = _as_list(grad_outputs)
@@ -52,12 +54,12 @@ def grad(
     seeds = []
     for k, (o, g) in enumerate(zip(outs, gos)):
         if not isinstance(o, Tensor) or not o.requires_grad:
-            raise ValueError(f"grad: outputs[{k}] does not require grad (no input of it does)")
+            raise ValueError(f"grad: outputs[{k}] must be a tensor that requires grad, got {describe(o)}")
         if g is None:
             if o.size != 1:
                 raise ValueError(f"grad: grad_outputs[{k}] is needed for an output of shape {o.shape}")
             g = np.ones_like(o.data)
-        g = np.asarray(g.data if isinstance(g, Tensor) else g, dtype=o.dtype)
+        g = np.asarray(tensor_like(g, f"grad_outputs[{k}]", "grad").data, dtype=o.dtype)
         if g.shape != o.shape:
             raise ValueError(f"grad: grad_outputs[{k}] must have shape {o.shape}, got {g.shape}")
         seeds.append(g)
@@ -70,17 +72,19 @@ def grad(
     return result[0] if single else result
 
 
-def _fresh_inputs(inputs) -> list[Tensor]:
+def _fresh_inputs(inputs, owner: str) -> list[Tensor]:
     """Copies of the inputs as new leaves, so the caller's tensors are never modified."""
-    return [Tensor(np.array(getattr(x, "data", x), dtype=None), requires_grad=True) for x in inputs]
+    return [Tensor(np.array(tensor_like(x, "inputs", owner).data), requires_grad=True) for x in inputs]
 
 
 def vjp(
     f: Callable[..., Tensor], inputs: np.ndarray | Tensor | Sequence, v: np.ndarray | Tensor
 ) -> tuple[Tensor, tuple[np.ndarray, ...] | np.ndarray]:
     r"""``(f(inputs), v^\top J_f)``, like ``torch.autograd.functional.vjp``."""
+    function(f, "f", "vjp")
     ins, single = _as_list(inputs)
-    xs = _fresh_inputs(ins)
+    xs = _fresh_inputs(ins, "vjp")
+    v = tensor_like(v, "v", "vjp")
     out = f(*xs)
     g = grad(out, xs, grad_outputs=v)
     return out.detach(), (g[0] if single else g)
@@ -99,12 +103,13 @@ def jacobian(
     """
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
+    function(f, "f", "jacobian")
     if not inputs:
         raise ValueError("jacobian: give at least one input")
-    xs = _fresh_inputs(inputs)
+    xs = _fresh_inputs(inputs, "jacobian")
     out = f(*xs)
     if not isinstance(out, Tensor):
-        raise TypeError(f"jacobian: f must return a Tensor, got {type(out).__name__}")
+        raise TypeError(f"jacobian: f must return a Tensor, got {describe(out)}")
     mats = [np.zeros((out.size, x.size), dtype=x.dtype) for x in xs]
     if out.requires_grad and strategy == "reverse-mode":
         wanted = {id(x) for x in xs}

@@ -33,10 +33,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from minigrad.arguments import describe, function
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
 from minigrad.rtrl import RTRLResult, rtrl
-from minigrad.tensor import Tensor, as_tensor
+from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 _BASES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
@@ -118,7 +120,7 @@ class Trajectory:
     def _check_times(self, k: int, t: int) -> None:
         for name, v in (("k", k), ("t", t)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-                raise TypeError(f"jacobian_product: {name} must be an int, got {type(v).__name__}")
+                raise TypeError(f"jacobian_product: {name} must be an int, got {describe(v)}")
         if not 0 <= k <= t <= self.T:
             raise ValueError(
                 f"jacobian_product: need 0 <= k <= t <= T = {self.T}, got k={k}, t={t}"
@@ -261,9 +263,15 @@ def _run(cell, x: Tensor, s0: Tensor, reverse: bool) -> Trajectory:
     return Trajectory(cell, x.data[order], states)
 
 
+def _check_cell(cell, name: str, owner: str) -> None:
+    """A recurrent cell or layer: something with an ``input_size`` and steps (``unroll(None, x)`` must say so)."""
+    if not hasattr(cell, "input_size") or not (hasattr(cell, "initial_state") or hasattr(cell, "cell_for")):
+        raise TypeError(f"{owner}: {name} must be a recurrent cell or layer (e.g. nn.RNNCell), got {describe(cell)}")
+
+
 def _check_x(x, input_size: int, batch_first: bool = False) -> Tensor:
     """``x`` as (T, N, H_in): from (N, T, H_in) if ``batch_first``, and unbatched (T, H_in) as N = 1."""
-    x = as_tensor(x)
+    x = tensor_like(x, "x", "unroll")
     if x.ndim == 2 and x.shape[-1] == input_size and x.shape[0] >= 1:
         return x.reshape(x.shape[0], 1, input_size)  # unbatched, as the layers accept: a batch of one
     layout = f"(N, T >= 1, {input_size})" if batch_first else f"(T >= 1, N, {input_size})"
@@ -273,7 +281,7 @@ def _check_x(x, input_size: int, batch_first: bool = False) -> Tensor:
 
 
 def _state(s, n: int) -> Tensor:
-    s = as_tensor(s)
+    s = tensor_like(s, "state0", "unroll")
     return s.reshape(1, s.shape[0]) if s.ndim == 1 and n == 1 else s  # an unbatched state (S,)
 
 
@@ -293,6 +301,7 @@ def unroll(cell_or_layer, x, state0=None):
     Unbatched ``x`` (T, H_in), as the layers accept, is unrolled as a batch of one (N = 1; ``state0``
     may then be (S,)). Trajectories are always time-major: ``states[t]`` is (N, S).
     """
+    _check_cell(cell_or_layer, "cell_or_layer", "unroll")
     if hasattr(cell_or_layer, "cell_for"):
         layer = cell_or_layer
         x = _check_x(x, layer.input_size, getattr(layer, "batch_first", False))
@@ -351,8 +360,12 @@ def truncated_bptt(cell, x, k: int, loss_fn, optimizer, state0=None) -> TBPTTRes
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"truncated_bptt: k must be an integer >= 1, got {k!r}")
+    _check_cell(cell, "cell", "truncated_bptt")
+    function(loss_fn, "loss_fn", "truncated_bptt")
+    if not (hasattr(optimizer, "zero_grad") and hasattr(optimizer, "step")):
+        raise TypeError(f"truncated_bptt: optimizer must be an optimizer (zero_grad, step), got {describe(optimizer)}")
     x = _check_x(x, cell.input_size)
-    s = cell.initial_state(x.shape[1]) if state0 is None else as_tensor(state0)
+    s = cell.initial_state(x.shape[1]) if state0 is None else tensor_like(state0, "state0", "truncated_bptt")
     losses = []
     for t0 in range(0, x.shape[0], k):
         s = s.detach()  # the graph of the previous chunk ends here

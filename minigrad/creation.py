@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 from numpy.typing import DTypeLike
 
+from minigrad.arguments import describe, finite
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
@@ -114,9 +115,7 @@ def linspace(
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, like ``torch.linspace``."""
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise TypeError(f"linspace: steps must be a non-negative int, got {steps!r}")
-    for name, v in (("start", start), ("end", end)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise TypeError(f"linspace: {name} must be a real number, got {v!r}")
+    start, end = finite(start, "start", "linspace"), finite(end, "end", "linspace")
     d = _dtype(dtype, "linspace")
     return _leaf(np.linspace(start, end, int(steps)).astype(d), requires_grad)
 
@@ -143,7 +142,7 @@ def rand(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Te
 
 def _like(input, name: str) -> Tensor:
     if not isinstance(input, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        raise TypeError(f"{name}: input must be a Tensor, got {describe(input)}")
     return input
 
 

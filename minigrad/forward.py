@@ -23,8 +23,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from minigrad.arguments import describe, function
 from minigrad.engine import release_graph, topological_order
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def push_tangents(outputs: Sequence[Tensor], tangents: dict) -> dict:
@@ -61,8 +63,9 @@ def jvp(
     shape; it may be omitted when every input has one element (then $v = 1$). The inputs
     are copied into fresh leaves, so the caller's tensors are untouched.
     """
+    function(f, "f", "jvp")
     ins, single = _as_list(inputs)
-    xs = [Tensor(np.array(getattr(x, "data", x)), requires_grad=True) for x in ins]
+    xs = [Tensor(np.array(tensor_like(x, "inputs", "jvp").data), requires_grad=True) for x in ins]
     if v is None:
         if any(x.size != 1 for x in xs):
             shapes = [x.shape for x in xs]
@@ -74,13 +77,13 @@ def jvp(
         raise ValueError(f"jvp: got {len(xs)} inputs but {len(vs)} tangents in v")
     seeds = {}
     for k, (x, t) in enumerate(zip(xs, vs, strict=True)):
-        t = np.asarray(getattr(t, "data", t), dtype=x.dtype)
+        t = np.asarray(tensor_like(t, "v", "jvp").data, dtype=x.dtype)
         if t.shape != x.shape:
             raise ValueError(f"jvp: v[{k}] must have the shape of inputs[{k}], {x.shape}, got {t.shape}")
         seeds[id(x)] = t
     out = f(*xs)
     if not isinstance(out, Tensor):
-        raise TypeError(f"jvp: f must return a Tensor, got {type(out).__name__}")
+        raise TypeError(f"jvp: f must return a Tensor, got {describe(out)}")
     tangent = push_tangents([out], seeds).get(id(out)) if out.requires_grad else None
     release_graph([out])  # f may have saved tensors it closed over: unlock them
     if tangent is None:  # the output does not depend on the inputs

@@ -45,6 +45,8 @@ class _ModeBlock:
     def __new__(cls, fn=None):
         if callable(fn):  # ``@no_grad`` without parentheses, as PyTorch allows
             return cls()(fn)
+        if fn is not None:
+            raise TypeError(f"{cls.__name__}: fn must be a function to decorate (or nothing), got {fn!r}")
         return super().__new__(cls)
 
     def __init__(self, fn=None) -> None:
@@ -136,7 +138,7 @@ class set_grad_enabled:
     """
 
     def __init__(self, mode: bool) -> None:
-        if not isinstance(mode, (bool, int, np.bool_)):
+        if not isinstance(mode, (bool, np.bool_)):  # 2 is not a mode
             raise TypeError(f"set_grad_enabled: mode must be a bool, got {mode!r}")
         self.mode = bool(mode)
         self.prev = MODES.grad_enabled

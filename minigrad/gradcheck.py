@@ -8,29 +8,35 @@ analytic gradient to about $10^{-8}$; a wrong VJP is off by $O(1)$.
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from minigrad.arguments import flag, function, number_in
 from minigrad.autodiff import jacobian
 from minigrad.engine import no_grad
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when an analytic and a numerical Jacobian disagree."""
 
 
-def _arrays(inputs) -> tuple[list[np.ndarray], bool]:
+def _arrays(inputs, owner: str) -> tuple[list[np.ndarray], bool]:
     single = not isinstance(inputs, (list, tuple))
     items = [inputs] if single else list(inputs)
-    return [np.array(getattr(x, "data", x), dtype=None) for x in items], single
+    return [np.array(tensor_like(x, "inputs", owner).data) for x in items], single
 
 
-def _check_eps(name: str, eps) -> None:
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)) or not 0 < eps < np.inf:
-        raise ValueError(f"{name}: eps must be a positive finite number, got {eps!r}")
+def _step(eps, owner: str) -> float:
+    """The finite-difference step: eps = NaN would make every numerical entry NaN, and blame the gradient."""
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+        raise ValueError(f"{owner}: eps must be a positive finite number, got {eps!r}")
+    return float(eps)
 
 
 def numerical_jacobian(
@@ -41,8 +47,9 @@ def numerical_jacobian(
     ``inputs`` is a tensor/array (one result) or a tuple of them (a tuple of results).
     ``f`` is evaluated under ``no_grad`` on perturbed copies; the inputs are not modified.
     """
-    _check_eps("numerical_jacobian", eps)
-    arrays, single = _arrays(inputs)
+    function(f, "f", "numerical_jacobian")
+    eps = _step(eps, "numerical_jacobian")
+    arrays, single = _arrays(inputs, "numerical_jacobian")
     with no_grad():
         out_shape = np.shape(f(*[Tensor(a, dtype=a.dtype) for a in arrays]).data)
         result = []
@@ -76,8 +83,14 @@ def gradcheck(
     On failure it raises :class:`GradcheckError` naming the input, the element and both
     values (or returns False with ``raise_exception=False``).
     """
-    _check_eps("gradcheck", eps)  # eps = NaN would make every numerical entry NaN, and blame the gradient
+    function(f, "f", "gradcheck")
+    eps = _step(eps, "gradcheck")
+    atol = number_in(atol, "atol", "gradcheck", 0, high_open=True)
+    rtol = number_in(rtol, "rtol", "gradcheck", 0, high_open=True)
+    flag(raise_exception, "raise_exception", "gradcheck")
     items = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    for x in items:
+        tensor_like(x, "inputs", "gradcheck")
     checked = [
         k for k, x in enumerate(items) if not isinstance(x, Tensor) or x.requires_grad
     ]

@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype, number_dtype
 from minigrad.grad_mode import MODES
 
@@ -77,13 +78,18 @@ def _to_array(data, dtype, name: str = "data") -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     from_python = not isinstance(data, (np.ndarray, np.generic))
+    if dtype is not None:
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a NumPy dtype (np.float32, 'float64', ...), got {dtype!r}") from None
     try:
         arr = np.array(data, dtype=dtype)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be numeric (a number, nested list or array), got {data!r}: {e}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(
-            f"{name} must have a bool, integer or float dtype, got {arr.dtype} "
+            f"{name} must have a bool, integer or float dtype, got {arr.dtype} from {data!r:.80} "
             f"(complex, object and string data are not supported)"
         )
     if dtype is None and from_python and arr.dtype.kind == "f":
@@ -97,6 +103,8 @@ def as_tensor(x: ArrayLike | Tensor, like: Tensor | None = None) -> Tensor:
     A Python number takes the dtype NumPy would give it next to ``like``
     (so ``x * 2.0`` stays float32 when ``x`` is float32).
     """
+    if like is not None and not isinstance(like, Tensor):
+        raise TypeError(f"as_tensor: like must be a Tensor or None, got {describe(like)}")
     if isinstance(x, Tensor):
         return x
     if like is not None and isinstance(x, numbers.Number):

@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from minigrad.arguments import describe, number_in
+
 STATS = ("mean", "std", "min", "max", "norm", "ratio")
 
 
@@ -38,7 +40,9 @@ class Flag(NamedTuple):
 
 def _named_parameters(model) -> list:
     """``model.named_parameters()`` for a Module, or the (name, tensor) pairs given directly."""
-    if hasattr(model, "named_parameters"):
+    if isinstance(model, (str, bytes)):
+        pairs = None  # iterable, but not of pairs
+    elif hasattr(model, "named_parameters"):
         pairs = list(model.named_parameters())
     elif isinstance(model, dict):
         pairs = list(model.items())
@@ -46,10 +50,12 @@ def _named_parameters(model) -> list:
         try:
             pairs = list(model)
         except TypeError:
-            raise TypeError(
-                f"model must be a Module, a dict name -> tensor or a list of (name, tensor) "
-                f"pairs, got {type(model).__name__}"
-            ) from None
+            pairs = None
+    if pairs is None:
+        raise TypeError(
+            f"model must be a Module, a dict name -> tensor or a list of (name, tensor) "
+            f"pairs, got {describe(model)}"
+        )
     for item in pairs:
         if not (isinstance(item, tuple) and len(item) == 2 and hasattr(item[1], "data")):
             raise TypeError(f"model: expected (name, tensor) pairs, got {item!r:.80}")
@@ -86,10 +92,7 @@ class GradientMonitor:
         self, model, eps_min: float = 1e-7, eps_max: float = 1e3, growth: float = 10.0
     ) -> None:
         for name, value in (("eps_min", eps_min), ("eps_max", eps_max), ("growth", growth)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
-                raise ValueError(
-                    f"GradientMonitor: {name} must be a positive number, got {value!r}"
-                )
+            number_in(value, name, "GradientMonitor", 0, low_open=True, high_open=True)
         if eps_min >= eps_max:
             raise ValueError(f"GradientMonitor: eps_min ({eps_min}) must be < eps_max ({eps_max})")
         self.model = model

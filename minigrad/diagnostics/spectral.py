@@ -21,12 +21,12 @@ import math
 
 import numpy as np
 
+from minigrad.arguments import describe, number_in
+
 
 def _matrix(W, name: str = "W", square: bool = False) -> np.ndarray:
     """``W`` (a Tensor or array-like) as a float array with at least 2 axes."""
-    a = np.asarray(getattr(W, "data", W))
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric matrix, got dtype {a.dtype}")
+    a = _real_array(W, name)
     if a.ndim < 2:
         raise ValueError(f"{name} must be a matrix (at least 2 axes), got shape {a.shape}")
     if square and a.shape[-1] != a.shape[-2]:
@@ -34,12 +34,20 @@ def _matrix(W, name: str = "W", square: bool = False) -> np.ndarray:
     return a.astype(np.float64, copy=False)
 
 
+def _real_array(x, name: str) -> np.ndarray:
+    """``x`` (a Tensor or array-like) as a real array; strings, None and complex refused by name."""
+    try:
+        a = np.asarray(getattr(x, "data", x))
+    except ValueError:  # a ragged list
+        a = np.asarray(None)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got {describe(x)}")
+    return a
+
+
 def _positive(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    if not x > 0:
-        raise ValueError(f"{name} must be > 0, got {x}")
-    return float(x)
+    """A finite number > 0 (a rate, a norm, a tolerance)."""
+    return number_in(x, name, "diagnostics", 0, low_open=True, high_open=True)
 
 
 def spectral_radius(W):
@@ -77,8 +85,9 @@ def power_iteration(W, n_iter: int = 100, u=None, tol: float = 0.0):
         raise ValueError(f"power_iteration: W must be 2-D, got shape {a.shape}")
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise ValueError(f"power_iteration: n_iter must be an integer >= 1, got {n_iter!r}")
+    tol = number_in(tol, "tol", "power_iteration", 0, high_open=True)
     m = a.shape[0]
-    u = np.ones(m) if u is None else np.array(u, dtype=np.float64).ravel()
+    u = np.ones(m) if u is None else _real_array(u, "u").astype(np.float64).ravel()
     if u.shape != (m,):
         raise ValueError(f"power_iteration: u must have shape ({m},), got {u.shape}")
     u = u / max(np.linalg.norm(u), 1e-300)
@@ -101,7 +110,7 @@ def power_iteration(W, n_iter: int = 100, u=None, tol: float = 0.0):
 
 
 def _jacobian_stack(jacobians) -> np.ndarray:
-    J = np.asarray(getattr(jacobians, "data", jacobians), dtype=np.float64)
+    J = _real_array(jacobians, "jacobians").astype(np.float64)
     if J.ndim not in (3, 4) or J.shape[-1] != J.shape[-2]:
         raise ValueError(
             f"jacobians must have shape (T, S, S) or (T, N, S, S), got {J.shape}"
@@ -139,7 +148,7 @@ def lyapunov_exponent(jacobians, method: str = "max", v0=None):
         lam = logs.mean(axis=0)
     elif method == "max":
         batch = J.shape[1:-2]
-        v0 = np.ones(S) if v0 is None else np.asarray(v0, dtype=np.float64)
+        v0 = np.ones(S) if v0 is None else _real_array(v0, "v0").astype(np.float64)
         v = np.broadcast_to(v0, batch + (S,)).copy()
         v /= np.linalg.norm(v, axis=-1, keepdims=True)
         total = np.zeros(batch)
@@ -152,7 +161,7 @@ def lyapunov_exponent(jacobians, method: str = "max", v0=None):
         lam = total / T
     else:
         raise ValueError(
-            f"lyapunov_exponent: method must be 'max' or 'mean_log_norm', got {method}"
+            f"lyapunov_exponent: method must be 'max' or 'mean_log_norm', got {method!r}"
         )
     return float(lam) if np.ndim(lam) == 0 else lam
 
@@ -192,6 +201,8 @@ def instability_threshold(rho: float, grad_norm0: float = 1.0, dtype=np.float32)
     """
     rho = _positive(rho, "rho")
     g0 = _positive(grad_norm0, "grad_norm0")
+    if not isinstance(dtype, (type, np.dtype)) or np.dtype(dtype).kind != "f":
+        raise TypeError(f"instability_threshold: dtype must be a float dtype (np.float32, ...), got {dtype!r}")
     info = np.finfo(dtype)
     if rho <= 1:
         return math.inf

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.arguments import flag, integer
+from minigrad.diagnostics.spectral import _real_array
+
 
 def _array(x, name: str) -> np.ndarray:
-    a = np.asarray(getattr(x, "data", x))
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be numeric, got dtype {a.dtype}")
-    return a.astype(np.float64, copy=False)
+    return _real_array(x, name).astype(np.float64, copy=False)
 
 
 def temporal_gradient_profile(adjoints) -> tuple[np.ndarray, np.ndarray]:
@@ -64,6 +64,7 @@ def gradient_entropy(grad, normalize: bool = False) -> float:
     ``normalize=True`` divides by $\log n$ to give a number in $[0, 1]$. A gradient that is
     exactly zero has no distribution: ValueError.
     """
+    flag(normalize, "normalize", "gradient_entropy")
     g = np.abs(_flat(grad, "grad"))
     if not np.all(np.isfinite(g)):
         raise ValueError("gradient_entropy: grad contains inf or nan")
@@ -86,6 +87,7 @@ def gradient_snr(grads, ddof: int = 0) -> float:
     \frac{1}{B - \text{ddof}}\sum_b \|g^{(b)} - \mathbb{E}[g]\|^2$, the total variance (the
     trace of the covariance). All batches equal: ``inf`` (no noise), 0/0: ``nan``.
     """
+    ddof = integer(ddof, "ddof", "gradient_snr", low=0)
     if isinstance(grads, (list, tuple)):
         if not grads:
             raise ValueError("gradient_snr: grads must not be empty")

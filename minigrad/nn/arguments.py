@@ -1,41 +1,19 @@
 """Argument checks shared by the layers: one message format, one place.
 
 A wrong argument should fail where it is passed, not later inside an op (or never: a truthy
-``bias="no"`` would silently build a bias). NumPy scalars are accepted wherever Python
-numbers are (``Dropout(np.float32(0.5))``), as in PyTorch.
+``bias="no"`` would silently build a bias). The checks every module uses live in
+``minigrad/arguments.py``; these are the ones only layers need.
 """
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from minigrad.arguments import flag, integer, real_number  # noqa: F401 (re-exported for the layers)
 from minigrad.dtypes import get_default_dtype
 from minigrad.tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def real_number(value, name: str, owner: str) -> float:
-    """``value`` as a float if it is a real number (Python or NumPy, not a bool), else TypeError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a real number, got {value!r} ({type(value).__name__})")
-    return float(value)
-
-
-def flag(value, name: str, owner: str) -> bool:
-    """``value`` if it is a bool (or NumPy bool), else TypeError: ``"no"`` is truthy."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{owner}: {name} must be a bool (True or False), got {value!r} ({type(value).__name__})")
-    return bool(value)
-
-
-def integer(value, name: str, owner: str) -> int:
-    """``value`` as an int if it is a Python or NumPy integer (not a bool), else TypeError."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{owner}: {name} must be an int, got {value!r} ({type(value).__name__})")
-    return int(value)
 
 
 def float_dtype(dtype, owner: str) -> np.dtype:

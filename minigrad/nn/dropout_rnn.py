@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad.arguments import describe
 from minigrad.nn.module import Module
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor, as_tensor
@@ -33,7 +34,7 @@ class _Wrapped(Module):
     def __init__(self, cell: Module, p: float) -> None:
         super().__init__()
         if not hasattr(cell, "state_step"):
-            raise TypeError(f"{type(self).__name__}: cell must have state_step(), got {type(cell).__name__}")
+            raise TypeError(f"{type(self).__name__}: cell must have state_step(), got {describe(cell)}")
         self.cell = cell
         self.p = _check_p(p, type(self).__name__)
 

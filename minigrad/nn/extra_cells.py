@@ -25,8 +25,10 @@ import math
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import finite, instance
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
+from minigrad.nn.arguments import positive_int
 from minigrad.nn.layers import LayerNorm, Linear
 from minigrad.nn.module import Module, Parameter
 from minigrad.nn.rnn_cells import _Steps
@@ -48,7 +50,9 @@ class _TwoMatrixCell(_Steps, Module):
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        owner = type(self).__name__
+        self.input_size = positive_int(input_size, "input_size", owner)  # int(2.5) would be 2
+        self.hidden_size = positive_int(hidden_size, "hidden_size", owner)
         G, H, dt = self.num_gates, self.hidden_size, get_default_dtype()
         self.weight_ih = Parameter(np.zeros((G * H, self.input_size), dtype=dt))
         self.weight_hh = Parameter(np.zeros((G * H, H), dtype=dt))
@@ -90,7 +94,7 @@ class HighwayRNNCell(_TwoMatrixCell):
 
     def __init__(self, input_size: int, hidden_size: int, transform_bias: float = -1.0) -> None:
         super().__init__(input_size, hidden_size)
-        safety.writable(self.bias_ih)[hidden_size:] += transform_bias
+        safety.writable(self.bias_ih)[hidden_size:] += finite(transform_bias, "transform_bias", "HighwayRNNCell")
 
 
 class LayerNormRNNCell(_Steps, Module):
@@ -108,7 +112,8 @@ class LayerNormRNNCell(_Steps, Module):
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
         super().__init__()
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.input_size = positive_int(input_size, "input_size", "LayerNormRNNCell")
+        self.hidden_size = positive_int(hidden_size, "hidden_size", "LayerNormRNNCell")
         self.W_xh = Linear(input_size, hidden_size)
         self.W_hh = Linear(hidden_size, hidden_size, bias=False)
         self.layer_norm = LayerNorm(hidden_size)
@@ -154,7 +159,7 @@ class Residual(Module):
 
     def __init__(self, block: Module) -> None:
         super().__init__()
-        self.block = block
+        self.block = instance(block, Module, "block", "Residual")
 
     def forward(self, x) -> Tensor:
         x = as_tensor(x)

@@ -11,44 +11,46 @@ import numbers
 import numpy as np
 
 from minigrad import functional as _mf
+from minigrad.arguments import describe, flag, integer, number_in
 from minigrad.nn.functional_attention import scaled_dot_product_attention  # noqa: F401 - PyTorch's F name
 from minigrad.random import get_generator
-from minigrad.tensor import Tensor, as_tensor
+from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
 
 
 def sigmoid(input) -> Tensor:
     r"""σ(x) = 1/(1 + e⁻ˣ); finite, with no warnings, for |x| up to 1e4 and beyond."""
-    return _mf.sigmoid(input)
+    return _mf.sigmoid(_input(input, "sigmoid"))
 
 
 def tanh(input) -> Tensor:
     r"""tanh(x)."""
-    return _mf.tanh(input)
+    return _mf.tanh(_input(input, "tanh"))
 
 
 def relu(input) -> Tensor:
     r"""max(x, 0)."""
-    return _mf.relu(input)
+    return _mf.relu(_input(input, "relu"))
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> Tensor:
     r"""x for x > 0, else ``negative_slope`` · x."""
-    return _mf.leaky_relu(input, negative_slope)
+    return _mf.leaky_relu(_input(input, "leaky_relu"), negative_slope)
 
 
 def gelu(input, approximate: str = "none") -> Tensor:
     r"""x·Φ(x) with the exact erf form (``'none'``) or the tanh approximation (``'tanh'``)."""
-    return _mf.gelu(input, approximate)
+    return _mf.gelu(_input(input, "gelu"), approximate)
 
 
 def softmax(input, dim: int = -1) -> Tensor:
     r"""exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
-    return _mf.softmax(input, axis=dim)
+    return _mf.softmax(_input(input, "softmax"), dim=dim)
 
 
 def log_softmax(input, dim: int = -1) -> Tensor:
     r"""xᵢ − log Σⱼ exp(xⱼ) along ``dim``; stable for logits of magnitude 1e4."""
-    return _mf.log_softmax(input, axis=dim)
+    return _mf.log_softmax(_input(input, "log_softmax"), dim=dim)
 
 
 def softplus(input) -> Tensor:
@@ -60,7 +62,7 @@ def softplus(input) -> Tensor:
 # ----- layers as functions ---------------------------------------------------------------
 def linear(input, weight, bias=None) -> Tensor:
     r"""y = x Wᵀ + b; ``weight`` is ``(out_features, in_features)`` as in PyTorch."""
-    x, w = as_tensor(input), as_tensor(weight)
+    x, w = _input(input, "linear"), tensor_like(weight, "weight", "linear")
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear: expected input (..., {w.shape[-1] if w.ndim else '?'}) and weight "
@@ -68,7 +70,7 @@ def linear(input, weight, bias=None) -> Tensor:
         )
     _check_same_float_dtype(x, w, "linear")
     out = x @ w.T
-    return out if bias is None else out + as_tensor(bias)
+    return out if bias is None else out + tensor_like(bias, "bias", "linear")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5) -> Tensor:
@@ -83,14 +85,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             f"layer_norm: normalized_shape {shape} must match the last dimensions of the input, "
             f"got input shape {x.shape}"
         )
+    eps = number_in(eps, "eps", "layer_norm", 0, low_open=True, high_open=True)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     centered = x - x.mean(axis=axes, keepdims=True)
     out = centered / _mf.sqrt(x.var(axis=axes, keepdims=True) + eps)
     if weight is not None:
-        _check_same_float_dtype(x, as_tensor(weight), "layer_norm")
-        out = out * as_tensor(weight)
+        weight = tensor_like(weight, "weight", "layer_norm")
+        _check_same_float_dtype(x, weight, "layer_norm")
+        out = out * weight
     if bias is not None:
-        out = out + as_tensor(bias)
+        out = out + tensor_like(bias, "bias", "layer_norm")
     return out
 
 
@@ -103,7 +107,7 @@ def dropout(input, p: float = 0.5, training: bool = True) -> Tensor:
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     x = _as_float(input, "dropout")
-    if not training or p == 0.0:
+    if not flag(training, "training", "dropout") or p == 0.0:
         return x
     if p == 1.0:
         return x * 0.0
@@ -117,10 +121,11 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
     Indices must lie in [0, num_embeddings) (a negative one is an error, not NumPy's wrap-around).
     The row ``padding_idx`` gets no gradient, as in PyTorch, whatever it holds.
     """
-    w = as_tensor(weight)
+    w = tensor_like(weight, "weight", "embedding")
+    padding_idx = None if padding_idx is None else integer(padding_idx, "padding_idx", "embedding")
     idx = np.asarray(input.data if isinstance(input, Tensor) else input)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: input must hold integer indices, got dtype {idx.dtype}")
+        raise TypeError(f"embedding: input must hold integer indices, got {describe(input)}")
     if w.ndim != 2:
         raise ValueError(f"embedding: weight must be (num_embeddings, embedding_dim), got shape {w.shape}")
     if idx.size and (idx.min() < 0 or idx.max() >= w.shape[0]):
@@ -163,7 +168,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     The mean of empty inputs is NaN, as in PyTorch.
     """
     _check_reduction(reduction, "mse_loss")
-    x, y = _as_float(input, "mse_loss"), as_tensor(target)
+    x, y = _as_float(input, "mse_loss"), tensor_like(target, "target", "mse_loss")
     if x.shape != y.shape:
         # PyTorch only warns; a (N, 1) vs (N,) broadcast to (N, N) is a classic silent bug
         raise ValueError(
@@ -179,7 +184,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     ∂ℓ/∂x = sign(x − y), 0 where x = y (as PyTorch). The mean of empty inputs is NaN.
     """
     _check_reduction(reduction, "l1_loss")
-    x, y = _as_float(input, "l1_loss"), as_tensor(target)
+    x, y = _as_float(input, "l1_loss"), tensor_like(target, "target", "l1_loss")
     if x.shape != y.shape:
         raise ValueError(f"l1_loss: input and target must have the same shape, got {x.shape} and {y.shape}")
     return _reduce(_mf.abs(x - y), reduction)
@@ -198,9 +203,10 @@ def nll_loss(
     """
     _check_reduction(reduction, "nll_loss")
     x = _as_float(input, "nll_loss")
+    ignore_index = integer(ignore_index, "ignore_index", "nll_loss")
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype}")
+        raise TypeError(f"nll_loss: target must hold integer class indices, got {describe(target)}")
     if x.ndim == 0:
         raise ValueError("nll_loss: input must have a class dimension, got a 0-d tensor")
     class_axis = 0 if x.ndim == 1 else 1
@@ -221,7 +227,7 @@ def nll_loss(
     rows = x.reshape(-1, n_classes)
     safe_t = np.where(valid, t, 0).ravel()
     picked = -rows[np.arange(rows.shape[0]), safe_t]
-    w = np.ones(n_classes) if weight is None else np.asarray(getattr(weight, "data", weight), float)
+    w = np.ones(n_classes) if weight is None else _class_weights(weight, "nll_loss", np.float64)
     if w.shape != (n_classes,):
         raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
     w_t = (w[safe_t] * valid.ravel()).astype(x.dtype)
@@ -261,7 +267,8 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
     logp = log_softmax(x, dim=class_axis)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    w = None if weight is None else np.asarray(getattr(weight, "data", weight), dtype=x.dtype)
+    ignore_index = integer(ignore_index, "ignore_index", "cross_entropy")
+    w = None if weight is None else _class_weights(weight, "cross_entropy", x.dtype)
     if w is not None and w.shape != (n_classes,):
         raise ValueError(f"cross_entropy: weight must have shape ({n_classes},), got {w.shape}")
     # weight broadcast along the class axis: (C,) or (C, 1, ..., 1) for (N, C, d...)
@@ -303,8 +310,10 @@ def binary_cross_entropy_with_logits(
     The softplus form never takes the log of a rounded-to-zero σ(x), so it is finite for
     any logit. ``pos_weight`` p (default 1) weights the positive term; ``weight`` each element.
     """
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    x, y = _as_float(input, "binary_cross_entropy_with_logits"), as_tensor(target, input)
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, name)
+    x = _as_float(input, name)
+    y = tensor_like(target, "target", name, x)
     if x.shape != y.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: target must have the input's shape {x.shape}, "
@@ -313,15 +322,27 @@ def binary_cross_entropy_with_logits(
     if pos_weight is None:
         loss = (1 - y) * x + softplus(-x)
     else:
-        loss = (1 - y) * x + (1 + (as_tensor(pos_weight, x) - 1) * y) * softplus(-x)
+        loss = (1 - y) * x + (1 + (tensor_like(pos_weight, "pos_weight", name, x) - 1) * y) * softplus(-x)
     if weight is not None:
-        loss = loss * as_tensor(weight, x)
+        loss = loss * tensor_like(weight, "weight", name, x)
     return _reduce(loss, reduction)
 
 
 # ----- helpers ---------------------------------------------------------------------------
+def _input(x, name: str) -> Tensor:
+    return tensor_like(x, "input", name)
+
+
+def _class_weights(weight, name: str, dtype) -> np.ndarray:
+    """The per-class ``weight`` as a float array (a complex one would lose its imaginary part)."""
+    w = tensor_like(weight, "weight", name).data
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: weight must be real, got {describe(weight)}")
+    return w.astype(dtype)
+
+
 def _as_float(x, name: str) -> Tensor:
-    t = as_tensor(x)
+    t = _input(x, name)
     if t.dtype.kind != "f":
         raise TypeError(f"{name}: input must be a float tensor, got dtype {t.dtype}")
     return t

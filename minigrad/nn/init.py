@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import choice, describe, finite, number_in, real_number
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 
@@ -28,7 +29,7 @@ _LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d",
 
 def _check(tensor, name: str) -> Tensor:
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {type(tensor).__name__}")
+        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {describe(tensor)}")
     if tensor.dtype.kind != "f":
         raise TypeError(f"{name}: tensor must have a float dtype, got {tensor.dtype}")
     return tensor
@@ -52,16 +53,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is None:
-            slope = 0.01
-        elif isinstance(param, (int, float)) and not isinstance(param, bool):
-            slope = float(param)
-        else:
-            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        slope = 0.01 if param is None else finite(param, "param (the negative slope)", "calculate_gain")
         return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {describe(nonlinearity)}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
@@ -75,16 +71,17 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
 
 
-def _fan(tensor: Tensor, mode: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+def _kaiming_std(tensor: Tensor, a, mode: str, nonlinearity: str, owner: str) -> float:
+    """gain / sqrt(n), n = fan_in or fan_out; ``a`` is leaky_relu's negative slope."""
+    choice(mode, "mode", owner, ("fan_in", "fan_out"))
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, finite(a, "a", owner)) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     r"""Fill with $U(a, b)$."""
     _check(tensor, "uniform_")
+    a, b = finite(a, "a", "uniform_"), finite(b, "b", "uniform_")
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     return _fill(tensor, get_generator().uniform(a, b, size=tensor.shape))
@@ -93,14 +90,13 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     r"""Fill with $\mathcal N(\text{mean}, \text{std}^2)$."""
     _check(tensor, "normal_")
-    if std < 0:
-        raise ValueError(f"normal_: std must be >= 0, got {std}")
+    mean, std = finite(mean, "mean", "normal_"), number_in(std, "std", "normal_", 0, high_open=True)
     return _fill(tensor, get_generator().normal(mean, std, size=tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
-    return _fill(_check(tensor, "constant_"), val)
+    return _fill(_check(tensor, "constant_"), real_number(val, "val", "constant_"))
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -116,6 +112,7 @@ def ones_(tensor: Tensor) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     r"""$U(-a, a)$ with $a = \text{gain}\sqrt{6/(n_{in} + n_{out})}$ (Glorot & Bengio, 2010)."""
     _check(tensor, "xavier_uniform_")
+    gain = number_in(gain, "gain", "xavier_uniform_", 0, high_open=True)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill(tensor, get_generator().uniform(-a, a, size=tensor.shape))
@@ -124,6 +121,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     r"""$\mathcal N(0, \sigma^2)$ with $\sigma = \text{gain}\sqrt{2/(n_{in} + n_{out})}$."""
     _check(tensor, "xavier_normal_")
+    gain = number_in(gain, "gain", "xavier_normal_", 0, high_open=True)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return _fill(tensor, get_generator().normal(0.0, std, size=tensor.shape))
@@ -137,7 +135,7 @@ def kaiming_uniform_(
     ``a`` is the negative slope used by ``calculate_gain('leaky_relu', a)``.
     """
     _check(tensor, "kaiming_uniform_")
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     bound = math.sqrt(3.0) * std
     return _fill(tensor, get_generator().uniform(-bound, bound, size=tensor.shape))
 
@@ -147,7 +145,7 @@ def kaiming_normal_(
 ) -> Tensor:
     r"""$\mathcal N(0, \sigma^2)$ with $\sigma = \text{gain}/\sqrt{n}$, $n$ = fan_in or fan_out."""
     _check(tensor, "kaiming_normal_")
-    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+    std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, get_generator().normal(0.0, std, size=tensor.shape))
 
 
@@ -160,6 +158,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     more than 2 dims is flattened to ``(shape[0], -1)``; if $r < c$ the transpose is factored.
     """
     _check(tensor, "orthogonal_")
+    gain = number_in(gain, "gain", "orthogonal_", 0, high_open=True)
     if tensor.ndim < 2:
         raise ValueError(
             f"orthogonal_: only tensors with 2 or more dimensions are supported, got {tensor.shape}"

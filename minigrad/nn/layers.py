@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from minigrad import safety
-from minigrad.dtypes import get_default_dtype
+from minigrad.arguments import finite
 from minigrad.nn import functional as F
 from minigrad.nn import init
 from minigrad.nn.arguments import flag, float_dtype, integer, positive_int, real_number
@@ -147,7 +147,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = real_number(negative_slope, "negative_slope", "LeakyReLU")
+        self.negative_slope = finite(negative_slope, "negative_slope", "LeakyReLU")
 
     def forward(self, input) -> Tensor:
         return F.leaky_relu(input, self.negative_slope)
@@ -220,7 +220,7 @@ class Embedding(Module):
                 raise ValueError(f"Embedding: padding_idx must be None or an int in [{-n}, {n}), got {padding_idx!r}")
             padding_idx = int(padding_idx) % n  # PyTorch stores a negative padding_idx counted from the end
         self.padding_idx = padding_idx
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        dtype = float_dtype(dtype, "Embedding")
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
         self.reset_parameters()
 

@@ -11,9 +11,18 @@ import numbers
 
 import numpy as np
 
+from minigrad.arguments import integer
 from minigrad.nn import functional as F
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
+
+
+def _weight(value, name: str, owner: str):
+    """``value`` (None or array-like), checked now rather than at the first forward."""
+    if value is not None:
+        tensor_like(value, name, owner)
+    return value
 
 
 class _Loss(Module):
@@ -45,7 +54,8 @@ class NLLLoss(_Loss):
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        self.weight = _weight(weight, "weight", "NLLLoss")
+        self.ignore_index = integer(ignore_index, "ignore_index", "NLLLoss")
 
     def forward(self, input, target) -> Tensor:
         return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
@@ -62,7 +72,8 @@ class CrossEntropyLoss(_Loss):
             raise TypeError(f"CrossEntropyLoss: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
         if not 0 <= label_smoothing <= 1:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, float(label_smoothing)
+        self.weight, self.label_smoothing = _weight(weight, "weight", "CrossEntropyLoss"), float(label_smoothing)
+        self.ignore_index = integer(ignore_index, "ignore_index", "CrossEntropyLoss")  # None would ignore nothing
 
     def forward(self, input, target) -> Tensor:
         return F.cross_entropy(
@@ -76,7 +87,8 @@ class BCEWithLogitsLoss(_Loss):
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        self.weight = _weight(weight, "weight", "BCEWithLogitsLoss")
+        self.pos_weight = _weight(pos_weight, "pos_weight", "BCEWithLogitsLoss")
 
     def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy_with_logits(

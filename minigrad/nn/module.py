@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn.arguments import cast_overflows, flag, float_dtype
 from minigrad.tensor import Tensor
@@ -184,7 +185,7 @@ class Module:
         """
         if not isinstance(state_dict, dict):
             raise TypeError(
-                f"load_state_dict(): state_dict must be a dict, got {type(state_dict).__name__}"
+                f"load_state_dict(): state_dict must be a dict, got {describe(state_dict)}"
             )
         strict = flag(strict, "strict", "load_state_dict()")
         own = dict(self._all_named_parameters())
@@ -253,7 +254,7 @@ class Module:
 
 def _check_module(m, where: str) -> Module:
     if not isinstance(m, Module):
-        raise TypeError(f"{where}: expected a Module, got {type(m).__name__}")
+        raise TypeError(f"{where}: expected a Module, got {describe(m)}")
     return m
 
 

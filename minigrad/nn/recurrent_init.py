@@ -18,13 +18,14 @@ import math
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import describe, finite, number_in
 from minigrad.random import get_generator
 from minigrad.tensor import Tensor
 
 
 def _square_blocks(tensor, name: str) -> tuple[int, int]:
     if not isinstance(tensor, Tensor):
-        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {type(tensor).__name__}")
+        raise TypeError(f"{name}: tensor must be a minigrad Tensor, got {describe(tensor)}")
     if tensor.ndim != 2 or tensor.shape[0] % tensor.shape[1] != 0:
         raise ValueError(f"{name}: tensor must have shape (G*H, H), got {tensor.shape}")
     return tensor.shape[0] // tensor.shape[1], tensor.shape[1]
@@ -38,6 +39,7 @@ def _haar(n: int) -> np.ndarray:
 def scaled_orthogonal_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
     r"""$W = \gamma Q$ (a $Q$ per gate block): $\rho(W) = \sigma_i(W) = \gamma$, $\kappa = 1$."""
     G, H = _square_blocks(tensor, "scaled_orthogonal_")
+    gamma = number_in(gamma, "gamma", "scaled_orthogonal_", 0, low_open=True, high_open=True)
     safety.writable(tensor)[...] = np.concatenate([gamma * _haar(H) for _ in range(G)])
     return tensor
 
@@ -45,6 +47,7 @@ def scaled_orthogonal_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
 def identity_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
     r"""$W = \gamma I$ in every gate block (IRNN: use with ReLU and zero biases)."""
     G, H = _square_blocks(tensor, "identity_")
+    gamma = finite(gamma, "gamma", "identity_")
     safety.writable(tensor)[...] = np.concatenate([gamma * np.eye(H) for _ in range(G)])
     return tensor
 
@@ -56,14 +59,13 @@ def retention_logit(p: float) -> float:
     = \frac{1}{2-p}$, so $p = 0.5$ would retain $2/3$ and $p = 0$ would retain $1/2$ (it agrees
     only as $p \to 1$).
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 < p < 1:
-        raise ValueError(f"retention probability p must be in (0, 1), got {p!r}")
+    p = number_in(p, "p (the retention probability)", "retention_logit", 0, 1, low_open=True, high_open=True)
     return math.log(p / (1 - p))
 
 
 def _lstm_biases(lstm, name: str):
     if getattr(lstm, "mode", None) != "LSTM":
-        raise TypeError(f"{name}: expected an LSTM or LSTMCell, got {type(lstm).__name__}")
+        raise TypeError(f"{name}: lstm must be an LSTM or LSTMCell, got {describe(lstm)}")
     pairs = [(n, p) for n, p in lstm.named_parameters() if n.startswith("bias_")]
     if not pairs:
         raise ValueError(f"{name}: the LSTM has no biases (bias=False)")
@@ -93,8 +95,7 @@ def chrono_init_(lstm, T_max: float):
     neural networks warp time?", 2018). The seed's variant draws $b_f \sim \mathcal N(\log\tau, 1)$;
     this follows the paper. Set on ``bias_ih`` (``bias_hh``'s i and f slices become 0).
     """
-    if isinstance(T_max, bool) or not isinstance(T_max, (int, float)) or not T_max > 2:
-        raise ValueError(f"chrono_init_: T_max must be a number > 2, got {T_max!r}")
+    T_max = number_in(T_max, "T_max", "chrono_init_", 2, low_open=True, high_open=True)
     H, pairs = _lstm_biases(lstm, "chrono_init_")
     for name, param in pairs:
         if name.startswith("bias_ih"):

@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad import functional as mf
 from minigrad import safety
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
 from minigrad.nn.arguments import check_dtype, flag, positive_int, real_number
@@ -287,7 +288,7 @@ class LSTM(_RNNBase):
     def forward(self, input, hx=None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """``(output, (h_n, c_n))``; ``hx = (h0, c0)`` or None for zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"LSTM: hx must be a tuple (h0, c0) or None, got {type(hx).__name__}")
+            raise TypeError(f"LSTM: hx must be a tuple (h0, c0) or None, got {describe(hx)}")
         if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
             missing = "h0" if hx[0] is None else "c0"
             raise TypeError(f"LSTM: hx = (h0, c0) needs both states, got {missing} = None (or pass hx=None)")

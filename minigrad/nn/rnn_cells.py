@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.arguments import check_dtype, flag, positive_int
@@ -209,7 +210,7 @@ class LSTMCell(_CellBase):
     def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
         """``input`` (N, H_in) or (H_in,); ``hx = (h, c)``, each (N, H) or (H,); None: zeros."""
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+            raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {describe(hx)}")
         if hx is not None and (hx[0] is None or hx[1] is None):  # PyTorch too needs both or neither
             missing = "hx[0] (h)" if hx[0] is None else "hx[1] (c)"
             raise TypeError(f"LSTMCell: hx = (h, c) needs both states, got {missing} = None (or pass hx=None)")

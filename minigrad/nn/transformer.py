@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from minigrad.arguments import number_in
 from minigrad.nn import functional as F
 from minigrad.nn.arguments import flag, float_dtype, positive_int, real_number
 from minigrad.nn.attention import MultiheadAttention
@@ -43,6 +44,8 @@ class TransformerEncoderLayer(Module):
         name = "TransformerEncoderLayer"
         d_model = positive_int(d_model, "d_model", name)
         dim_feedforward = positive_int(dim_feedforward, "dim_feedforward", name)
+        nhead = positive_int(nhead, "nhead", name)  # checked here, so the message says nhead, not num_heads
+        layer_norm_eps = number_in(layer_norm_eps, "layer_norm_eps", name, 0, low_open=True, high_open=True)
         if not 0.0 <= real_number(dropout, "dropout", name) <= 1.0:
             raise ValueError(f"{name}: dropout must be a probability in [0, 1], got {dropout!r}")
         if isinstance(activation, str):
@@ -109,7 +112,8 @@ class SinusoidalPositionalEncoding(Module):
         self.d_model = positive_int(d_model, "d_model", "SinusoidalPositionalEncoding")
         self.max_len = positive_int(max_len, "max_len", "SinusoidalPositionalEncoding")
         self.batch_first = flag(batch_first, "batch_first", "SinusoidalPositionalEncoding")
-        self.dropout = Dropout(dropout)
+        p = number_in(dropout, "dropout", "SinusoidalPositionalEncoding", 0, 1)
+        self.dropout = Dropout(p)
         self.pe = sinusoidal_positional_encoding(self.max_len, self.d_model, dtype)
 
     def forward(self, x) -> Tensor:

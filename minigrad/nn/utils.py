@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from minigrad.arguments import describe
 from minigrad.nn.arguments import flag, real_number
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
@@ -35,15 +36,15 @@ def parameter_list(parameters, name: str) -> list[Tensor]:
     """``parameters`` (a Tensor or an iterable of them, consumed once) as a list, checked."""
     if isinstance(parameters, Tensor):
         return [parameters]
-    if not isinstance(parameters, Iterable) or isinstance(parameters, Module):
+    if not isinstance(parameters, Iterable) or isinstance(parameters, (Module, str, bytes)):
         raise TypeError(
             f"{name}: parameters must be a Tensor or an iterable of Tensors (e.g. model.parameters()), "
-            f"got {type(parameters).__name__}"
+            f"got {describe(parameters)}"
         )
     params = list(parameters)
     for p in params:
         if not isinstance(p, Tensor):
-            raise TypeError(f"{name}: parameters must be Tensors (e.g. model.parameters()), got {type(p).__name__}")
+            raise TypeError(f"{name}: parameters must be Tensors (e.g. model.parameters()), got {describe(p)}")
     return params
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from minigrad.arguments import describe
 from minigrad.optim.optimizers import Optimizer, _check
 
 
@@ -32,7 +33,7 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         cls = type(self).__name__
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{cls}: optimizer must be a minigrad.optim Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(f"{cls}: optimizer must be a minigrad.optim Optimizer, got {describe(optimizer)}")
         if last_epoch != -1:
             # resuming is done with load_state_dict, which restores everything step() depends on
             raise ValueError(f"{cls}: last_epoch must be -1 (use load_state_dict to resume), got {last_epoch!r}")
@@ -186,7 +187,7 @@ class ReduceLROnPlateau:
     ) -> None:  # fmt: skip
         cls = "ReduceLROnPlateau"
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{cls}: optimizer must be a minigrad.optim Optimizer, got {type(optimizer).__name__}")
+            raise TypeError(f"{cls}: optimizer must be a minigrad.optim Optimizer, got {describe(optimizer)}")
         if mode not in ("min", "max"):
             raise ValueError(f"{cls}: invalid mode: expected 'min' or 'max', got {mode!r}")
         if threshold_mode not in ("rel", "abs"):

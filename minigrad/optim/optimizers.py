@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from minigrad import safety
+from minigrad.arguments import describe
 from minigrad.engine import enable_grad
 from minigrad.tensor import Tensor
 
@@ -55,6 +56,11 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
                 f"model.parameters()), got a single Tensor; wrap it in a list"
             )
+        if hasattr(params, "parameters") or isinstance(params, (str, bytes)) or not isinstance(params, Iterable):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors (e.g. model.parameters()), "
+                f"got {describe(params)}"
+            )
         self.defaults = defaults
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}  # Tensors hash by identity
@@ -74,7 +80,7 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}"
+                    f"{type(self).__name__}: params must hold Tensors (can only optimize Tensors), got {describe(p)}"
                 )
             if not p.is_leaf or not p.requires_grad:
                 raise ValueError(
