@@ -175,7 +175,13 @@ def _plot(report: Report, runs: dict, steps: int, seed: int) -> None:
             ax.annotate(f"no clipping:\nloss overflows\n(step {nan_at})", (nan_at, 0.6),
                         xycoords=("data", "axes fraction"), xytext=(6, 0), textcoords="offset points",
                         fontsize=9)  # fmt: skip
-    ax_l.set(yscale="log", xlabel="training step", ylabel="training loss (MSE)",
+    # the unclipped loss climbs to float32's largest number before it overflows: draw that ceiling, so the
+    # axis' 40 decades are explained, and the clipped runs (flat at the bottom here) have their own panel
+    top = float(np.finfo(DTYPE).max)
+    ax_l.axhline(top, color="black", lw=1.0, ls=":")
+    ax_l.text(steps - 1, top / 1e3, f"float32 max, {top:.1e}", ha="right", va="top", fontsize=8.5)
+    ax_l.set(yscale="log", xlabel="training step", ylabel="training loss (MSE)", ylim=(None, top * 1e3),
+             yticks=[10.0**k for k in range(0, 40, 10)],
              title=f"Loss, SGD lr = {LR:g}, float32 (seed {seed})")
     ax_z.set(yscale="log", xlabel="training step", ylabel="training loss (10-step mean)",
              title="The clipped runs (zoom)")

@@ -30,6 +30,7 @@ from minigrad import nn
 from minigrad.nn import functional as F
 
 DEPTH = 30
+NAIVE_DRAWS = {False: 20, True: 4}  # fresh weight draws for the naive-sigmoid spread, full / quick mode
 ACTS = {
     "sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu,
     "leaky_relu": lambda t: F.leaky_relu(t, 0.01), "gelu": F.gelu,
@@ -217,12 +218,22 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     numbers["summary"] = {"residual_relu_like_good_init": [res_lo, res_hi],
                           "residual_layernorm_good_init": [good_lo, good_hi],
                           "residual_layernorm_naive": [bad_lo, bad_hi]}  # fmt: skip
+    # One draw of naive N(0, 1) weights is one sample of a wide distribution: its spread over fresh draws
+    draws = [seed + i for i in range(NAIVE_DRAWS[quick])]
+    spread = [float(r["grad_h"][0] / r["grad_h"][-1])
+              for r in (run_mlp("sigmoid", "naive", "plain", width, batch, s) for s in draws)]  # fmt: skip
+    numbers["naive_sigmoid_draws"] = {"seeds": draws, "ratio": spread}
+    report.table(f"Plain sigmoid MLP, naive N(0, 1) weights: ||g_0|| / ||g_30|| over {len(draws)} draws "
+                 f"(seeds {draws[0]}-{draws[-1]})", ["median", "min", "max"],
+                 [[float(np.median(spread)), min(spread), max(spread)]])
     report.say(
         f"The grid shows ||dL/dh_l|| per layer (||g_0|| / ||g_30|| quoted): plain sigmoid nets vanish "
         f"under Xavier ({sig['xavier']:.1e}) and Kaiming ({sig['kaiming']:.1e}); under naive N(0, 1) "
         f"weights the ratio is {sig['naive']:.2g} (||W||_2 ~ {2 * np.sqrt(width):.0f} against the "
-        f"saturated sigma'); LayerNorm alone shrinks sigmoid gradients {min(ln_sig):.2f}-{max(ln_sig):.2f}x per layer "
-        f"under every init; naive weights explode ReLU-like nets {min(naive):.2f}-{max(naive):.2f}x per "
+        f"saturated sigma'; {min(spread):.2g}-{max(spread):.2g}, median {np.median(spread):.2g}, over "
+        f"{len(draws)} draws); LayerNorm alone shrinks sigmoid gradients "
+        f"{min(ln_sig):.2f}-{max(ln_sig):.2f}x per layer under every init; naive weights explode ReLU-like "
+        f"nets {min(naive):.2f}-{max(naive):.2f}x per "
         f"layer (theory sigma sqrt(n/2) = {np.sqrt(width / 2):.2f}) while Kaiming keeps ReLU flat; residual "
         f"paths alone let ReLU-like gradients grow {res_lo:.2g}-{res_hi:.2g}x under Xavier/Kaiming; "
         f"residual + LayerNorm keeps every activation's ratio in {good_lo:.2f}-{good_hi:.2f} under "

@@ -187,7 +187,13 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     s = sweep[PROFILE_P]
     t = T // 2
     Jt = s["traj"].jacobians()[t, 0]  # J_t = ds_(t+1)/ds_t
-    im = ax_j.imshow(np.log10(np.abs(Jt) + 1e-12), cmap="viridis", vmin=-4, vmax=0)
+    # exact zeros (most of the c -> c block) get their own colour, not the colour of 1e-4
+    from matplotlib import colormaps
+
+    with np.errstate(divide="ignore"):
+        log_abs = np.where(Jt == 0, np.nan, np.log10(np.abs(Jt)))
+    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
+    im = ax_j.imshow(log_abs, cmap=cmap, vmin=-4, vmax=0)
     ax_j.axhline(H - 0.5, color="white", lw=1)
     ax_j.axvline(H - 0.5, color="white", lw=1)
     box = {"facecolor": "black", "alpha": 0.65, "edgecolor": "none", "pad": 2}
@@ -203,7 +209,8 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
              title=rf"LSTM step Jacobian $J_{{{t}}} = \partial s_{{{t + 1}}}/\partial s_{{{t}}}$, p = {PROFILE_P:g}",
              xticks=[0, H, 2 * H - 1], yticks=[0, H, 2 * H - 1])  # fmt: skip
     ax_j.grid(False)
-    fig.colorbar(im, ax=ax_j, label=r"$\log_{10} |(J_t)_{ij}|$")
+    fig.colorbar(im, ax=ax_j, extend="min",
+                 label=r"$\log_{10} |(J_t)_{ij}|$ (below $-4$: darkest; exactly 0: light grey)")
     report.save(fig, "forget_bias")
 
     pk = f"LSTM (p = {PROFILE_P:g})"

@@ -131,11 +131,25 @@ def _plot(report: Report, results: dict, lengths, used, steps: int) -> None:
     ax_l = axes[-1]
     L = lengths[-1]
     smooth = np.ones(10) / 10
-    for m in MODELS:
-        loss = np.mean([results[(m, L, s)]["loss"] for s in used], axis=0)
-        ax_l.plot(np.arange(9, steps), np.convolve(loss, smooth, mode="valid"), color=COLORS[m], lw=2,
-                  ls="--" if "default" in m else "-", label=m)  # fmt: skip
+    # The default-init models sit on top of each other at chance: staggered markers tell them apart in
+    # the panel, and an inset with a linear axis around ln K shows each of them
+    inset = ax_l.inset_axes([0.05, 0.05, 0.42, 0.28])  # the empty lower left: no curve is below 0.15 there
+    inset.yaxis.tick_right()  # keep the inset's labels off the panel's own tick labels
+    curves = {m: np.convolve(np.mean([results[(m, L, s)]["loss"] for s in used], axis=0), smooth, mode="valid")
+              for m in MODELS}  # fmt: skip
+    defaults = [m for m in MODELS if "default" in m]
+    for m, curve in curves.items():
+        style = {"color": COLORS[m], "lw": 2, "ls": "-"}
+        if m in defaults:
+            j = defaults.index(m)
+            style.update(ls="--", marker=MARKERS[j], ms=5, markevery=(4 * j, 12), markeredgecolor="black",
+                         markeredgewidth=0.4)  # fmt: skip
+            inset.plot(np.arange(9, steps), curve, **style)
+        ax_l.plot(np.arange(9, steps), curve, label=m, **style)
     ax_l.axhline(math.log(K), color="black", ls=":", lw=1.2, label=f"chance: ln {K}")
+    inset.axhline(math.log(K), color="black", ls=":", lw=1.2)
+    inset.set_title(f"default inits, around ln {K} (linear axis)", fontsize=7.5)
+    inset.tick_params(labelsize=7)
     ax_l.set(yscale="log", xlabel="training step", ylabel=f"training loss (mean of {len(used)} seeds, 10-step mean)",
              title=f"Training at L = {L}")
     ax_l.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8)

@@ -77,7 +77,10 @@ class ResidualSigmoid(nn.Module):
         self.head = nn.Linear(WIDTH, 1)
 
     def forward(self, x, keep: list | None = None):
-        h = self.stem(x)
+        h = self.stem(x)  # h_1: the stem is layer 1 (linear, no sigmoid); the 19 blocks are layers 2..20
+        if keep is not None:
+            h.retain_grad()
+            keep.append(h)
         for norm, layer, out in zip(self.norms, self.layers, self.outs, strict=True):
             h = h + out(nn.functional.sigmoid(layer(norm(h))))
             if keep is not None:
@@ -151,11 +154,11 @@ def _plot(report: Report, runs: dict, entry: dict, steps: int, seed: int) -> Non
     plain = runs[f"plain lr={LR:g}"]["first"]
     res = runs[f"residual lr={LR:g}"]["first"]
     lp = np.arange(1, len(plain["act_grad"]) + 1)
-    lr_ = np.arange(2, len(res["act_grad"]) + 2)
+    lr_ = np.arange(1, len(res["act_grad"]) + 1)  # layer 1: its linear stem, then 19 residual blocks
     ax_g.plot(lp, plain["act_grad"], "o-", color=PALETTE[1], ms=4,
               label=r"plain sigmoid: $\|\partial\mathcal{L}/\partial h_l\|$ (autograd)")
     ax_g.plot(lr_, res["act_grad"], "s-", color=PALETTE[0], ms=4,
-              label=r"residual + LayerNorm: $\|\partial\mathcal{L}/\partial h_l\|$ (autograd)")
+              label=r"residual + LayerNorm: $\|\partial\mathcal{L}/\partial h_l\|$ (autograd; layer 1 = linear stem)")
     # bound: start at the top layer's measured norm, multiply by 0.25 ||W_l|| going down
     spec = np.array(plain["weight_spec"])
     bound = [plain["act_grad"][-1]]

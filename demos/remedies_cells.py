@@ -159,25 +159,29 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     egf = {k: np.array(v) for k, v in egf.items()}  # (seeds, T+1) or (seeds, T), index = lag tau
     bounds = {k: np.array(v) for k, v in bounds.items()}
 
-    lags = np.arange(T + 1)
+    # every profile up to lag T - 1, the earliest state every variant measures (the tables quote it there;
+    # some variants have no lag T, where s_0 is not in the graph)
+    lags = np.arange(T)
     fig, axes = figure(1, 3, width=16.5, height=4.8)
     for ax, (panel, kinds) in zip(axes, PANELS.items(), strict=True):
         for kind in kinds:
-            e = egf[kind]
-            lag = lags[:e.shape[1]]
+            e = egf[kind][:, :T]
+            lag = lags
             ax.plot(lag, np.median(e, axis=0), color=COLORS[kind], lw=2.2 if kind == "vanilla" else 1.8,
                     label=LABELS[kind])  # fmt: skip
             if n_seeds > 1:
                 ax.fill_between(lag, e.min(0), e.max(0), color=COLORS[kind], alpha=0.15, lw=0)
             if kind in bounds and panel != "dropout":
-                ax.plot(lags, np.median(bounds[kind], 0), color=COLORS[kind], ls=":", lw=1.3)
+                ax.plot(lags, np.median(bounds[kind], 0)[:T], color=COLORS[kind], ls=":", lw=1.3)
         if panel != "dropout":
             ax.plot([], [], color="gray", ls=":", lw=1.3, label=r"bound $\prod_k\|J_k\|_2$ (same colour)")
-        ax.set(yscale="log", xlabel=r"lag $\tau = T - t$ (steps back from the loss)", title=f"{panel}")
+        ax.axvline(T - 1, color="black", lw=0.8, ls="-.")
+        ax.set(yscale="log", xlabel=r"lag $\tau = T - t$ (steps back from the loss)", title=f"{panel}",
+               xlim=(0, T - 0.5))
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.17), fontsize=8, ncol=1, frameon=False)
     axes[0].set_ylabel(r"EGF$(\tau) = \gamma_\tau / \gamma_0$")
     fig.suptitle(f"Gradient flow at initialization, hidden {hidden}, T = {T}: median of {n_seeds} seeds, "
-                 "band = min-max; dotted = per-step norm bound", y=1.02)
+                 f"band = min-max; dotted = per-step norm bound; dash-dot: lag T - 1 = {T - 1}", y=1.02)
     report.save(fig, "profiles")
 
     heat, top_bound = stacked_heatmap(hidden, T, layers, seed)

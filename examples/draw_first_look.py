@@ -1,6 +1,7 @@
 """Draw the graph of the README's first snippet to docs/figures/first_look_graph.svg and .png.
 
-    python examples/draw_first_look.py      (needs: pip install -e ".[viz]" and Graphviz's dot)
+    python examples/draw_first_look.py      (needs: pip install -e ".[viz]" and Graphviz's dot: the PNG
+                                             and the committed SVG's layout are Graphviz's)
 
 The graph is drawn after ``backward()`` with every intermediate's gradient kept
 (``viz.retain_grads``), and with the spectral norm of each local Jacobian (computed before
@@ -36,7 +37,7 @@ def main(out: Path = FIGURES) -> list[Path]:
     paths = []
     for fmt in ("svg", "png"):
         path = Path(out) / f"first_look_graph.{fmt}"
-        viz.draw(loss, path, names=names, jacobian_norms=True)
+        viz.draw(loss, path, names=names, jacobian_norms=True, renderer="dot")
         paths.append(path)
     return paths
 

@@ -37,7 +37,7 @@ def test_only_the_quick_start_section_counts_and_errors_are_clear():
 
 def test_readme_says_quick_is_what_ci_appends():
     # .ci/run appends --quick to the demo command; that is honest only while README says what it does
-    assert "add `--quick` for a one-minute version" in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "add `--quick` for a one-minute version" in (ROOT / "README.md").read_text(encoding="utf-8").lower()
 
 
 def _extra(name: str) -> set[str]:

@@ -46,6 +46,8 @@ autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_preserve_defaults = True
+# NumPy's aliases by name: expanded, ArrayLike alone is a dozen lines of private NumPy types
+autodoc_type_aliases = {"ArrayLike": "numpy.typing.ArrayLike", "DTypeLike": "numpy.typing.DTypeLike"}
 nitpicky = True  # a reference that resolves nowhere is a warning, and -W makes it an error
 # Names from outside minigrad (NumPy, the standard library): no intersphinx, since the build is offline.
 nitpick_ignore_regex = [
@@ -94,6 +96,16 @@ def _display_math(lines: list) -> None:
         k += 1
 
 
+_FORWARD_REF = re.compile(r"TypeAliasForwardRef\('([\w.]+)'\)")
+
+
+def _alias_names(app, what, name, obj, options, signature, return_annotation):
+    """An alias inside a union comes out as ``TypeAliasForwardRef('numpy.typing.ArrayLike')``: its name."""
+    def fix(text):
+        return _FORWARD_REF.sub(r"\1", text) if text else text
+    return fix(signature), fix(return_annotation)
+
+
 def _short_python_names(app, env, node, contnode):
     """:meth:`Trajectory.backprop` written in another module than the class's: resolve it by its
     unique suffix, as Sphinx does for names written with a leading dot (no match stays an error)."""
@@ -116,6 +128,7 @@ def _redirect(app, exc):
 def setup(app):
     app.connect("autodoc-process-docstring", _docstring_math)
     app.connect("missing-reference", _short_python_names)
+    app.connect("autodoc-process-signature", _alias_names)
     app.connect("build-finished", _redirect)
 
 

@@ -22,10 +22,12 @@ import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -92,6 +94,12 @@ def main() -> int:
             os.setuid(cfg["uid"])
             if os.getuid() == 0 or os.geteuid() == 0:
                 raise OSError("still root after setuid")
+        # Changing user clears the parent-death signal `unshare --kill-child` set, and a worker
+        # orphaned by a killed grader then spun on for 40 minutes as PID 1 of its namespace:
+        # set it again, so the worker dies with unshare whatever killed that.
+        step = "parent-death signal"
+        if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
         step = "exec"
         os.execve(cfg["argv"][0], cfg["argv"], cfg["env"])
     except OSError as e:

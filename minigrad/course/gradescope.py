@@ -175,7 +175,7 @@ def run(root: str | Path, reference: str | Path, per_task: float = 120.0) -> dic
         tasks = load_tasks(reference.parent / "tasks.json")
         with tempfile.TemporaryDirectory(prefix="minigrad-upload-") as tmp:
             submission, notes = find_submission(root / "submission", reference, tasks, Path(tmp))
-            report = grade(submission, tasks, reference=reference, timeout=per_task)
+            report = grade(submission, tasks, reference=reference, timeout=per_task, jobs=2)
         data = json.loads(gradescope_json(report, execution_time=time.monotonic() - start))
         if notes:
             data["output"] += "\n\nUploaded files used:\n" + "\n".join(f"  {n}" for n in notes)

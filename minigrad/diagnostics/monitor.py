@@ -146,7 +146,8 @@ class GradientMonitor:
 
         matplotlib is imported here, so the library itself never needs it; the backend is left
         as the user set it (``savefig`` works under any backend). Steps where a gradient is
-        exactly 0 (which a log axis cannot show) are drawn as markers on the panel's floor.
+        exactly 0 (which a log axis cannot show) are drawn as markers on the panel's floor, which
+        on the norm panel lies below the ``eps_min`` line: a zero gradient is a vanishing one.
         """
         if self.steps == 0:
             raise ValueError("GradientMonitor.plot: nothing recorded yet; call step() first")
@@ -160,7 +161,9 @@ class GradientMonitor:
             positive = [v[(v > 0) & np.isfinite(v)] for v in values.values()]
             positive = np.concatenate(positive) if positive else np.array([])
             floor = float(positive.min()) / 10 if positive.size else 1e-12
-            zero_label = "gradient exactly 0 (on the floor)"
+            if stat == "norm":  # an exact 0 is vanishing (and flagged): draw it below the eps_min line too
+                floor = min(floor, self.eps_min / 10)
+            zero_label = "gradient exactly 0 (" + ("below eps_min: vanishing)" if stat == "norm" else "on the floor)")
             for n, v in values.items():
                 (line,) = ax.plot(steps, np.where(v > 0, v, np.nan), label=n)
                 zero = np.flatnonzero(v == 0)

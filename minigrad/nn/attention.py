@@ -138,7 +138,9 @@ class MultiheadAttention(Module):
         if need_weights:
             scores = (q * (1.0 / math.sqrt(d))) @ k.transpose((0, 1, 3, 2))
             weights = F.softmax(scores if mask is None else scores + Tensor(mask, dtype=q.dtype), dim=-1)
-            out = F.dropout(weights, p) @ v if p > 0 else weights @ v
+            if p > 0:  # PyTorch returns the weights after dropout, the ones the values were mixed with
+                weights = F.dropout(weights, p)
+            out = weights @ v
         else:
             out, weights = F.scaled_dot_product_attention(q, k, v, mask, dropout_p=p), None
         out = self.out_proj(out.transpose((2, 0, 1, 3)).reshape((L, N, E)))  # heads side by side

@@ -30,7 +30,7 @@ from minigrad.ops.base import Op
 
 def masked_softmax(z: np.ndarray) -> np.ndarray:
     """Softmax over the last axis; a row with no finite score (all keys masked) is all zeros."""
-    m = np.max(z, axis=-1, keepdims=True)
+    m = np.max(z, axis=-1, keepdims=True, initial=-np.inf)  # -inf also for no keys at all (S = 0)
     m = np.where(np.isfinite(m), m, 0.0)  # an all -inf row: exp(-inf - 0) = 0, not exp(nan)
     with np.errstate(invalid="ignore"):  # +inf in a float mask is NaN, as in PyTorch
         e = np.exp(z - m)

@@ -307,3 +307,38 @@ def test_a_dependency_runs_the_students_own_pieces(tmp_path, sub, clone):
     assert report.earned == 0 and "depends on task 5.1" in error and "imports 'os'" in error, error
     put(sub, "minigrad.ops.recurrent.RNNStep.vjp")
     assert grade(sub, tasks, reference=ROOT, only="6.1", timeout=300).earned == 20
+
+
+@pytest.mark.skipif(sandbox.mode() == "plain", reason="only a PID namespace kills what leaves the session")
+def test_a_busy_worker_dies_when_the_grader_side_dies_without_closing(tmp_path):
+    """The grader killed mid-call (no close()): the worker, spinning in a piece, must not live on
+    as PID 1 of its namespace (dropping to 'nobody' clears unshare's parent-death signal)."""
+    import json
+    import signal
+    import subprocess
+    import time
+
+    os.chmod(tmp_path, 0o755)
+    copy = tmp_path / "copy"
+    (copy / "minigrad" / "course").mkdir(parents=True)
+    shutil.copy(sandbox.WORKER, copy / "minigrad" / "course" / "_worker.py")
+    (copy / "probes").mkdir()
+    (copy / "probes" / "probe_spin.py").write_text("def spin():\n    while True:\n        pass\n")
+    sealed = sandbox.Sealed(sandbox.mode(), tmp_path / "work", copy, "probes", call_timeout=5)
+    sealed._start()
+    request = {"nonce": "n", "module": "probe_spin", "function": "spin", "args": {}}
+    sealed.proc.stdin.write(json.dumps(request).encode() + b"\n")
+    sealed.proc.stdin.flush()
+    time.sleep(1.0)
+    os.kill(sealed.proc.pid, signal.SIGKILL)  # unshare dies; nobody calls close()
+    sealed.proc.wait()
+
+    def spinning():
+        ps = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True).stdout
+        return [line for line in ps.splitlines() if "_worker.py" in line and "/sealed/copy/probes" in line
+                and not line.startswith("Z")]
+
+    deadline = time.monotonic() + 10
+    while spinning() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not spinning()

@@ -274,3 +274,31 @@ def test_the_textbook_attention_gradient_misses_the_softmax_term():
     assert max(errors[0.1]) < 0.03  # near-uniform weights: the missing term is small (0.6%-2.8%)
     assert 0.5 < min(errors[1.0]) and max(errors[1.0]) < 0.75  # 0.56-0.68 of the gradient's norm
     assert min(errors[2.0]) > 0.85  # 0.90-0.93
+
+
+def test_multihead_dropout_returns_the_weights_the_values_were_mixed_with():
+    """As PyTorch: with dropout, the returned (per-head) weights are the dropped ones, rows no longer
+    summing to 1, and output = out_proj(weights @ v)."""
+    mg.manual_seed(3)
+    m = nn.MultiheadAttention(8, 2, dropout=0.5, bias=False)
+    m.out_proj.weight.data[...] = np.eye(8)
+    x = mg.tensor(np.random.default_rng(7).normal(size=(5, 1, 8)))
+    out, w = m(x, x, x, average_attn_weights=False)
+    v = (x.data[:, 0] @ m.in_proj_weight.data[16:].T).reshape(5, 2, 4).transpose(1, 0, 2)  # (H, S, d)
+    np.testing.assert_allclose(out.data[:, 0], (w.data[0] @ v).transpose(1, 0, 2).reshape(5, 8), rtol=1e-12)
+    assert np.any(np.abs(w.data.sum(axis=-1) - 1) > 0.1) and np.any(w.data == 0)
+    m.eval()
+    _, w_eval = m(x, x, x)
+    np.testing.assert_allclose(w_eval.data.sum(axis=-1), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("L, S", [(0, 3), (3, 0), (0, 0)])
+def test_empty_queries_or_keys(L, S):
+    """No keys: every query attends to nothing, output 0 (as a fully masked row); no queries: empty."""
+    q, k, v = (mg.tensor(np.ones(s), requires_grad=True) for s in ((2, L, 4), (2, S, 4), (2, S, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = F.scaled_dot_product_attention(q, k, v)
+        y.sum().backward()
+    assert y.shape == (2, L, 5) and np.all(y.data == 0)
+    assert q.grad.shape == q.shape and k.grad.shape == k.shape and v.grad.shape == v.shape

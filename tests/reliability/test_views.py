@@ -189,3 +189,19 @@ def test_initializers_copy_instead_of_writing_through_a_view_into_a_saved_array(
     np.testing.assert_array_equal(v_param.data, 0.0)
     y.backward()
     np.testing.assert_array_equal(p.grad, 2 * W0)
+
+
+def test_one_element_of_a_1d_tensor_is_a_view_as_in_pytorch():
+    """``x[0]`` of a 1-D tensor is a 0-d view (NumPy would copy the element out), as for 2-D."""
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with mg.no_grad():
+        first = w[0]
+        assert first.shape == () and np.shares_memory(first.data, w.data)
+    y = (w * w).sum()
+    with pytest.raises(RuntimeError, match="shares its memory"), mg.no_grad():
+        first += 1.0
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0, 6.0])
+    with mg.no_grad():
+        first += 1.0  # released: the write goes through to w, as PyTorch's view would
+    np.testing.assert_array_equal(w.data, [2.0, 2.0, 3.0])
