@@ -1,7 +1,8 @@
 """Core engine speed against hand-written NumPy, in one run, one thread, float32.
 
-1. MLP training step: batch 256, 784-512-512-10, ReLU, softmax cross-entropy (target <= 1.15x).
-2. A chain of 2,000 small ops on an 8-element vector, forward and backward (target <= 5x):
+1. MLP training step: batch 256, 784-512-512-10, ReLU, softmax cross-entropy (target <= 1.1x, issue 28; was 1.15x).
+2. A chain of 2,000 small ops on an 8-element vector, forward and backward (target <= 3x,
+   issue 28; was 5x):
    1,000 rounds of ``tanh(x * 1.01 + 0.1)`` then ``x * 0.99 - 0.099`` (5,000 recorded ops).
 
 Method. The NumPy side is what a careful NumPy programmer writes: constants made once, outside
@@ -151,12 +152,12 @@ def main() -> dict:
     mlp = _timing.report(
         "MLP step (256, 784-512-512-10)",
         *_timing.best_times_alternating([mlp_minigrad, mlp_numpy], repeats=REPEATS, clock=cpu),
-        1.15,
+        1.1,
     )
     chain = _timing.report(
         "chain of 2,000 small ops (8 elements)",
         *_timing.best_times_alternating([chain_minigrad, chain_numpy], repeats=REPEATS, clock=cpu),
-        5.0,
+        3.0,
     )
     return {"mlp_ratio": mlp, "chain_ratio": chain}
 
