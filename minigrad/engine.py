@@ -16,6 +16,8 @@ The order is found with an explicit stack, never recursion, so a 100,000-op chai
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 
 import numpy as np
@@ -56,6 +58,39 @@ def topological_order(roots) -> list:
     return order
 
 
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0  # backward passes running now (threads), and whether the collector was on before the first
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The cyclic garbage collector off while backward passes run, then as it was before.
+
+    Measured reason (2026-12-06, load average ~17 on 2 cores, CPU time, fresh processes): the
+    backward pass of a 200,000-op chain took 0.79-0.84 s with the collector on and 0.60-0.63 s
+    with it off. Backward allocates a few objects per op (gradients, the vjp's tuple), so the
+    collector runs every few hundred ops, and its older generations re-scan the whole live
+    graph. Nothing backward creates needs it: reference counting frees each gradient as soon
+    as it has been passed on. Counted under a lock, so two threads' passes leave the collector
+    on when the last one ends, and off if the user had turned it off.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+@_gc_paused()  # the collector off during the pass (measured: the helper's docstring)
 def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, ∂L/∂t)}`` for each ``t`` with ``keep(t)``.
 
