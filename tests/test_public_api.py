@@ -131,3 +131,42 @@ def test_public_function_parameters_have_type_hints(name, obj):
     ]  # fmt: skip
     assert not untyped, f"minigrad.{name}: parameters without type hints: {untyped}"
     typing.get_type_hints(obj)  # the hints must also resolve (no undefined names)
+
+
+def _check_site():
+    # .ci/check_site.py holds the rule for what counts as public; its browser part is not imported here
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / ".ci" / "check_site.py"
+    spec = importlib.util.spec_from_file_location("check_site", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _autodoc_ids():
+    """The dotted names the API pages give an entry: what autodoc documents of each automodule."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    pages = (Path(__file__).resolve().parents[1] / "docs" / "site" / "api").glob("*.md")
+    ids = set()
+    for page in pages:
+        for name in re.findall(r"\.\. automodule:: (\S+)", page.read_text(encoding="utf-8")):
+            module = importlib.import_module(name)
+            members = getattr(module, "__all__", None)
+            if members is None:
+                members = [n for n, v in vars(module).items() if getattr(v, "__module__", None) == name]
+            ids |= {f"{name}.{n}" for n in members}
+    return ids
+
+
+def test_every_public_name_of_the_api_modules_has_an_entry_on_the_api_pages():
+    # the same rule CI's browser check applies to the built site, here without building it: a name
+    # imported into a module without __all__ (e.g. an argument checker) would otherwise look public
+    site, ids = _check_site(), _autodoc_ids()
+    missing = [public for module in site.API_MODULES for public, *elsewhere in site.public_names(module)
+               if public not in ids and not ids.intersection(elsewhere)]  # fmt: skip
+    assert not missing, f"public names without an API entry (add __all__ or document them): {missing}"
