@@ -36,7 +36,7 @@ import numpy as np
 from minigrad.arguments import describe, function
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
-from minigrad.rtrl import RTRLResult, rtrl
+from minigrad.rtrl import RTRLResult, parameter_name, parameter_names, rtrl
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
@@ -88,14 +88,7 @@ class Trajectory:
 
     def param_names(self) -> dict:
         """``{'weight_hh': 'weight_hh_l0', ...}``: short name -> the name the cell/layer uses."""
-        names = {}
-        for base in _BASES:
-            p = getattr(self.cell, base, None)
-            if p is not None:
-                for full, q in self.cell.named_parameters():
-                    if q is p:
-                        names[base] = full
-        return names
+        return parameter_names(self.cell)
 
     # ----- Jacobians ------------------------------------------------------------------
     def jacobians(self) -> np.ndarray:
@@ -207,25 +200,24 @@ class Trajectory:
         input_grads = np.zeros(self.x.shape, dtype=J.dtype)
         # inputs a step op takes after W_hh[, b_hh] (the LayerNorm cell's gain and shift)
         extra = list(getattr(cell, "step_extra_params", ()))
-        first_extra = 4 if "bias_hh" in grads else 3
         extra_grads = [np.zeros_like(p.data) for p in extra]
         for t, op in enumerate(self.steps):
-            pieces = _full_vjp(op, delta[t + 1])
-            for j, g_extra in enumerate(extra_grads):
-                g_extra += pieces[first_extra + j]
-            dxp = pieces[0]
-            contributions[t] = pieces[2]
+            step = _full_vjp(op, delta[t + 1])  # StepGrads: x̄'_t, s̄_t, W̄_hh, then b̄_hh or the extras
+            rest = list(step.rest)
             if "bias_hh" in grads:
-                grads["bias_hh"] += pieces[3]
-            grads["weight_ih"] += dxp.T @ self.x[t]
+                grads["bias_hh"] += rest.pop(0)
+            for g_extra, g_step in zip(extra_grads, rest, strict=True):
+                g_extra += g_step
+            contributions[t] = step.weight_hh
+            grads["weight_ih"] += step.x_proj.T @ self.x[t]
             if "bias_ih" in grads:
-                grads["bias_ih"] += dxp.sum(axis=0)
-            input_grads[t] = dxp @ cell.weight_ih.data
+                grads["bias_ih"] += step.x_proj.sum(axis=0)
+            input_grads[t] = step.x_proj @ cell.weight_ih.data
         grads["weight_hh"] = contributions.sum(axis=0)
         names = self.param_names()
-        param_grads = {names.get(b, b): grads[b] for b in _BASES if b in grads}
+        param_grads = {names[b]: grads[b] for b in _BASES if b in grads}
         for p, g_extra in zip(extra, extra_grads, strict=True):
-            param_grads[next(n for n, q in cell.named_parameters() if q is p)] = g_extra
+            param_grads[parameter_name(cell, p)] = g_extra
         return BPTTResult(delta, param_grads, contributions, input_grads)
 
     def rtrl(self, dL_ds) -> RTRLResult:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as mf
-from minigrad import safety
 from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
@@ -64,10 +63,9 @@ class LayerCell(_Steps):
         of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
         ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
 
-        Memory: row t of the projection is read by step t alone, so steps reuse it (as cuDNN's
-        "reserve space" does): LSTM and GRU steps compute their gates there, and the RNN's
-        buffer *is* the projection ($h_t$ overwrites $x'_t$). After the loop the projection
-        tensor (internal to this method) holds gates or states, not $x'$.
+        Memory: row t of the projection is read by step t alone, so LSTM and GRU steps compute
+        their gates there (as cuDNN's "reserve space" does). After the loop the projection
+        tensor (internal to this method) holds gates, not $x'$.
 
         RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
         in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
@@ -80,14 +78,12 @@ class LayerCell(_Steps):
         if fold:
             b = None
         T, N = x.shape[0], x.shape[1]
-        if self.mode in ("RNN_TANH", "RNN_RELU"):
-            buffer = xp.data  # h_t overwrites x'_t, which step t alone reads: no second array
-        else:
-            buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
-        # Every row view is made now, while the buffer is writable (see safety.row_views)
-        rows = safety.row_views(buffer)
+        buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)  # step t writes s_{t+1} into row t
+        # Row views made now, while the arrays are writable: once a step has saved a row, its
+        # owner is locked (safety.lock), and only views made before that can still be written.
+        rows = list(buffer)
         # LSTM, GRU: step t computes its gates in row t of the projection, which it alone reads
-        gate_rows = safety.row_views(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
+        gate_rows = list(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):

@@ -29,7 +29,9 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.arguments import check_dtype, flag, positive_int
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.gru_step import GRUStep
+from minigrad.ops.recurrent import LSTMStep, RNNStep
+from minigrad.ops.recurrent_base import RecurrentStep
 from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
 

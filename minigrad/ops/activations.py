@@ -14,10 +14,16 @@ from minigrad.ops.base import Elementwise
 from minigrad.special import erf
 
 
-def stable_sigmoid(x: np.ndarray) -> np.ndarray:
-    r"""$\sigma(x) = 1/(1+e^{-x})$ without overflow: only ever exponentiate $-|x|$."""
+def stable_sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    r"""$\sigma(x) = 1/(1+e^{-x})$ without overflow: only ever exponentiate $-|x|$.
+
+    The package's one sigmoid (the ``Sigmoid`` op, the fused LSTM and GRU steps, RTRL):
+    $\sigma(x) = 1/(1+e^{-|x|})$ for $x \ge 0$ and $e^{-|x|}/(1+e^{-|x|})$ for $x < 0$, both
+    accurate to the last digits in the tails. ``out``: an array to write the result into
+    (it may be ``x`` itself).
+    """
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return np.divide(np.where(x >= 0, 1, e), 1 + e, out=out)
 
 
 class Sigmoid(Elementwise):

@@ -4,20 +4,22 @@ r"""A sequence layer's steps: the fused step ops reading row t of the whole proj
 all T steps in one matmul, shape (T, N, G*H). Handing step t its row through an indexing op
 (``xp[t]``) would add an op per step -- its forward, its backward, the engine's bookkeeping --
 so the layer's steps take the whole projection as input 0 and read row ``t`` themselves. The
-math is the step op's own (``minigrad/ops/recurrent.py``): ``vjp`` calls it and only returns the
-projection's gradient sparse, an ``IndexedGrad`` that is zero outside row t.
+math is the step op's own (``minigrad/ops/recurrent.py``, ``gru_step.py``): ``vjp`` calls it
+and only returns the projection's gradient sparse, an ``IndexedGrad`` that is zero outside row t.
 
 :class:`StepOutputs` is the other end: the steps wrote $s_t$ into the rows of one buffer (their
-``out``), so the layer's output is that buffer -- ``Stack`` without the copy.
+``out``), so the layer's output is that buffer -- ``Stack`` without the copy
+(:func:`states_without_copy` says why).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from minigrad import safety
 from minigrad.ops.base import Op
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep, block_diagonal
+from minigrad.ops.gru_step import GRUStep
+from minigrad.ops.recurrent import LSTMStep, RNNStep
+from minigrad.ops.recurrent_base import StepGrads, block_diagonal
 from minigrad.ops.shape import IndexedGrad
 
 
@@ -32,10 +34,11 @@ class ProjectionRow:
         return super().forward(xp[self.t], *rest)
 
     def vjp(self, grad_out):
-        grads = tuple(super().vjp(grad_out))
-        if grads[0] is None:
+        grads = super().vjp(grad_out)
+        if grads.x_proj is None:
             return grads
-        return (IndexedGrad((self.t,), grads[0], False),) + grads[1:]
+        row_t = IndexedGrad((self.t,), grads.x_proj, False)  # zero outside row t of the projection
+        return StepGrads(row_t, grads.state, grads.weight_hh, *grads.rest)
 
     def jvp(self, t_xp, *rest):
         """The step's own ``jvp`` on row t of the projection's tangent."""
@@ -83,6 +86,18 @@ class GRUSequenceStep(ProjectionRow, GRUStep):
         self.t = int(t)
 
 
+def states_without_copy(buffer: np.ndarray, cols: slice) -> np.ndarray:
+    """The layer's output [s_1, ..., s_T] (columns ``cols``): the buffer the steps wrote into, not a copy.
+
+    Measured reason: MEASURED_REASON
+
+    Safe to hand out: the steps saved rows of ``buffer`` for backward, and saving locks the
+    array that owns their memory (``safety.lock``), which is ``buffer`` itself (the layer
+    allocates it); a view made now, after them, is read-only like its owner.
+    """
+    return buffer if cols == slice(None) else buffer[:, :, cols]
+
+
 class StepOutputs(Op):
     r"""$Y = [s_1, \dots, s_T]$ (columns ``cols`` of each), shape (T, N, C): a layer's output.
 
@@ -103,10 +118,7 @@ class StepOutputs(Op):
         for row, s in zip(self.rows, states):
             if s is not row:  # not written in place by its step: copy it in
                 row[...] = s
-        # the steps saved these rows for backward: a view made through the memory's owner is
-        # read-only while they are locked (safety.view_through_owner)
-        out = safety.view_through_owner(self.buffer)
-        return out if self.cols == slice(None) else out[:, :, self.cols]
+        return states_without_copy(self.buffer, self.cols)
 
     def vjp(self, grad_out):
         if self.cols == slice(None):
