@@ -20,7 +20,15 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.activations import stable_sigmoid as sigmoid
-from minigrad.ops.recurrent_base import RecurrentStep, StepGrads, block_matrix, diag, diag_times
+from minigrad.ops.recurrent_base import (
+    RecurrentStep,
+    StepGrads,
+    block_matrix,
+    diag,
+    diag_times,
+    gates_diag_times,
+    plus_diag,
+)
 
 
 class ResidualRNNStep(RecurrentStep):
@@ -67,7 +75,7 @@ class ResidualRNNStep(RecurrentStep):
     def state_jacobian(self):
         """J_t = I + diag(1 − u²) W_hh: the identity is the skip connection."""
         _, W, u = self.saved
-        return diag(np.ones_like(u)) + diag_times(1 - u * u, W)
+        return plus_diag(diag_times(1 - u * u, W), np.ones_like(u))
 
 
 class HighwayRNNStep(RecurrentStep):
@@ -132,9 +140,8 @@ class HighwayRNNStep(RecurrentStep):
         gate's own dependence on h_t.
         """
         _, W, _, tau = self.saved
-        H = W.shape[1]
         d_h, d_T = self._gate_derivatives()
-        return diag(1 - tau) + diag_times(d_h, W[:H]) + diag_times(d_T, W[H:])
+        return plus_diag(gates_diag_times([d_h, d_T], W), 1 - tau)
 
 
 class LayerNormRNNStep(RecurrentStep):

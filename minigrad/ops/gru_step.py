@@ -9,7 +9,16 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.activations import stable_sigmoid as sigmoid
-from minigrad.ops.recurrent_base import RecurrentStep, StepGrads, block_matrix, diag, diag_times, gate_blocks
+from minigrad.ops.recurrent_base import (
+    RecurrentStep,
+    StepGrads,
+    block_matrix,
+    diag,
+    diag_times,
+    gate_blocks,
+    gates_diag_times,
+    plus_diag,
+)
 
 
 class GRUStep(RecurrentStep):
@@ -154,12 +163,9 @@ class GRUStep(RecurrentStep):
         W_r, W_z, W_n = W[:H], W[H:2 * H], W[2 * H:]
         d_r, d_z, d_n = self._slopes()
         if self.reset_after:
-            return (diag(z)
-                    + diag_times(d_n * hn * d_r, W_r)  # D_r W_hr (D_r diagonal)
-                    + diag_times(d_z, W_z)  # D_z W_hz
-                    + diag_times(d_n * r, W_n))  # D_n diag(r) W_hn  # fmt: skip
-        D_r = diag_times(d_n, W_n) * (h * d_r)[:, None, :]  # D_n W_hn diag(h_t ⊙ d_r)
-        return (diag(z)
-                + D_r @ W_r  # D_r W_hr
-                + diag_times(d_z, W_z)  # D_z W_hz
-                + diag_times(d_n, W_n) * r[:, None, :])  # D_n W_hn diag(r)  # fmt: skip
+            D_r_diagonal = d_n * hn * d_r  # D_r = diag(d_n ⊙ (W_hn h_t + b_hn) ⊙ d_r)
+            J = gates_diag_times([D_r_diagonal, d_z, d_n * r], W)  # D_r W_hr + D_z W_hz + D_n diag(r) W_hn
+        else:
+            D_r = diag_times(d_n, W_n) * (h * d_r)[:, None, :]  # D_n W_hn diag(h_t ⊙ d_r)
+            J = D_r @ W_r + diag_times(d_z, W_z) + diag_times(d_n, W_n) * r[:, None, :]  # ... + D_n W_hn diag(r)
+        return plus_diag(J, z)  # + diag(z)

@@ -26,6 +26,8 @@ from minigrad.ops.recurrent_base import (
     diag,
     diag_times,
     gate_blocks,
+    gates_diag_times,
+    plus_diag,
 )
 
 __all__ = ["RNNStep", "LSTMStep", "GRUStep", "RecurrentStep", "StepGrads", "block_diagonal"]
@@ -200,10 +202,10 @@ class LSTMStep(RecurrentStep):
         """
         h, c, W, i, f, g, o, tau = self.saved
         dh, dc = self._gate_slopes()
-        H = W.shape[1]
-        W_k = [W[k * H:(k + 1) * H] for k in range(4)]  # W_i, W_f, W_g, W_o: the gates' rows of W_hh
-        dh_dh = sum(diag_times(d, Wk) for d, Wk in zip(dh, W_k))  # ∂h_{t+1}/∂h_t
-        dc_dh = sum(diag_times(d, Wk) for d, Wk in zip(dc, W_k))  # ∂c_{t+1}/∂h_t
-        dh_dc = diag(o * (1 - tau * tau) * f)  # ∂h_{t+1}/∂c_t
-        dc_dc = diag(f)  # ∂c_{t+1}/∂c_t
-        return block_matrix([[dh_dh, dh_dc], [dc_dh, dc_dc]])
+        N, H = f.shape
+        J = np.zeros((N, 2 * H, 2 * H), dtype=f.dtype)
+        J[:, :H, :H] = gates_diag_times(dh, W)  # ∂h_{t+1}/∂h_t = Σ_k diag(∂h_{t+1}/∂a_k) W_k
+        J[:, H:, :H] = gates_diag_times(dc, W)  # ∂c_{t+1}/∂h_t = Σ_k diag(∂c_{t+1}/∂a_k) W_k
+        plus_diag(J[:, :H, H:], o * (1 - tau * tau) * f)  # ∂h_{t+1}/∂c_t = diag(o(1−τ²) f)
+        plus_diag(J[:, H:, H:], f)  # ∂c_{t+1}/∂c_t = diag(f)
+        return J
