@@ -1,10 +1,10 @@
 r"""Backpropagation through time with every Jacobian explicit.
 
-The seed texts write the gradient through time as a product of Jacobians,
+The gradient through time is a product of Jacobians,
 
 $$\delta_t = \frac{\partial\mathcal{L}}{\partial s_t} = g_t + J_t^\top \delta_{t+1},
 \qquad J_t = \frac{\partial s_{t+1}}{\partial s_t}
-\quad(\text{vanilla RNN: } J_t = \mathrm{diag}(\sigma'(z_t))\, W_{hh}),$$
+\quad(\text{vanilla RNN: } J_t = \mathrm{diag}(\sigma'(z_{t+1}))\, W_{hh}),$$
 
 where $g_t$ is the loss's *direct* gradient with respect to $s_t$. Unrolled, the gradient that
 reaches $s_k$ from $s_t$ is $\partial s_t/\partial s_k = J_{t-1} \cdots J_k$: vanishing or
@@ -149,7 +149,7 @@ class Trajectory:
     def product_norms(self, t: int | None = None, ord=2) -> np.ndarray:
         r"""$\|\partial s_t/\partial s_k\|$ for every k = 0..t (default t = T), shape (t+1, N).
 
-        ``ord`` as in ``np.linalg.norm`` for matrices: 2 (spectral, the seeds' norm), 'fro', ...
+        ``ord`` as in ``np.linalg.norm`` for matrices: 2 (spectral, the norm the vanishing bounds use), 'fro', ...
         Row k is the gradient gain from step t back to step k: the curve to plot on a log axis.
         """
         rows = {}
@@ -178,9 +178,9 @@ class Trajectory:
         then need, per step, $\partial s_{t+1}/\partial\theta$ contracted with $\delta_{t+1}$;
         building that Jacobian would cost (S x G*H*H) per sample, so it is taken from the step
         op's own ``vjp`` (the same closed-form derivatives, applied to a vector):
-        $\bar W_{hh} \mathrel{+}= \bar a_t s_t^\top$, $\bar x'_t = \bar a_t$,
+        $\bar W_{hh} \mathrel{+}= \bar z_{t+1} h_t^\top$, $\bar x'_t = \bar z_{t+1}$,
         $\bar W_{ih} \mathrel{+}= \bar x'^\top_t x_t$. Summing the per-step $\bar W_{hh}$ is the
-        seed's $\sum_t \frac{\partial\mathcal{L}}{\partial h_T}\frac{\partial h_T}{\partial h_t}
+        textbook sum $\sum_t \frac{\partial\mathcal{L}}{\partial h_T}\frac{\partial h_T}{\partial h_t}
         \frac{\partial h_t}{\partial W}$, term by term (``contributions``).
         """
         J = self.jacobians()
