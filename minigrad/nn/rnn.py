@@ -64,8 +64,9 @@ class LayerCell(_Steps):
         ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
 
         Memory: row t of the projection is read by step t alone, so LSTM and GRU steps compute
-        their gates there (as cuDNN's "reserve space" does). After the loop the projection
-        tensor (internal to this method) holds gates, not $x'$.
+        their gates there (as cuDNN's "reserve space" does), and the RNN's output buffer *is*
+        the projection ($h_{t+1}$ overwrites $x'_t$). After the loop the projection tensor
+        (internal to this method) holds gates or states, not $x'$.
 
         RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
         in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
@@ -78,7 +79,10 @@ class LayerCell(_Steps):
         if fold:
             b = None
         T, N = x.shape[0], x.shape[1]
-        buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)  # step t writes s_{t+1} into row t
+        if self.mode in ("RNN_TANH", "RNN_RELU"):
+            buffer = xp.data  # step t writes h_{t+1} over x'_t, which it alone reads (states_without_copy)
+        else:
+            buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)  # step t writes s_{t+1} into row t
         # Row views made now, while the arrays are writable: once a step has saved a row, its
         # owner is locked (safety.lock), and only views made before that can still be written.
         rows = list(buffer)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops.activations import stable_sigmoid as sigmoid
+from minigrad.ops.activations import sigmoid_in_place
 from minigrad.ops.recurrent_base import (
     RecurrentStep,
     StepGrads,
@@ -98,7 +98,7 @@ class HighwayRNNStep(RecurrentStep):
         if b is not None:
             a += b
         cand = np.tanh(a[:, :H])
-        tau = sigmoid(a[:, H:])
+        tau = sigmoid_in_place(a[:, H:])
         self.save(h, W, cand, tau)
         return h + tau * (cand - h)  # = τ h̃ + (1 − τ) h
 

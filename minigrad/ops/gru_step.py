@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops.activations import stable_sigmoid as sigmoid
+from minigrad.ops.activations import sigmoid_in_place
 from minigrad.ops.recurrent_base import (
     RecurrentStep,
     StepGrads,
@@ -58,7 +58,7 @@ class GRUStep(RecurrentStep):
         mem = self._gate_memory(xp)  # where r, z and n go (None: new arrays)
         rz_mem, n_mem = (None, None) if mem is None else (mem[:, :2 * H], mem[:, 2 * H:])
         rz = np.add(xp[:, :2 * H], h @ W_rz.T + b[:2 * H], out=rz_mem)  # [a_r, a_z]
-        sigmoid(rz, out=rz)  # r = σ(a_r), z = σ(a_z)
+        sigmoid_in_place(rz)  # r = σ(a_r), z = σ(a_z)
         r, z = rz[:, :H], rz[:, H:]
         hn = rh = None
         if self.reset_after:

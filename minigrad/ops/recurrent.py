@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops.activations import stable_sigmoid as sigmoid
+from minigrad.ops.activations import sigmoid_in_place
 from minigrad.ops.gru_step import GRUStep
 from minigrad.ops.recurrent_base import (
     RecurrentStep,
@@ -123,10 +123,10 @@ class LSTMStep(RecurrentStep):
         h, c = s[:, :H], s[:, H:]
         z = self._pre_activation(xp, h, W, b)  # z_{t+1} = x'_t + W_hh h_t + b_hh
         i, f, g, o = gate_blocks(z, 4)  # views of z: each gate is computed in place
-        sigmoid(i, out=i)  # i = σ(a_i)
-        sigmoid(f, out=f)  # f = σ(a_f)
+        sigmoid_in_place(i)  # i = σ(a_i)
+        sigmoid_in_place(f)  # f = σ(a_f)
         np.tanh(g, out=g)  # g = tanh(a_g)
-        sigmoid(o, out=o)  # o = σ(a_o)
+        sigmoid_in_place(o)  # o = σ(a_o)
         s_next = self._new_state(s)
         h_next, c_next = s_next[:, :H], s_next[:, H:]
         np.add(f * c, i * g, out=c_next)  # c_{t+1} = f ⊙ c_t + i ⊙ g

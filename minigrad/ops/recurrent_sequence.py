@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad import safety
 from minigrad.ops.base import Op
 from minigrad.ops.gru_step import GRUStep
 from minigrad.ops.recurrent import LSTMStep, RNNStep
@@ -89,13 +90,19 @@ class GRUSequenceStep(ProjectionRow, GRUStep):
 def states_without_copy(buffer: np.ndarray, cols: slice) -> np.ndarray:
     """The layer's output [s_1, ..., s_T] (columns ``cols``): the buffer the steps wrote into, not a copy.
 
-    Measured reason: MEASURED_REASON
+    Measured reason: STATES_REASON
 
     Safe to hand out: the steps saved rows of ``buffer`` for backward, and saving locks the
-    array that owns their memory (``safety.lock``), which is ``buffer`` itself (the layer
-    allocates it); a view made now, after them, is read-only like its owner.
+    array that owns their memory (``safety.lock``). The output is a view made from that owner
+    now, after them, so it is read-only while the graph needs it, like the owner. (The RNN's
+    buffer is its projection, a reshaped view of the matmul's result, which owns the memory.)
+    If ``buffer`` is not the whole of its owner, the output is a copy instead.
     """
-    return buffer if cols == slice(None) else buffer[:, :, cols]
+    whole = safety.owner(buffer)
+    if whole.size != buffer.size or not (whole.flags.c_contiguous and buffer.flags.c_contiguous):
+        return buffer[:, :, cols].copy()
+    view = whole.reshape(buffer.shape)  # the same memory, seen through its owner
+    return view if cols == slice(None) else view[:, :, cols]
 
 
 class StepOutputs(Op):
