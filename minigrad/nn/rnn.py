@@ -300,13 +300,13 @@ class GRU(_RNNBase):
         weight_hh_l{k}: (3·H, H)
         bias_ih_l{k}, bias_hh_l{k}: (3·H,)
 
-    Shapes (L: sequence length, N: batch size):
-        input: (L, N, H_in); (N, L, H_in) with batch_first; (L, H_in) for one unbatched sequence.
-        hx: (D·num_layers, N, H), or (D·num_layers, H) unbatched; None: zeros.
+    Shapes (L: sequence length, N: batch size; one state per layer and direction):
+        input: (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) for a single sequence.
+        hx: h_0, (D·num_layers, N, H); (D·num_layers, H) unbatched; None for zeros.
     Returns ``(output, h_n)``:
-        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated);
+        output: the top layer's h_1 .. h_L, (L, N, D·H), both directions side by side;
             (N, L, D·H) with batch_first; (L, D·H) unbatched.
-        h_n: (D·num_layers, N, H), the last state of every layer and direction; (D·num_layers, H) unbatched.
+        h_n: h_L of each layer and direction, (D·num_layers, N, H); (D·num_layers, H) unbatched.
     """
 
     num_gates = 3

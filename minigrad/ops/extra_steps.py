@@ -20,15 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.activations import sigmoid_in_place
-from minigrad.ops.recurrent_base import (
-    RecurrentStep,
-    StepGrads,
-    block_matrix,
-    diag,
-    diag_times,
-    gates_diag_times,
-    plus_diag,
-)
+from minigrad.ops.recurrent_base import RecurrentStep, StepGrads
+from minigrad.ops.step_jacobians import block_matrix, diag, diag_times, gates_diag_times, plus_diag
 
 
 class ResidualRNNStep(RecurrentStep):

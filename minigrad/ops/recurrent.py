@@ -18,17 +18,8 @@ import numpy as np
 
 from minigrad.ops.activations import sigmoid_in_place
 from minigrad.ops.gru_step import GRUStep
-from minigrad.ops.recurrent_base import (
-    RecurrentStep,
-    StepGrads,
-    block_diagonal,
-    block_matrix,
-    diag,
-    diag_times,
-    gate_blocks,
-    gates_diag_times,
-    plus_diag,
-)
+from minigrad.ops.recurrent_base import RecurrentStep, StepGrads, gate_blocks
+from minigrad.ops.step_jacobians import block_diagonal, block_matrix, diag, diag_times, gates_diag_times, plus_diag
 
 __all__ = ["RNNStep", "LSTMStep", "GRUStep", "RecurrentStep", "StepGrads", "block_diagonal"]
 
