@@ -220,6 +220,11 @@ class _RNNBase(Module):
             x = x.transpose(1, 0, 2)
         return x, finals, unbatched
 
+    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
+        """``(output, h_n)``; ``hx`` is h_0 of shape (D·num_layers, N, H), zeros if None (LSTM: its own)."""
+        out, finals, unbatched = self._run(input, hx)
+        return out, self._stack_finals(finals, unbatched)
+
     def _stack_finals(self, finals: list[Tensor], unbatched: bool) -> Tensor:
         h_n = mf.stack(finals, axis=0)  # (num_layers * D, N, H)
         return h_n.reshape(h_n.shape[0], h_n.shape[2]) if unbatched else h_n
@@ -266,11 +271,6 @@ class RNN(_RNNBase):
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional)  # fmt: skip
 
-    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
-        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
-        out, finals, unbatched = self._run(input, hx)
-        return out, self._stack_finals(finals, unbatched)
-
 
 class GRU(_RNNBase):
     """Gated recurrent unit over a sequence. For each time step t = 0 .. L−1 of each layer:
@@ -316,11 +316,6 @@ class GRU(_RNNBase):
                  reset_after: bool = True) -> None:  # fmt: skip
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, reset_after)  # fmt: skip
-
-    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
-        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
-        out, finals, unbatched = self._run(input, hx)
-        return out, self._stack_finals(finals, unbatched)
 
 
 class LSTM(_RNNBase):
