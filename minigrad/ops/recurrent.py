@@ -131,20 +131,20 @@ class LSTMStep(RecurrentStep):
         H = W.shape[1]
         h_bar, c_bar = grad_out[:, :H], grad_out[:, H:]  # h̄, c̄: ∂L/∂h_{t+1}, ∂L/∂c_{t+1}
         c_total = c_bar + h_bar * o * (1 - tau * tau)  # c̄' = c̄ + h̄ ⊙ o ⊙ (1 − τ²)
-        a_i = c_total * g * i * (1 - i)  # ā_i = c̄' ⊙ g ⊙ i(1−i)
-        a_f = c_total * c * f * (1 - f)  # ā_f = c̄' ⊙ c_t ⊙ f(1−f)
-        a_g = c_total * i * (1 - g * g)  # ā_g = c̄' ⊙ i ⊙ (1−g²)
-        a_o = h_bar * tau * o * (1 - o)  # ā_o = h̄ ⊙ τ ⊙ o(1−o)
-        a = np.concatenate([a_i, a_f, a_g, a_o], axis=1)  # x̄'_t = ā
+        a_i_bar = c_total * g * i * (1 - i)  # ā_i = c̄' ⊙ g ⊙ i(1−i)
+        a_f_bar = c_total * c * f * (1 - f)  # ā_f = c̄' ⊙ c_t ⊙ f(1−f)
+        a_g_bar = c_total * i * (1 - g * g)  # ā_g = c̄' ⊙ i ⊙ (1−g²)
+        a_o_bar = h_bar * tau * o * (1 - o)  # ā_o = h̄ ⊙ τ ⊙ o(1−o)
+        a_bar = np.concatenate([a_i_bar, a_f_bar, a_g_bar, a_o_bar], axis=1)  # x̄'_t = ā
         need = self.needs_grad
         s_bar = None
         if need[1]:
-            s_bar = np.concatenate([a @ W, c_total * f], axis=1)  # [h̄_t; c̄_t] = [W_hhᵀ ā; c̄' ⊙ f]
+            s_bar = np.concatenate([a_bar @ W, c_total * f], axis=1)  # [h̄_t; c̄_t] = [W_hhᵀ ā; c̄' ⊙ f]
         return StepGrads(
-            a,  # x̄'_t = ā
+            a_bar,  # x̄'_t = ā
             s_bar,  # s̄_t = [h̄_t; c̄_t]
-            a.T @ h if need[2] else None,  # W̄_hh = ā h_tᵀ
-            *self._bias_grad(a),  # b̄_hh = ā
+            a_bar.T @ h if need[2] else None,  # W̄_hh = ā h_tᵀ
+            *self._bias_grad(a_bar),  # b̄_hh = ā
         )
 
     def jvp(self, *tangents):
