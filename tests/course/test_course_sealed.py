@@ -207,6 +207,81 @@ def test_differences_with_step_one_score_nothing(sub, clone):
     assert result.earned == 0 and result.total == 12 and not result.error, [t.message for t in result.tests[:2]]
 
 
+# Steps adapted to the input: for an op linear in x, (f(x + h) - f(x)) / h with h = |x| (or x, or
+# a power of two far above x) is exact to the last bit on finite inputs, so no tolerance, not even
+# bit for bit, can tell it from the derivative. The graded inputs hold +inf and -inf where the op is
+# linear: a quotient taken at x is inf - inf = nan there, whatever the step.
+ADAPTED_STEPS = {
+    "h = |x|": "np.where(x == 0, 1.0, np.abs(x))",
+    "h = x": "np.where(x == 0, 1.0, x)",
+    "h = 2^60 |x|": "2.0 ** (np.floor(np.log2(np.where(x == 0, 1.0, np.abs(x)))) + 60)",
+}
+ADAPTED = """\
+    import numpy as np
+    a, b = self.saved[:2]
+    def f(u, v):
+        return OP
+    with np.errstate(all="ignore"):
+        x = a if i == 0 else b
+        h = STEP
+        if i == 0:
+            return (f(a + h, b) - f(a, b)) / h
+        return (f(a, b + h) - f(a, b - h)) / (2 * h)
+"""
+
+
+@pytest.mark.parametrize("step", sorted(ADAPTED_STEPS))
+def test_differences_with_a_step_adapted_to_the_input_score_nothing(sub, step, clone):
+    for name, op in (("minigrad.ops.Mul.derivative", "u * v"), ("minigrad.ops.Div.derivative", "u / v")):
+        put(sub, name, ADAPTED.replace("OP", op).replace("STEP", ADAPTED_STEPS[step]))
+    result = score(sub, "1.2")
+    assert result.earned == 0 and result.total == 12 and not result.error, [t.message for t in result.tests]
+
+
+# What is not caught, and cannot be: a quotient taken somewhere else than the input. For an op
+# linear in a, f(1, b) - f(0, b) is b bit for bit; choosing that point presumes the derivative does
+# not depend on a, which is the product rule itself (docs/COURSE.md, "What a piece may not do").
+ELSEWHERE = """\
+    import numpy as np
+    a, b = self.saved
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return (one * b - zero * b) if i == 0 else (a * one - a * zero)
+"""
+
+
+def test_differences_at_a_unit_input_are_not_told_from_the_derivative(sub, clone):
+    put(sub, "minigrad.ops.Mul.derivative", ELSEWHERE)
+    put(sub, "minigrad.ops.Div.derivative")  # the reference's: only Mul is under test
+    result = score(sub, "1.2")
+    assert result.earned == 10, [t.message for t in result.tests if t.outcome != "passed"]
+
+
+# Not caught either: Richardson-extrapolated central differences (12 forward evaluations) meet
+# 1e-12 on smooth ops; no honest float64 formula for 1 - tanh(x)^2 is much closer (docs/COURSE.md).
+RICHARDSON = """\
+    import numpy as np
+    (y,) = self.saved
+    x = INVERSE
+    def f(u):
+        return FORWARD
+    h, rows = 0.25, []
+    for k in range(6):
+        s = h / 2 ** k
+        rows.append((f(x + s) - f(x - s)) / (2 * s))
+    for m in range(1, 6):
+        rows = [(4 ** m * rows[k + 1] - rows[k]) / (4 ** m - 1) for k in range(len(rows) - 1)]
+    return rows[0]
+"""
+
+
+def test_richardson_differences_on_smooth_ops_are_not_told_from_the_derivative(sub, clone):
+    put(sub, TANH, RICHARDSON.replace("INVERSE", "np.arctanh(y)").replace("FORWARD", "np.tanh(u)"))
+    put(sub, SIGMOID, RICHARDSON.replace("INVERSE", "np.log(y / (1 - y))").replace("FORWARD", "1 / (1 + np.exp(-u))"))
+    result = score(sub, "1.1")
+    passed = {t.nodeid for t in result.tests if t.outcome == "passed"}
+    assert len(passed) == 6 and not any("ReLU" in n for n in passed), [t.message for t in result.tests]
+
+
 @pytest.mark.parametrize("body", [
     "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nreturn np.tanh(x + 1e-20j).imag / 1e-20",
     "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nz = x.astype('D')\nz += np.sqrt(np.array(-1e-40, 'D'))\n"
