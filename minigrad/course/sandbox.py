@@ -35,19 +35,32 @@ from pathlib import Path
 
 from minigrad.course import _worker
 
+try:
+    import resource
+except ImportError:  # not Unix: no limits (and no jail: mode 'plain')
+    resource = None
+
 _HERE = Path(__file__).resolve().parent
 JAIL, WORKER = _HERE / "_jail.py", _HERE / "_worker.py"
 _LIMIT = 256 * 2**20  # bytes of one answer
+# The address space one sealed process may use (RLIMIT_AS, which it cannot raise): a worker
+# grading the example course's reference peaked at 166 MB of it (VmPeak, a full grade), so
+# honest pieces fit six times over, while a piece that allocates without end gets a MemoryError
+# in its own task instead of the machine's memory. Forks get one each, and the jail caps them
+# at NPROC processes of the sealed user.
+MEMORY_LIMIT = 2**30
+NPROC = 64
+MEMORY = f"memory capped at {MEMORY_LIMIT / 2**30:g} GiB of address space per process"
 PROTECTIONS = {
-    "root": ["separate process; answers parsed as data", "unprivileged user 'nobody'",
+    "root": ["separate process; answers parsed as data", "unprivileged user 'nobody'", MEMORY,
              "own root: instructor's tree, hidden tests and other packages not visible",
              "grading copy read-only", "no network (empty network namespace)",
              "whole process tree killed (PID namespace)"],
-    "userns": ["separate process; answers parsed as data", "runs as the grader's own user (not root)",
+    "userns": ["separate process; answers parsed as data", "runs as the grader's own user (not root)", MEMORY,
                "own root: instructor's tree, hidden tests and other packages not visible",
                "grading copy read-only", "no network (empty network namespace)",
                "whole process tree killed (PID namespace)"],
-    "plain": ["separate process; answers parsed as data", "no site-packages on sys.path",
+    "plain": ["separate process; answers parsed as data", "no site-packages on sys.path", MEMORY,
               "NOT in force: file isolation, network isolation, killing processes that leave the session"],
 }  # fmt: skip
 
@@ -60,12 +73,14 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
-def _pdeathsig() -> None:
-    """In the child before exec: die with the grader (Linux), and be a session of one's own."""
+def _in_child() -> None:
+    """In the child before exec: die with the grader (Linux), and cap its memory."""
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+    if resource is not None:  # inherited by unshare, the jail and the worker, in every mode
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def _site_dirs() -> list[str]:
@@ -90,7 +105,7 @@ def _jail_config(workdir: Path, copy: Path, probes: str, user: bool) -> dict:
     binds = [(d, "/sealed/site/" + os.path.basename(d)) for d in _numpy_dirs()]
     binds.append((str(copy), "/sealed/copy"))
     cfg = {
-        "root": str(workdir / "root"), "cwd": "/sealed/copy", "nproc": 512,
+        "root": str(workdir / "root"), "cwd": "/sealed/copy", "nproc": NPROC,
         "system": ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", sys.base_prefix],
         "hide": _site_dirs(), "binds": binds,
         "argv": [_python(), "-I", "-S", "-B", "/sealed/copy/minigrad/course/_worker.py", "/sealed/copy",
@@ -212,9 +227,11 @@ class Sealed:
 
     def _start(self) -> None:
         cmd = command(self.mode, self.workdir, self.copy, self.probes)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        # One BLAS thread, as in the jail: OpenBLAS reserves address space per thread.
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.copy, start_new_session=True, preexec_fn=_pdeathsig, env=env)  # fmt: skip
+                                     cwd=self.copy, start_new_session=True, preexec_fn=_in_child, env=env)  # fmt: skip
 
     def call(self, module: str, function: str, **args):
         """Run ``module.function(**args)`` in the sealed process; its value, as data."""

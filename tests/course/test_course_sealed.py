@@ -359,12 +359,42 @@ def test_a_detached_child_does_not_outlive_its_task(sub, clone):
     assert _sleepers() == [], "a child of the sealed process outlived grading"
 
 
+GREEDY = {
+    "8 GiB at once": """\
+        import numpy as np
+        hoard = np.empty(2 ** 30)  # 8 GiB, never touched: only the limit refuses it
+        (y,) = self.saved
+        return 1 - y * y + 0 * hoard[:1]
+    """,
+    "without end": """\
+        import numpy as np
+        hoard = []
+        while True:
+            hoard.append(np.ones(2 ** 24))  # 128 MiB a step, touched
+    """,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GREEDY))
+def test_a_piece_that_allocates_without_limit_fails_its_own_items(sub, kind, clone):
+    put(sub, TANH, GREEDY[kind])
+    put(sub, SIGMOID)
+    put(sub, RELU)
+    result = score(sub, "1.1")
+    failed = [t for t in result.tests if t.outcome != "passed"]
+    assert not result.error and len(failed) == 3 and result.passed == 7, [t.message for t in failed]
+    for t in failed:
+        assert "Tanh" in t.nodeid and "MemoryError" in t.message, t.message
+        assert f"may use {sandbox.MEMORY_LIMIT / 2**30:g} GiB of memory" in t.message, t.message
+
+
 def test_protections_in_force_are_reported(sub):
     report = grade(sub, EXAMPLE, reference=ROOT, only="2.1", timeout=300)
     assert report.protections[0] == f"mode {sandbox.mode()}"
     if os.geteuid() == 0 and sandbox.mode() == "root":
         assert "unprivileged user 'nobody'" in report.protections
         assert "no network (empty network namespace)" in report.protections
+    assert sandbox.MEMORY in report.protections
 
 
 def test_a_dependency_runs_the_students_own_pieces(tmp_path, sub, clone):
