@@ -63,6 +63,14 @@ PROTECTIONS = {
     "plain": ["separate process; answers parsed as data", "no site-packages on sys.path", MEMORY,
               "NOT in force: file isolation, network isolation, killing processes that leave the session"],
 }  # fmt: skip
+# Root without a jail (namespaces refused, or MINIGRAD_COURSE_SEAL=plain): the pieces still never
+# run as root; they run as 'nobody' and read what file permissions let 'nobody' read.
+PLAIN_AS_ROOT = [
+    "separate process; answers parsed as data", "unprivileged user 'nobody' (no jail)", MEMORY,
+    "no site-packages on sys.path", "grading copy read-only (owned by root)",
+    "NOT in force: file isolation beyond permissions (keep your tree and hidden tests unreadable to other "
+    "users: chmod -R go-rwx), network isolation, killing processes that leave the session",
+]  # fmt: skip
 
 
 class SealedError(Exception):
@@ -73,14 +81,32 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
-def _in_child() -> None:
-    """In the child before exec: die with the grader (Linux), and cap its memory."""
+def _in_child(user: tuple[int, int] | None = None) -> None:
+    """In the child before exec: cap its memory, become ``user`` (uid, gid) if given, and die
+    with the grader (Linux; after the change of user, which clears the parent-death signal)."""
+    if resource is not None:  # inherited by unshare, the jail and the worker, in every mode
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    if user is not None:
+        os.setgroups([])
+        os.setgid(user[1])
+        os.setuid(user[0])
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-    if resource is not None:  # inherited by unshare, the jail and the worker, in every mode
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def plain_user() -> tuple[int, int] | None:
+    """Who runs the pieces in mode 'plain': ``nobody`` (uid, gid) when the grader is root (no
+    jail, but never root), else None (the grader's own user)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        raise SealedError("refusing to run student code as root: no jail here, and no user 'nobody' to "
+                          "become (create one, or grade as an unprivileged user)") from None  # fmt: skip
+    return entry.pw_uid, entry.pw_gid
 
 
 def _site_dirs() -> list[str]:
@@ -177,8 +203,24 @@ def _try(m: str) -> bool:
             sealed.close()
 
 
+@cache
+def refusal() -> str:
+    """Why no piece may run here at all ('' when they may): as root without a jail, the pieces run
+    as 'nobody', who must be able to run this Python and NumPy (a throwaway worker tries)."""
+    try:
+        if mode() != "plain" or plain_user() is None or _try("plain"):
+            return ""
+    except SealedError as e:
+        return str(e)
+    return (f"refusing to run student code as root: there is no jail here, and the user 'nobody' cannot run "
+            f"{_python()} with NumPy (a folder on the way is not readable by other users); install Python and "
+            "NumPy where other users can read them, or grade as an unprivileged user")
+
+
 def protections() -> list[str]:
     """What holds in this machine's mode, in words (for the report)."""
+    if mode() == "plain" and hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ["mode plain"] + PLAIN_AS_ROOT
     return [f"mode {mode()}"] + PROTECTIONS[mode()]
 
 
@@ -230,8 +272,13 @@ class Sealed:
         # One BLAS thread, as in the jail: OpenBLAS reserves address space per thread.
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.copy, start_new_session=True, preexec_fn=_in_child, env=env)  # fmt: skip
+        user = plain_user() if self.mode == "plain" else None  # the jail drops to 'nobody' itself
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, cwd=self.copy, start_new_session=True,
+                                         preexec_fn=lambda: _in_child(user), env=env)  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as e:
+            raise SealedError(f"the sealed process did not start: {e}") from None
 
     def call(self, module: str, function: str, **args):
         """Run ``module.function(**args)`` in the sealed process; its value, as data."""

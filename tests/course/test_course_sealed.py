@@ -397,6 +397,76 @@ def test_protections_in_force_are_reported(sub):
     assert sandbox.MEMORY in report.protections
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root has a user to drop")
+def test_plain_mode_as_root_runs_the_pieces_as_nobody(request, sub, monkeypatch, clone):
+    """Without a jail (namespaces refused, or forced), a grader running as root still never runs
+    student code as root: the worker becomes 'nobody', and grading still works."""
+    import pwd
+    import subprocess
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="minigrad-plain-"))  # pytest's tmp_path is not reachable by 'nobody'
+    request.addfinalizer(lambda: shutil.rmtree(top, ignore_errors=True))
+    os.chmod(top, 0o711)
+    copy = top / "copy"
+    (copy / "minigrad" / "course").mkdir(parents=True)
+    shutil.copy(sandbox.WORKER, copy / "minigrad" / "course" / "_worker.py")
+    (copy / "probes").mkdir()
+    (copy / "probes" / "probe_who.py").write_text(
+        "import os\n\ndef who():\n    try:\n        open('/root/.minigrad-probe', 'w')\n        wrote = 1.0\n"
+        "    except OSError:\n        wrote = 0.0\n    return [float(os.getuid()), float(os.geteuid()), wrote]\n")
+    for path in [copy, *copy.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    # 'nobody' must be able to run the worker's Python: a Python under /root (pyenv) is not, so
+    # try the system's (NumPy comes from this environment's site-packages, by path).
+    pythons = [sandbox._python(), *sorted(glob.glob(f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"))]
+    def runs_as_nobody(python):
+        try:
+            return subprocess.run([python, "-c", "pass"], preexec_fn=lambda: sandbox._in_child(sandbox.plain_user())
+                                  ).returncode == 0  # fmt: skip
+        except OSError:  # not executable by 'nobody'
+            return False
+
+    runnable = [p for p in pythons if runs_as_nobody(p)]
+    if runnable:
+        monkeypatch.setattr(sandbox, "_python", lambda: runnable[0])
+        sealed = sandbox.Sealed("plain", top / "work", copy, "probes", call_timeout=30)
+        try:
+            uid, euid, wrote = sealed.call("probe_who", "who")
+        finally:
+            sealed.close()
+        nobody = pwd.getpwnam("nobody").pw_uid
+        assert (uid, euid, wrote) == (nobody, nobody, 0.0)
+        assert not os.path.exists("/root/.minigrad-probe")
+        monkeypatch.undo()
+    # A whole grade in mode plain: as 'nobody', or refused with the reason; never as root.
+    env = {**os.environ, "MINIGRAD_COURSE_SEAL": "plain"}
+    put(sub, "minigrad.broadcast.unbroadcast")
+    run = subprocess.run([sys.executable, "-m", "minigrad.course", "grade", str(sub), "--tasks", str(EXAMPLE),
+                          "--src", str(ROOT), "--task", "2.1"], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=600)  # fmt: skip
+    if pythons[0] in runnable:
+        assert run.returncode == 0 and "10/10" in run.stdout and "'nobody' (no jail)" in run.stdout, run.stdout
+    else:
+        assert run.returncode == 2 and "refusing to run student code as root" in run.stderr, run.stderr
+        assert "cannot run" in run.stderr and not run.stdout, run.stdout
+
+
+@pytest.mark.skipif(sandbox.mode() != "root", reason="the jail's user 'nobody' must read the copy")
+def test_a_reference_readable_by_root_only_still_grades(tmp_path, sub, clone):
+    """The Gradescope bundle's setup.sh makes the reference root-only (chmod -R go-rwx); the
+    sealed copies made from it must still be readable by 'nobody'."""
+    ref = tmp_path / "reference"
+    for rel in list_files(ROOT):
+        (ref / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, ref / rel)
+    for path in [ref, *ref.rglob("*")]:
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    put(sub, "minigrad.broadcast.unbroadcast")
+    report = grade(sub, ref / "course" / "example_tasks.toml", reference=ref, only="2.1", timeout=300)
+    assert report.earned == 10, report.tasks[0].error or report.tasks[0].tests[0].message
+
+
 def test_a_dependency_runs_the_students_own_pieces(tmp_path, sub, clone):
     # Task 6.1 declared to depend on 5.1 and 5.2: their pieces go into 6.1's copy from the
     # submission; a refused dependency refuses 6.1 with the reason.
