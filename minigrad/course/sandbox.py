@@ -13,7 +13,10 @@ on what the OS allows, tried in this order (:func:`protections` names the one in
   with the namespace.
 * ``userns``: not root, but user namespaces allowed: the same jail, as the caller's own user.
 * ``plain``: neither: a separate process in its own session, ``-I -S`` (no site-packages on
-  ``sys.path``), network blocked only by convention. It can read what the caller can.
+  ``sys.path``), network blocked only by convention. It can read what the caller can; if the
+  caller is root, it runs as ``nobody`` instead (never as root), or nothing runs (:func:`refusal`).
+
+In every mode the process may use ``MEMORY_LIMIT`` bytes of address space.
 """
 
 from __future__ import annotations
