@@ -20,8 +20,8 @@ The small matrix helpers the Jacobians are written with are in ``step_jacobians.
 Two forward options a sequence layer uses (a cell leaves them off), both about memory:
 ``out`` -- an (N, S) array to write s_{t+1} into (row t of the layer's (T, N, S) output
 buffer); ``gate_buffer`` (LSTM, GRU) -- an (N, G*H) array to compute the gates in (row t of
-the projection, which no one reads again). See :meth:`RecurrentStep._new_state` and
-:meth:`RecurrentStep._pre_activation` for why each is kept.
+the projection, which no one reads again). :meth:`RecurrentStep._new_state` and
+:meth:`RecurrentStep._gate_memory` give the measured reason each is kept.
 """
 
 from __future__ import annotations
