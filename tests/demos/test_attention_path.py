@@ -110,7 +110,9 @@ def test_formula_matches_autograd_in_the_demo(result):
     _, n = result
     for L in n["lengths"]:
         for when in ("init", "trained"):
-            assert max(n[f"tracking {when} L={L}"]["formula_error"]) < 1e-12, (L, when)
+            t = n[f"tracking {when} L={L}"]
+            assert max(t["formula_error"]) < 1e-12, (L, when)
+            assert min(t["textbook_error"]) > 0.01, (L, when)  # the value path alone is off on every seed
 
 
 def test_attention_gradient_follows_its_weight_not_the_lag(result, full_mode):
@@ -120,7 +122,7 @@ def test_attention_gradient_follows_its_weight_not_the_lag(result, full_mode):
         # trained: the weights span many decades, the factor u^h_t few
         assert min(t["alpha_decades"]) > 3 * max(t["u_decades"]), L
         if full_mode:
-            assert min(t["alpha_decades"]) > 10 and max(t["u_decades"]) < 2.5, L
+            assert min(t["alpha_decades"]) > 8 and max(t["u_decades"]) < 2.5, L
 
 
 def test_recurrent_ratio_decays_with_the_length_attention_does_not(result, full_mode):
@@ -170,7 +172,9 @@ def test_proxy_is_calibrated_where_both_are_measured(result, full_mode):
     """Full run: every trained configuration that learns (>= 4/5 seeds) has a larger median R_L than every one
     that stays at chance, and every untrained one has an R_L below the largest of those at chance."""
     _, n = result
-    if not full_mode:
+    if not full_mode:  # THEORY 18: "in the quick run, L = 10, the default RNN learns with R_L = 4e-4"
+        r = _at(n, "RNN default", 10)
+        assert r["solved"] == 2 and quoted(float(np.median(r["init_ratio"])), "4e-4")
         pytest.skip("quick run: at L = 10 the default RNN learns with a small R_L; the claim is the full run's")
     learned, failed, untrained = [], [], []
     for m in demo.MODELS:
@@ -197,6 +201,15 @@ def test_full_mode_numbers_quoted_in_readme_and_theory(result, full_mode):
     assert quoted(med[("attention", 30)], "1.0") and quoted(med[("attention", 100)], "0.41")
     assert quoted(med[("attention", 300)], "0.076")
     assert quoted(med[("LSTM default", 300)], "6e-58") and quoted(med[("RNN default", 300)], "4e-79")
+    assert quoted(med[("RNN default", 30)], "6.0e-9") and quoted(med[("LSTM default", 30)], "1.1e-6")
     t = [n[f"tracking trained L={L}"] for L in n["lengths"]]
-    assert f"{min(min(v['alpha_decades']) for v in t):.0f}" == "99"
-    assert f"{max(max(v['u_decades']) for v in t):.1f}" == "9.9"
+    assert quoted(min(min(v["alpha_decades"]) for v in t), "8.9") and quoted(max(max(v["u_decades"]) for v in t), "2.2")
+    assert f"{100 * min(min(v['textbook_error']) for v in t):.0f}" == "7"
+    assert f"{100 * max(max(v['textbook_error']) for v in t):.0f}" == "78"
+    init = [n[f"tracking init L={L}"] for L in n["lengths"]]
+    assert f"{100 * min(min(v['textbook_error']) for v in init):.0f}" == "39"
+    assert f"{100 * max(max(v['textbook_error']) for v in init):.0f}" == "79"
+    assert max(max(v["formula_error"]) for v in t + init) < 2e-13  # THEORY: "to 2e-13"
+    for L, lo in ((30, 0.72), (100, 0.22)):  # THEORY: "4/5 (the fifth 0.72)", "0/5 at L = 100 (0.22-0.28)"
+        assert quoted(_at(n, "LSTM retention", L)["min"], f"{lo:.2f}")
+    assert quoted(_at(n, "LSTM retention", 100)["max"], "0.28")
