@@ -2,11 +2,12 @@ r"""Gradient path length: attention reaches $x_t$ in one step, a recurrent cell 
 
 long_range's delayed recall (name the first of K = 4 symbols after L distractor steps), at
 L = 30, 100 and 300. In a recurrent network the loss reaches the first input through a product of
-L step Jacobians, $\partial\mathcal L/\partial x_0 = \partial\mathcal L/\partial h_L\,
-J_{L-1}\cdots J_1\,\partial h_1/\partial x_0$, so $\lVert\partial\mathcal L/\partial x_t\rVert$ shrinks
-with the lag $L - t$ like that product. A one-layer causal attention model read out at its last
-position $T = L$ mixes the values with weights $\alpha_{t} = \mathrm{softmax}_t(q_T\cdot k_t/\sqrt d)$:
-every input is one step from the output, and for $t < T$ (one head; a sum over heads otherwise)
+L step Jacobians $J_k = \partial h_{k+1}/\partial h_k$, $\partial\mathcal L/\partial x_0 =
+\partial\mathcal L/\partial h_{L+1}\,J_L\cdots J_1\,\partial h_1/\partial x_0$, so
+$\lVert\partial\mathcal L/\partial x_t\rVert$ shrinks with the lag $L - t$ like that product. A
+one-layer causal attention model read out at its last position $T = L$ mixes the values with
+weights $\alpha_{t} = \mathrm{softmax}_t(q_T\cdot k_t/\sqrt d)$: every input is one step from the
+output, and for $t < T$ (one head; a sum over heads otherwise)
 
 $$\frac{\partial\mathcal L}{\partial z_t} = \alpha_t\Big[W_v^\top g + \frac{g\cdot(v_t - o)}{\sqrt d}\,
 W_k^\top q_T\Big],\qquad g = \frac{\partial\mathcal L}{\partial o},\ o = \sum_t \alpha_t v_t,$$
@@ -25,6 +26,9 @@ Measured, per model and L:
 * $\lVert\partial\mathcal L_n/\partial x_{t,n}\rVert$ against the lag $L - t$ by autograd (32 fresh
   sequences, one backward pass: the sequences are independent), at initialisation, and for the
   trained attention model beside its head-averaged attention weight $\bar\alpha_t$;
+* for attention, the formula above per head (``explicit_input_gradient``, NumPy) against autograd,
+  and, over the lags of one sequence and head, the decades spanned by the weight $\alpha^h_t$ and
+  by the norm of the bracket, $\lVert u^h_t\rVert$ (the same bracket, mapped back through the embedding);
 * held-out accuracy (512 sequences) after training, where training is cheap enough for the
   2-core budget: attention at every L, the retention LSTM at the first two, the default-init cells
   at the first (they are at chance there already);
