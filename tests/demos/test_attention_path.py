@@ -165,6 +165,8 @@ def test_lstm_degrades_where_attention_does_not(result, full_mode):
     assert _at(n, "LSTM retention", L1)["solved"] >= (4 if full_mode else 2)
     if full_mode:  # long_range's numbers at L = 30 (same budget, seeds and batches), and L = 100
         assert _at(n, "RNN default", 30)["solved"] == 0 and _at(n, "LSTM retention", 30)["solved"] == 4
+        for m in ("RNN default", "LSTM default"):  # README: "the default cells are at chance at L = 30"
+            assert _at(n, m, 30)["max"] < n["chance"] + 0.1, m
         assert _at(n, "LSTM retention", 100)["max"] < n["chance"] + 0.1  # at chance on every seed
 
 
@@ -188,6 +190,7 @@ def test_proxy_is_calibrated_where_both_are_measured(result, full_mode):
             elif r["solved"] == 0:
                 failed.append(med)
     assert min(learned) > max(failed) > max(untrained)
+    assert max(failed) == float(np.median(_at(n, "LSTM retention", 100)["init_ratio"]))  # README: "below ... L = 100"
 
 
 def test_full_mode_numbers_quoted_in_readme_and_theory(result, full_mode):
