@@ -319,10 +319,10 @@ def binary_cross_entropy_with_logits(
             f"binary_cross_entropy_with_logits: target must have the input's shape {x.shape}, "
             f"got {y.shape}"
         )
-    if pos_weight is None:
-        loss = (1 - y) * x + softplus(-x)
-    else:
-        loss = (1 - y) * x + (1 + (tensor_like(pos_weight, "pos_weight", name, x) - 1) * y) * softplus(-x)
+    # −[p·y·log σ(x) + (1−y)·log(1−σ(x))] with −log σ(x) = softplus(−x) and −log(1−σ(x)) = softplus(x):
+    # no x − softplus(x) cancellation, which left softplus(−10) = 4.5e-5 only 11 digits
+    p = 1 if pos_weight is None else tensor_like(pos_weight, "pos_weight", name, x)
+    loss = p * y * softplus(-x) + (1 - y) * softplus(x)
     if weight is not None:
         loss = loss * tensor_like(weight, "weight", name, x)
     return _reduce(loss, reduction)

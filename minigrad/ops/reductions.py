@@ -180,10 +180,23 @@ class Min(Max):
     pick = staticmethod(np.min)
 
 
+def _sum_beyond_one(x, m, e, axes):
+    """Σ_k e_k − 1 without rounding 1 + (small) first: the max term is exactly 1, so leave it out.
+
+    log(s) of s = 1 + 4.5e-5 (softplus(−10) = logsumexp([0, −10])) is 1.9e-11 off relative, since
+    1 + 4.5e-5 is rounded before the log; log1p of the rest is exact to a few ulp. Ties at the max
+    add 1 each; a row of all −inf (m set to 0, no tie) gives −1, so log1p gives −inf as wanted.
+    """
+    at_max = x == m
+    rest = np.sum(np.where(at_max, 0, e), axis=axes, keepdims=True)
+    return rest + (np.sum(at_max, axis=axes, keepdims=True, dtype=e.dtype) - 1)
+
+
 class LogSumExp(Reduction):
     r"""$y = \log\sum_k e^{x_k}$;  $\partial y/\partial x_k = e^{x_k - y} = \mathrm{softmax}(x)_k$.
 
-    Computed as $m + \log\sum_k e^{x_k - m}$ with $m = \max_k x_k$, so no term overflows.
+    Computed as $m + \log\sum_k e^{x_k - m}$ with $m = \max_k x_k$, so no term overflows, and the
+    log as log1p of the terms beyond the max one's 1 (``_sum_beyond_one``), so small sums keep their digits.
     """
 
     __slots__ = ()
@@ -196,8 +209,10 @@ class LogSumExp(Reduction):
             e = np.exp(x - m)
             s = np.sum(e, axis=axes, keepdims=True)
             empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
-            out = np.log(s) + m
-            self.save(e / np.where(empty, 1, s))  # the softmax: what the gradient needs
+            out = np.log1p(_sum_beyond_one(x, m, e, axes)) + m
+            softmax = e / np.where(empty, 1, s)  # what the gradient needs
+            # a row with +inf: e^(x - y) as PyTorch gives it (0 for finite x, NaN at the inf), not inf/inf
+            self.save(np.where(out == np.inf, np.exp(x - out), softmax))
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):
