@@ -231,14 +231,19 @@ def vhp(
     input of one element. ``strict`` is accepted for PyTorch's signature (minigrad gives zeros,
     never None, for an input the output does not depend on).
     """
-    create_graph = flag(create_graph, "create_graph", "vhp")
-    flag(strict, "strict", "vhp")
-    xs, out, single = _scalar_function(f, inputs, "vhp")
+    return _vhp(f, inputs, v, create_graph, strict, "vhp")
+
+
+def _vhp(f, inputs, v, create_graph, strict, owner: str):
+    """``vhp`` (and ``hvp``), with ``owner`` naming the function the user called in error messages."""
+    create_graph = flag(create_graph, "create_graph", owner)
+    flag(strict, "strict", owner)
+    xs, out, single = _scalar_function(f, inputs, owner)
     if v is None:
         if any(x.size != 1 for x in xs):
-            raise ValueError("vhp: v can be omitted only for one-element inputs")
+            raise ValueError(f"{owner}: v can be omitted only for one-element inputs")
         v = np.ones_like(xs[0].data) if single else [np.ones_like(x.data) for x in xs]
-    vs = _directions([v] if single else v, xs, "vhp")
+    vs = _directions([v] if single else v, xs, owner)
     g = grad(out, xs, create_graph=True, materialize_grads=True)  # xs is a list: a tuple comes back
     used = [(gk, vk) for gk, vk in zip(g, vs) if gk.requires_grad]
     if not used:  # f is linear: H = 0
@@ -260,7 +265,7 @@ def hvp(
     differentiable, so $Hv = (v^\top H)^\top$ and this is :func:`vhp` (PyTorch's own docs make
     the same remark; its ``hvp`` runs a third backward pass to get $Hv$ for any $H$).
     """
-    return vhp(f, inputs, v, create_graph=create_graph, strict=strict)
+    return _vhp(f, inputs, v, create_graph, strict, "hvp")
 
 
 def hessian(

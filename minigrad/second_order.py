@@ -15,16 +15,28 @@ op's recorded VJP (``Op.recorded_vjp``). The tests check each replay against the
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from minigrad import engine, functional
 from minigrad import functional as mf
+from minigrad.grad_mode import no_grad
 from minigrad.ops import (
-    GRUSequenceStep, GRUStep, HighwayRNNStep, LayerNormRNNStep, LSTMSequenceStep, LSTMStep, ResidualRNNStep,
-    RNNSequenceStep, RNNStep, ScaledDotProductAttention, StepOutputs,
+    GRUSequenceStep,
+    GRUStep,
+    HighwayRNNStep,
+    LayerNormRNNStep,
+    LSTMSequenceStep,
+    LSTMStep,
+    ResidualRNNStep,
+    RNNSequenceStep,
+    RNNStep,
+    ScaledDotProductAttention,
+    StepOutputs,
 )  # fmt: skip
-from minigrad.ops.base import REPLAYS
-from minigrad.tensor import Tensor
+from minigrad.ops.base import REPLAYS, Op
+from minigrad.tensor import Tensor, apply_op
 
 engine.GRAPH_MATH = functional  # create_graph's xp: exp, where, sum, ... on tensors
 
@@ -86,11 +98,55 @@ def layer_norm_step(op: LayerNormRNNStep, xp: Tensor, h: Tensor, W: Tensor, gamm
     return mf.tanh(z / sigma * gamma + beta)
 
 
+class Restored(Op):
+    """The identity on a tensor whose memory was reused, giving back the values it had (``values``).
+
+    A sequence layer lets its steps overwrite the projection $x'$ (gates, states: see
+    ``nn/rnn.py``), so its replay reads the recomputed values; the gradient still flows to $x'$.
+    """
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: np.ndarray):
+        self.values = values
+
+    def forward(self, x):
+        return self.values
+
+    def vjp(self, grad_out):
+        return (grad_out,)
+
+    def jvp(self, t):
+        return t
+
+    def recorded_vjp(self, grad_out, xp):
+        return (grad_out,)
+
+
+def recomputed(t: Tensor) -> np.ndarray:
+    """The values ``t`` had when its op made it, recomputed from the ops behind it.
+
+    Each op is run again (a copy, under ``no_grad``) on its inputs, themselves recomputed while
+    their memory is ``t``'s (a reshape of the projection is a view of it).
+    """
+    op = t._op
+    if op is None:  # a leaf: nothing reuses its memory
+        return t.data
+    with no_grad():
+        inputs = [Tensor(recomputed(x)) if x._op is not None and np.may_share_memory(x.data, t.data) else x
+                  for x in op.inputs]  # fmt: skip
+        return apply_op(copy.copy(op), *inputs).data
+
+
 def sequence_step(step):
-    """A layer's step (input 0: the whole projection) replayed as ``step`` on row ``op.t``."""
+    """A layer's step (input 0: the whole projection, since overwritten) replayed as ``step`` on row ``op.t``.
+
+    Create-graph mode pays for it: every step recomputes the whole projection once.
+    """
 
     def replay(op, xp_all: Tensor, *rest: Tensor) -> Tensor:
-        return step(op, xp_all[op.t], *rest)
+        restored = apply_op(Restored(recomputed(xp_all)), xp_all)
+        return step(op, restored[op.t], *rest)
 
     return replay
 
@@ -104,9 +160,12 @@ def attention(op: ScaledDotProductAttention, q: Tensor, k: Tensor, v: Tensor) ->
     r"""$O = (\mathrm{softmax}(c\,qk^\top + M) \odot D)\, v$."""
     axes = (*range(k.ndim - 2), k.ndim - 1, k.ndim - 2)
     z = op.scale * (q @ mf.transpose(k, axes))
-    if op.mask is not None:
-        z = z + Tensor(np.asarray(op.mask, dtype=z.dtype))
-    p = mf.softmax(z, axis=-1)
+    if op.mask is None:
+        p = mf.softmax(z, axis=-1)
+    else:  # as masked_softmax: a row whose every key is masked (-inf) gets weights 0, not NaN
+        mask = np.broadcast_to(np.asarray(op.mask, dtype=z.dtype), z.shape)
+        dead = np.all(np.isneginf(mask), axis=-1, keepdims=True)
+        p = mf.softmax(z + Tensor(np.where(dead, 0.0, mask)), axis=-1) * Tensor(~dead)
     if op.keep is not None:
         p = p * op.keep
     return p @ v
