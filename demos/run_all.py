@@ -54,6 +54,7 @@ DEMOS: tuple[str, ...] = (
     "edge_of_chaos",
     "cliff",
     "latching",
+    "curvature",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 
