@@ -249,6 +249,8 @@ def _vhp(f, inputs, v, create_graph, strict, owner: str):
     if not used:  # f is linear: H = 0
         return out.detach(), _result([Tensor(np.zeros_like(x.data)) for x in xs], single, create_graph)
     prods = grad([gk for gk, _ in used], xs, [vk for _, vk in used], create_graph=create_graph, materialize_grads=True)
+    if not create_graph:  # f may have saved tensors it closed over (a weight W): unlock them
+        engine.release_graph([out])
     return out.detach(), _result(prods, single, create_graph)
 
 

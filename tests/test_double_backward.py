@@ -167,3 +167,16 @@ def test_hessian_and_jacobian_create_graph_shapes_as_pytorch():
     assert isinstance(J, Tensor) and J.shape == (2, 2)
     (dJ,) = mg.grad(J.sum(), [x])  # d/dx sum(diag(3x²)) = 6x
     np.testing.assert_allclose(dJ, 6 * x.data)
+
+
+def test_hvp_and_hessian_leave_closed_over_weights_writable():
+    W = mg.tensor(np.array([[1.0, 0.5], [0.0, 2.0]]), requires_grad=True)
+
+    def f(x):
+        return mg.tanh(W @ x).sum() + (W * W).sum()  # the W * W branch: no x in it, so no second pass reaches it
+
+    mg.hvp(f, np.ones(2), np.ones(2))
+    mg.hessian(f, np.ones(2))
+    with mg.no_grad():
+        W -= 0.1 * np.ones((2, 2))  # refused if a graph that saved W were still locked
+    np.testing.assert_allclose(W.data, [[0.9, 0.4], [-0.1, 1.9]])
