@@ -175,7 +175,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
     H0_ros = mg.hessian(rosenbrock, ROSENBROCK_START)
     numbers["rosenbrock"] = {"newton_steps": n_newton, "gd_steps": n_gd, "lr": LR_GD,
                              "newton_final_distance": dist["newton"][-1], "gd_final_distance": dist["gd"][-1],
-                             "newton_distance": dist["newton"],
+                             "newton_distance": dist["newton"], "newton_path": newton.tolist(),
                              "start_hessian_eigenvalues": np.linalg.eigvalsh(H0_ros).tolist()}  # fmt: skip
     report.table(
         f"Rosenbrock from (-1.2, 1): distance to the minimum (1, 1); gradient descent lr {LR_GD:g} "
