@@ -121,7 +121,10 @@ class Pow(Elementwise):
         a, b, y = self.saved
         with np.errstate(all="ignore"):
             if i == 0:  # np.asarray: the masks are constants, also when a and b are tensors
-                return xp.where(np.asarray(b) == 0, 0.0, b * a ** (b - 1))
+                # only where a^(b-1) is inf or NaN (a = 0, a = NaN): elsewhere b a^(b-1) is already 0 at
+                # b = 0, and unmasked it keeps its derivative in b, so a recorded Hessian stays symmetric
+                a_, b_ = np.asarray(a), np.asarray(b)
+                return xp.where((b_ == 0) & ((a_ == 0) | np.isnan(a_)), 0.0, b * a ** (b - 1))
             return xp.where((np.asarray(a) == 0) & (np.asarray(b) >= 0), 0.0, y * xp.log(a))
 
     def saved_tensors(self, xp):

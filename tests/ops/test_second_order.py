@@ -102,3 +102,26 @@ def test_ops_not_differentiable_twice_say_so(op_cls, data):
     y = apply_op(case.make(), *tensors).sum()
     with pytest.raises(NotImplementedError, match=f"{op_cls.__name__} cannot be differentiated twice"):
         y.backward(create_graph=True)
+
+
+@pytest.mark.parametrize("op_cls", TWICE, ids=lambda c: c.__name__)
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_op_hessian_of_a_scalar_composition_is_symmetric(op_cls, data):
+    r"""$s(x) = \sum w \odot y + \tfrac12 \sum y^2$, $y = f(x)$: its Hessian over all inputs is symmetric."""
+    case = data.draw(SPECS[op_cls], label="case")
+    out = case.make()(*case.inputs)
+    w = data.draw(arrays(out.shape, min_value=-1.0, max_value=1.0), label="w")
+    diff = list(case.differentiable)
+
+    def s(*xs):
+        ins = [Tensor(x) for x in case.inputs]
+        for i, x in zip(diff, xs):
+            ins[i] = x
+        y = apply_op(case.make(), *ins)
+        return (y * w).sum() + 0.5 * (y * y).sum()
+
+    H = mg.hessian(s, [case.inputs[i] for i in diff])
+    sizes = [case.inputs[i].size for i in diff]
+    flat = np.block([[np.reshape(H[a][b], (sizes[a], sizes[b])) for b in range(len(diff))] for a in range(len(diff))])
+    assert_close(flat, flat.T, f"{op_cls.__name__} Hessian symmetry", atol=1e-8, rtol=1e-7)
