@@ -213,7 +213,7 @@ def _directions(v, xs: list[Tensor], owner: str) -> list[np.ndarray]:
 
 
 def _result(values, single: bool, create_graph: bool):
-    values = tuple(v if create_graph else v.data for v in values)
+    values = tuple(v if create_graph or not isinstance(v, Tensor) else v.data for v in values)
     return values[0] if single else values
 
 

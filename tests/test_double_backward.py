@@ -180,3 +180,18 @@ def test_hvp_and_hessian_leave_closed_over_weights_writable():
     with mg.no_grad():
         W -= 0.1 * np.ones((2, 2))  # refused if a graph that saved W were still locked
     np.testing.assert_allclose(W.data, [[0.9, 0.4], [-0.1, 1.9]])
+
+
+def test_hvp_vhp_return_arrays_or_tensors_as_asked():
+    f = lambda x: (x**3).sum()  # noqa: E731
+    out, hv = mg.hvp(f, np.array([1.0, 2.0]), np.ones(2))
+    assert type(hv) is np.ndarray and isinstance(out, Tensor)
+    np.testing.assert_allclose(hv, [6.0, 12.0])
+    _, (hx, hy) = mg.vhp(lambda x, y: (x * y).sum(), [np.ones(2), np.ones(2)], [np.ones(2), np.zeros(2)])
+    assert type(hx) is np.ndarray and type(hy) is np.ndarray
+    np.testing.assert_allclose(hy, [1.0, 1.0])
+    np.testing.assert_allclose(hx, [0.0, 0.0])
+    _, hv = mg.hvp(lambda x: (2 * x).sum(), np.ones(2), np.ones(2))  # linear: H = 0
+    assert type(hv) is np.ndarray and not hv.any()
+    _, hv = mg.hvp(f, np.array([1.0, 2.0]), np.ones(2), create_graph=True)
+    assert isinstance(hv, Tensor)
