@@ -34,7 +34,7 @@ from minigrad.engine import compute_grads_recorded
 
 #: Fused ops differentiated twice by replaying them as a composition of primitive ops: op class ->
 #: ``replay(op, *inputs) -> Tensor``, the op's output recomputed from its input tensors. Filled by
-#: ``minigrad/second_order.py`` (the recurrent steps), since a replay builds tensors, above the ops.
+#: ``minigrad/second_order.py`` (recurrent steps, StepOutputs, attention): a replay builds tensors, above the ops.
 REPLAYS: dict = {}
 
 
