@@ -195,3 +195,15 @@ def test_hvp_vhp_return_arrays_or_tensors_as_asked():
     assert type(hv) is np.ndarray and not hv.any()
     _, hv = mg.hvp(f, np.array([1.0, 2.0]), np.ones(2), create_graph=True)
     assert isinstance(hv, Tensor)
+
+
+def test_create_graph_keeps_float32():
+    x = mg.tensor(np.array([0.5, -1.0, 2.0], dtype=np.float32), requires_grad=True)
+    W = mg.tensor(np.eye(3, dtype=np.float32), requires_grad=True)
+    loss = (mg.tanh(W @ x) ** 2).sum() + mg.gelu(x).sum() + mg.softmax(x, axis=0).max() + mg.maximum(x, 0.0).sum()
+    loss.backward(create_graph=True)
+    assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32
+    penalty = (x.grad * x.grad).sum()
+    x.grad = W.grad = None
+    penalty.backward()
+    assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32

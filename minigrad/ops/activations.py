@@ -143,7 +143,7 @@ class NormalCDF(Elementwise):
 
     def forward(self, x):
         self.save(x)
-        return 0.5 * (1 + erf(x * _INV_SQRT_2))
+        return (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
 
     def derivative(self, i, xp=np):
         (x,) = self.saved

@@ -189,7 +189,7 @@ class Elementwise(Op):
         twin = copy.copy(self)  # the same op, reading tensors where forward saved arrays
         twin.saved = self.saved_tensors(xp)
         return tuple([
-            grad_out * twin.derivative(i, xp) if need else None
+            grad_out * _same_dtype(twin.derivative(i, xp), grad_out) if need else None
             for i, need in enumerate(self.needs_grad)
         ])  # fmt: skip
 
@@ -212,3 +212,11 @@ class Elementwise(Op):
 
     def jacobian(self, i: int) -> np.ndarray:
         return diagonal_jacobian(self.derivative(i), self.in_shapes[i], self.out_shape)
+
+
+def _same_dtype(derivative, grad_out):
+    """A constant derivative (an array: a mask, a routing share) in ``grad_out``'s dtype, so that a
+    float32 gradient stays float32 (an array operand would promote it; a Tensor is left as it is)."""
+    if isinstance(derivative, np.ndarray):
+        return derivative.astype(grad_out.dtype, copy=False)
+    return derivative

@@ -183,7 +183,8 @@ class Max(Reduction):
 
     def recorded_vjp(self, grad_out, xp):
         (mask,) = self.saved  # piecewise linear: the routing is a constant, the second derivative 0
-        return (xp.reshape(grad_out, self.kept_shape()) * (mask / mask.sum(axis=self.axes, keepdims=True)),)
+        share = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(grad_out.dtype)
+        return (xp.reshape(grad_out, self.kept_shape()) * share,)
 
     def jvp(self, t):
         r"""$\dot y$ = the mean of $\dot x_k$ over the extremes (one $k$ unless there are ties)."""
