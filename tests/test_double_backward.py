@@ -207,3 +207,10 @@ def test_create_graph_keeps_float32():
     x.grad = W.grad = None
     penalty.backward()
     assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32
+
+
+def test_detect_anomaly_checks_the_recorded_backward_pass():
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    # the recorded VJP is forward computation: its ops are checked as they run (0.5 / sqrt(0) = inf)
+    with mg.detect_anomaly(), pytest.raises(mg.AnomalyError, match=r"Div \(forward\) produced 0 NaN and 1 inf"):
+        mg.sqrt(x).sum().backward(create_graph=True)
