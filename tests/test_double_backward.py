@@ -214,3 +214,13 @@ def test_detect_anomaly_checks_the_recorded_backward_pass():
     # the recorded VJP is forward computation: its ops are checked as they run (0.5 / sqrt(0) = inf)
     with mg.detect_anomaly(), pytest.raises(mg.AnomalyError, match=r"Div \(forward\) produced 0 NaN and 1 inf"):
         mg.sqrt(x).sum().backward(create_graph=True)
+
+
+def test_third_derivative():
+    r"""A recorded VJP is made of ops that record their own: $d^3/dx^3 (x^4 + \tanh x) = 24x + \tanh'''(x)$."""
+    x = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    (g,) = mg.grad((x**4).sum() + mg.tanh(x).sum(), [x], create_graph=True)
+    (h,) = mg.grad(g.sum(), [x], create_graph=True)
+    (t,) = mg.grad(h.sum(), [x])
+    th = np.tanh(x.data)
+    np.testing.assert_allclose(t, 24 * x.data - 2 * (1 - th**2) ** 2 + 4 * th**2 * (1 - th**2), rtol=1e-12)
