@@ -55,6 +55,7 @@ DEMOS: tuple[str, ...] = (
     "cliff",
     "latching",
     "attention_path",
+    "curvature",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 

@@ -8,9 +8,16 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 from minigrad import inplace, tensor_math, tensor_methods  # noqa: F401
 
 # isort: split
-from minigrad import bptt, diagnostics, nn, ops, optim
+from minigrad import (
+    bptt,
+    diagnostics,
+    nn,
+    ops,
+    optim,
+    second_order,  # noqa: F401  (hands create_graph mode its namespace: see the module)
+)
 from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
-from minigrad.autodiff import grad, jacobian, vjp
+from minigrad.autodiff import grad, hessian, hvp, jacobian, vhp, vjp
 from minigrad.creation import (
     arange,
     empty,
@@ -80,7 +87,7 @@ __all__ = [
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "detect_anomaly", "is_anomaly_enabled", "AnomalyError",
-    "grad", "jacobian", "vjp", "jvp", "gradcheck", "numerical_jacobian", "GradcheckError",
+    "grad", "jacobian", "vjp", "hvp", "vhp", "hessian", "jvp", "gradcheck", "numerical_jacobian", "GradcheckError",
     "abs", "broadcast_to", "clip", "concatenate", "exp", "gelu", "leaky_relu", "log",
     "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack", "sum",

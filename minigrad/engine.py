@@ -27,11 +27,16 @@ from minigrad.anomaly import check_backward
 from minigrad.broadcast import unbroadcast
 from minigrad.grad_mode import MODES, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-__all__ = ["backward", "compute_grads", "topological_order", "release", "release_graph",
+__all__ = ["backward", "compute_grads", "compute_grads_recorded", "topological_order", "release", "release_graph",
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]  # fmt: skip
 
+#: create_graph mode writes each op's VJP with minigrad's functions on tensors (``minigrad.functional``:
+#: exp, where, sum, ...) where the plain pass uses NumPy's. That module imports the tensors, which import
+#: this engine, so it cannot be imported here: ``minigrad/second_order.py`` sets it when minigrad is imported.
+GRAPH_MATH = None
 
-def topological_order(roots, constants: bool = False) -> list:
+
+def topological_order(roots, constants: bool = False, stop=None) -> list:
     """Every tensor that requires grad and is reachable from ``roots``, inputs before outputs.
 
     Iterative depth-first search: a node is emitted only after all of its inputs,
@@ -40,6 +45,7 @@ def topological_order(roots, constants: bool = False) -> list:
     (``minigrad.viz``) numbers its nodes in: the tensors that need no grad are kept
     too, and an op's inputs are visited in argument order (x before y in x * y).
     Backward keeps its own order, so its sums of gradients stay bit for bit the same.
+    A node whose id is in ``stop`` is emitted, but not walked past.
     """
     order = []
     seen = set()
@@ -54,7 +60,7 @@ def topological_order(roots, constants: bool = False) -> list:
         seen.add(id(node))
         stack.append((node, True))
         op = node._op
-        if op is not None:
+        if op is not None and (stop is None or id(node) not in stop):
             for parent in reversed(op.inputs) if constants else op.inputs:
                 if (constants or parent.requires_grad) and id(parent) not in seen:
                     stack.append((parent, False))
@@ -94,7 +100,7 @@ def _gc_paused():
 
 
 @_gc_paused()  # the collector off during the pass (measured: the helper's docstring)
-def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
+def compute_grads(roots, root_grads, keep, free: bool = False, create_graph: bool = False) -> dict:
     r"""Backpropagate ``root_grads`` from ``roots``; return ``{id(t): (t, ∂L/∂t)}`` for each ``t`` with ``keep(t)``.
 
     ``keep=None`` keeps what ``backward()`` stores in ``.grad``: leaves, and tensors that
@@ -103,7 +109,13 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
     Every other intermediate gradient is dropped as soon as it has been passed on, so memory
     stays proportional to the graph's width, not its length. With ``free``, each op is
     released as soon as its vjp has run (PyTorch's ``retain_graph=False``).
+
+    With ``create_graph`` the root gradients are Tensors and so is every gradient: each op's
+    VJP runs as minigrad ops (``op.recorded_vjp``, ``ops/base.py``), recorded like any forward
+    computation, so the result can be differentiated again. The plain pass is untouched.
     """
+    if create_graph:
+        return compute_grads_recorded(roots, root_grads, keep, free)
     grads = Gradients()
     for root, g in zip(roots, root_grads):
         grads.add(root, g)
@@ -128,6 +140,46 @@ def compute_grads(roots, root_grads, keep, free: bool = False) -> dict:
         if free:
             release(op)
     return kept
+
+
+def compute_grads_recorded(roots, root_grads, keep, free: bool, stop=None) -> dict:
+    """``compute_grads`` with Tensor gradients: the same walk, each VJP recorded as minigrad ops.
+
+    The walk ends at tensors whose id is in ``stop`` (an op replayed from its inputs, ``ops/base.py``).
+    """
+    grads = {}
+    for root, g in zip(roots, root_grads):
+        _add_recorded(grads, root, g)
+    kept = {}
+    with enable_grad():  # the VJPs are recorded even when the caller's code runs under no_grad
+        for node in reversed(topological_order(roots, stop)):
+            g = grads.pop(id(node), None)
+            op = node._op if stop is None or id(node) not in stop else None
+            if g is not None and ((op is None or node._retains_grad) if keep is None else keep(node)):
+                kept[id(node)] = (node, g)
+            if op is None:
+                continue
+            if g is not None:
+                if op.released:
+                    raise RuntimeError(_SECOND_BACKWARD)
+                grads_in = op.recorded_vjp(g, GRAPH_MATH)  # x̄ᵢ = Jᵢᵀ ȳ, as tensors on the graph
+                for parent, g_in in zip(op.inputs, grads_in):
+                    if g_in is not None and parent.requires_grad:
+                        _add_recorded(grads, parent, g_in)
+            if free:
+                release(op)
+    return kept
+
+
+def _add_recorded(grads: dict, t, g) -> None:
+    """``grads[t] += g`` for Tensor gradients, summing broadcast axes back to ``t``'s shape."""
+    if g.shape != t.data.shape:
+        lead = g.ndim - t.data.ndim  # axes broadcasting added in front, then size-1 axes it stretched
+        g = g.sum(axis=tuple(range(lead))) if lead else g
+        stretched = tuple(a for a, n in enumerate(t.data.shape) if n == 1 and g.shape[a] != 1)
+        g = g.sum(axis=stretched, keepdims=True) if stretched else g
+    prev = grads.get(id(t))
+    grads[id(t)] = g if prev is None else prev + g
 
 
 class Gradients:
@@ -211,13 +263,19 @@ def release_graph(roots) -> None:
 _GRAD_LOCK = threading.Lock()  # two threads' backward passes may add into the same leaf's .grad
 
 
-def backward(root, grad: np.ndarray, retain_graph: bool = False) -> None:
+def backward(root, grad, retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate ``∂root/∂t`` (seeded with ``grad``) into ``.grad`` of every leaf that needs it.
 
     PyTorch semantics: ``.grad`` *accumulates* across calls (call ``zero_grad`` between steps),
     on leaves and on non-leaves that called ``retain_grad()``; the graph is released unless
-    ``retain_graph``.
+    ``retain_graph``. With ``create_graph`` (``grad`` is then a Tensor) ``.grad`` becomes a
+    Tensor on a graph of its own, and a later pass adds to it out of place, ``grad = grad + g``.
     """
+    if create_graph:
+        for t, g in compute_grads([root], [grad], None, not retain_graph, create_graph=True).values():
+            with _GRAD_LOCK:
+                t.grad = g if t.grad is None else g + t.grad  # g first: ndarray + Tensor would drop the graph
+        return
     for t, g in compute_grads([root], [grad], None, free=not retain_graph).values():
         with _GRAD_LOCK:
             if t.grad is None:  # copy: g may be shared with another tensor's gradient

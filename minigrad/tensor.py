@@ -281,7 +281,7 @@ class Tensor:
         self.grad = None if set_to_none or self.grad is None else np.zeros_like(self.grad)
 
     # ----- backward ---------------------------------------------------------------
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Compute ∂self/∂leaf for every leaf, accumulating into ``.grad``.
 
         ``grad`` is ∂L/∂self; it may be omitted for a
@@ -289,13 +289,20 @@ class Tensor:
 
         As in PyTorch, backward frees the graph it walked (and makes the arrays it saved
         writable again); a second backward through it is an error unless the first one
-        was called with ``retain_graph=True``.
+        was called with ``retain_graph=True``. ``create_graph=True`` records the backward pass
+        itself, so ``.grad`` is a Tensor that can be differentiated again (``retain_graph``
+        then defaults to True, as in PyTorch).
         """
+        if not isinstance(create_graph, (bool, np.bool_)):
+            raise TypeError(f"backward(): create_graph must be True or False, got {create_graph!r}")
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self.requires_grad:
             raise ValueError(
                 "backward() on a tensor that does not require grad: no input of the "
                 "computation had requires_grad=True (or it ran under no_grad)"
             )
+        seed = grad
         if grad is None:
             if self.size != 1:
                 raise ValueError(
@@ -310,7 +317,10 @@ class Tensor:
             grad = grad.astype(self.data.dtype, copy=False)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad must have shape {self.shape}, got {grad.shape}")
-        engine.backward(self, grad, retain_graph)
+        if create_graph:  # the seed as a tensor: it may itself require grad (a vector-Hessian product)
+            keep_seed = isinstance(seed, Tensor) and seed.dtype == self.dtype
+            grad = seed if keep_seed else _new_tensor(grad)
+        engine.backward(self, grad, retain_graph, create_graph)
 
 def _rebuild_leaf(cls: type, data: np.ndarray, requires_grad: bool) -> Tensor:
     """Unpickling: a leaf of class ``cls`` (a Tensor or a Parameter) around ``data``."""

@@ -205,3 +205,8 @@ def input_array(spec: list) -> np.ndarray:
 def loss_weights(shape) -> np.ndarray:
     """The fixed weights of the loss ``sum(last * w)``."""
     return np.cos(np.arange(int(np.prod(shape)), dtype=np.float64)).reshape(shape)
+
+
+def hvp_direction(shape) -> np.ndarray:
+    """The fixed direction $v$ of the Hessian-vector products (``tests/test_hvp_programs.py``)."""
+    return np.sin(0.7 * np.arange(int(np.prod(shape)), dtype=np.float64) + 0.3).reshape(shape)

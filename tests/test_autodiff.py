@@ -51,9 +51,13 @@ def test_grad_returns_gradients_and_leaves_dot_grad_alone():
 def test_grad_with_grad_outputs_and_unused_input():
     x, z = mg.tensor([1.0, 2.0], requires_grad=True), mg.tensor([5.0], requires_grad=True)
     y = x * 3.0
-    gx, gz = mg.grad(y, [x, z], grad_outputs=np.array([1.0, -2.0]))
+    gx, gz = mg.grad(y, [x, z], grad_outputs=np.array([1.0, -2.0]), retain_graph=True, materialize_grads=True)
     np.testing.assert_array_equal(gx, [3.0, -6.0])
     np.testing.assert_array_equal(gz, [0.0])
+    gx, gz = mg.grad(y, [x, z], grad_outputs=np.array([1.0, -2.0]), retain_graph=True, allow_unused=True)
+    assert gz is None  # PyTorch's allow_unused
+    with pytest.raises(ValueError, match=r"inputs\[1\] was not used.*allow_unused=True"):
+        mg.grad(y, [x, z], grad_outputs=np.array([1.0, -2.0]))
 
 
 def test_grad_of_intermediate_and_multiple_outputs():

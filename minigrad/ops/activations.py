@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad.ops.base import Elementwise
 from minigrad.special import erf
+from minigrad.tensor import apply_op
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -52,9 +53,12 @@ class Sigmoid(Elementwise):
         self.save(y)
         return y
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (y,) = self.saved
         return y * (1 - y)
+
+    def saved_tensors(self, xp):
+        return (xp.sigmoid(self.inputs[0]),)
 
 
 class Tanh(Elementwise):
@@ -67,9 +71,12 @@ class Tanh(Elementwise):
         self.save(y)
         return y
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (y,) = self.saved
         return 1 - y * y
+
+    def saved_tensors(self, xp):
+        return (xp.tanh(self.inputs[0]),)
 
 
 class ReLU(Elementwise):
@@ -81,7 +88,7 @@ class ReLU(Elementwise):
         self.save(x)
         return np.maximum(x, 0)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (x,) = self.saved
         return ~(x <= 0)  # not `x > 0`: a NaN passes the gradient on, as in PyTorch
 
@@ -98,7 +105,7 @@ class LeakyReLU(Elementwise):
         self.save(x)
         return np.where(x > 0, x, self.negative_slope * x)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (x,) = self.saved
         return np.where(x > 0, 1.0, self.negative_slope).astype(x.dtype, copy=False)
 
@@ -133,12 +140,36 @@ class GELU(Elementwise):
         with np.errstate(invalid="ignore"):  # gelu(-inf) = -inf * 0 = nan, as in PyTorch, without a warning
             return (x * cdf).astype(x.dtype, copy=False)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         with np.errstate(all="ignore"):  # at ±inf: inf * 0 = nan, as in PyTorch
             if self.approximate == "tanh":
                 x, cdf, t = self.saved
                 dt = (1 - t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
                 return cdf + 0.5 * x * dt
             x, cdf = self.saved
-            pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+            pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
             return cdf + x * pdf
+
+    def saved_tensors(self, xp):
+        (x,) = self.inputs
+        if self.approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return x, 0.5 * (1 + t), t
+        return x, apply_op(NormalCDF(), x)
+
+
+class NormalCDF(Elementwise):
+    r"""$y = \Phi(x)$, the normal cdf;  $\partial y/\partial x = \varphi(x)$. GELU's $\Phi(x)$ in create-graph mode."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        self.save(x)
+        return (0.5 * (1 + erf(x * _INV_SQRT_2))).astype(x.dtype, copy=False)
+
+    def derivative(self, i, xp=np):
+        (x,) = self.saved
+        return _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+
+    def saved_tensors(self, xp):
+        return self.inputs  # forward saved its inputs

@@ -19,7 +19,7 @@ class Add(Elementwise):
     def forward(self, a, b):
         return a + b
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         return 1.0
 
     def vjp(self, grad_out):
@@ -35,7 +35,7 @@ class Sub(Elementwise):
     def forward(self, a, b):
         return a - b
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         return 1.0 if i == 0 else -1.0
 
     def vjp(self, grad_out):
@@ -51,9 +51,12 @@ class Mul(Elementwise):
         self.save(a, b)
         return a * b
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         a, b = self.saved
         return b if i == 0 else a
+
+    def saved_tensors(self, xp):
+        return self.inputs  # forward saved its inputs
 
     def vjp(self, grad_out):
         a, b = self.saved
@@ -74,10 +77,13 @@ class Div(Elementwise):
         with np.errstate(all="ignore"):  # x/0 = ±inf, 0/0 = nan, as IEEE says, without NumPy's warning
             return a / b
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         a, b = self.saved
         with np.errstate(all="ignore"):
             return 1.0 / b if i == 0 else -a / (b * b)
+
+    def saved_tensors(self, xp):
+        return self.inputs  # forward saved its inputs
 
 
 class Neg(Elementwise):
@@ -88,7 +94,7 @@ class Neg(Elementwise):
     def forward(self, x):
         return -x
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         return -1.0
 
     def vjp(self, grad_out):
@@ -111,12 +117,19 @@ class Pow(Elementwise):
         self.save(a, b, y)
         return y
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         a, b, y = self.saved
         with np.errstate(all="ignore"):
-            if i == 0:
-                return np.where(b == 0, 0.0, b * a ** (b - 1))
-            return np.where((a == 0) & (b >= 0), 0.0, y * np.log(a))
+            if i == 0:  # np.asarray: the masks are constants, also when a and b are tensors
+                # only where a^(b-1) is inf or NaN (a = 0, a = NaN): elsewhere b a^(b-1) is already 0 at
+                # b = 0, and unmasked it keeps its derivative in b, so a recorded Hessian stays symmetric
+                a_, b_ = np.asarray(a), np.asarray(b)
+                return xp.where((b_ == 0) & ((a_ == 0) | np.isnan(a_)), 0.0, b * a ** (b - 1))
+            return xp.where((np.asarray(a) == 0) & (np.asarray(b) >= 0), 0.0, y * xp.log(a))
+
+    def saved_tensors(self, xp):
+        a, b = self.inputs
+        return a, b, a**b
 
 
 def routed(x: np.ndarray, other: np.ndarray, wins: np.ndarray) -> np.ndarray:
@@ -135,7 +148,7 @@ class Maximum(Elementwise):
         self.save(a, b)
         return np.maximum(a, b)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         a, b = self.saved
         return routed(a, b, a > b) if i == 0 else routed(b, a, b > a)
 
@@ -149,7 +162,7 @@ class Minimum(Elementwise):
         self.save(a, b)
         return np.minimum(a, b)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         a, b = self.saved
         return routed(a, b, a < b) if i == 0 else routed(b, a, b < a)
 
@@ -167,7 +180,7 @@ class Where(Elementwise):
         self.save(c)
         return np.where(c, a, b)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (c,) = self.saved
         if i == 0:
             return np.zeros(c.shape)

@@ -12,15 +12,30 @@ An op is a function $y = f(x_1, \dots, x_n)$ on NumPy arrays that knows three th
   in $y$'s shape (a NumPy scalar for a 0-d $y$, as ``forward`` may return), with ``None`` for
   an input that has no tangent (the forward-mode walk is ``minigrad/forward.py``).
 
+* ``recorded_vjp(grad_out, xp)``: the same VJP when a graph of the backward pass is being
+  created (``create_graph=True``): ``grad_out`` and the result are Tensors, computed with
+  minigrad ops (``xp`` is ``minigrad.functional``, NumPy's names) so they can be differentiated
+  again. This is the one place that says how a VJP is recorded (docs/ARCHITECTURE.md):
+  an elementwise op gets it from its one ``derivative(i, xp)``; a fused op is replayed from
+  primitive ops (``REPLAYS``); every other op writes its VJP once more with ``xp``.
+
 The invariants the tests check for every op: ``vjp(g)[i] == J_i.T @ g.ravel()`` and
 ``jvp(t) == sum_i J_i @ t_i.ravel()``, so $\langle g, J t\rangle = \langle J^\top g, t\rangle$.
 """
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from minigrad.broadcast import unbroadcast
+from minigrad.engine import compute_grads_recorded
+
+#: Fused ops differentiated twice by replaying them as a composition of primitive ops: op class ->
+#: ``replay(op, *inputs) -> Tensor``, the op's output recomputed from its input tensors. Filled by
+#: ``minigrad/second_order.py`` (recurrent steps, StepOutputs, attention): a replay builds tensors, above the ops.
+REPLAYS: dict = {}
 
 
 class Op:
@@ -66,6 +81,26 @@ class Op:
 
     def jvp(self, *tangents: np.ndarray | None) -> np.ndarray:
         raise NotImplementedError(f"{self.name}.jvp")
+
+    def recorded_vjp(self, grad_out, xp) -> tuple:
+        r"""create_graph: $J_i^\top g$ as Tensors on the graph. Default: replay the op (``REPLAYS``).
+
+        The replay recomputes $y$ from the op's input tensors with primitive ops, and the VJP is
+        that composition's own recorded backward pass, walked back to the inputs and no further.
+        """
+        replay = REPLAYS.get(type(self))
+        if replay is None:
+            raise NotImplementedError(
+                f"{self.name} cannot be differentiated twice: it has no recorded VJP for create_graph=True"
+            )
+        inputs = self.inputs
+        out = replay(self, *inputs)
+        stop = {id(x) for x in inputs}
+        found = compute_grads_recorded([out], [grad_out], lambda t: id(t) in stop, False, stop)
+        return tuple([
+            found[id(x)][1] if need and id(x) in found else None
+            for x, need in zip(inputs, self.needs_grad)
+        ])  # fmt: skip
 
     def jacobian(self, i: int) -> np.ndarray:
         r"""Dense $J_i = \partial y / \partial x_i$, shape ``(y.size, x_i.size)``.
@@ -128,14 +163,35 @@ def diagonal_jacobian(derivative: np.ndarray, in_shape: tuple, out_shape: tuple)
 class Elementwise(Op):
     r"""An op applied element by element: $y_k = f(x_{1,k}, \dots, x_{n,k})$.
 
-    Subclasses give ``derivative(i)`` $= \partial y / \partial x_i$ elementwise; then
-    the VJP is a product, $g \odot f'$, and the Jacobian is diagonal.
+    Subclasses give ``derivative(i, xp)`` $= \partial y / \partial x_i$ elementwise; then
+    the VJP is a product, $g \odot f'$, and the Jacobian is diagonal. ``derivative`` reads what
+    forward saved and calls NumPy's functions as ``xp.exp``, ``xp.where``: in create-graph mode
+    the same code runs on tensors (``saved_tensors``) with minigrad's functions.
     """
 
     __slots__ = ()
 
-    def derivative(self, i: int) -> np.ndarray:
+    def derivative(self, i: int, xp=np) -> np.ndarray:
         raise NotImplementedError(f"{self.name}.derivative")
+
+    def saved_tensors(self, xp) -> tuple:
+        """What forward saved, as Tensors on the graph (recomputed from ``self.inputs``).
+
+        The default keeps forward's arrays, which then enter the recorded VJP as constants:
+        right for an op whose derivative is constant between kinks (ReLU, abs, max, where),
+        whose second derivative is 0. An op whose derivative curves overrides it; the op tests
+        check every op's second derivative against central differences.
+        """
+        return self.saved
+
+    def recorded_vjp(self, grad_out, xp) -> tuple:
+        r"""$g \odot f'_i$ with $f'_i$ from ``derivative(i, xp)`` run on tensors."""
+        twin = copy.copy(self)  # the same op, reading tensors where forward saved arrays
+        twin.saved = self.saved_tensors(xp)
+        return tuple([
+            grad_out * _same_dtype(twin.derivative(i, xp), grad_out) if need else None
+            for i, need in enumerate(self.needs_grad)
+        ])  # fmt: skip
 
     def vjp(self, grad_out: np.ndarray) -> tuple:
         if len(self.needs_grad) == 1:  # unary (tanh, exp, ...): recorded only if x needs grad
@@ -156,3 +212,11 @@ class Elementwise(Op):
 
     def jacobian(self, i: int) -> np.ndarray:
         return diagonal_jacobian(self.derivative(i), self.in_shapes[i], self.out_shape)
+
+
+def _same_dtype(derivative, grad_out):
+    """A constant derivative (an array: a mask, a routing share) in ``grad_out``'s dtype, so that a
+    float32 gradient stays float32 (an array operand would promote it; a Tensor is left as it is)."""
+    if isinstance(derivative, np.ndarray):
+        return derivative.astype(grad_out.dtype, copy=False)
+    return derivative

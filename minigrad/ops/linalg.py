@@ -53,6 +53,27 @@ class MatMul(Op):
                 grad_b = grad_b[..., :, 0]
         return grad_a, grad_b
 
+    def recorded_vjp(self, grad_out, xp):
+        """``vjp`` on tensors: $\bar A = G B^\top$, $\bar B = A^\top G$ (1-D operands given their axis)."""
+        a, b = self.inputs
+        a2 = xp.reshape(a, (1, -1)) if a.ndim == 1 else a
+        b2 = xp.reshape(b, (-1, 1)) if b.ndim == 1 else b
+        g = grad_out
+        if b.ndim == 1:
+            g = xp.reshape(g, (*g.shape, 1))
+        if a.ndim == 1:
+            g = xp.reshape(g, (*g.shape[:-1], 1, g.shape[-1]))
+        grad_a = grad_b = None
+        if self.needs_grad[0]:
+            grad_a = xp.matmul(g, _swap_last(b2, xp))
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]
+        if self.needs_grad[1]:
+            grad_b = xp.matmul(_swap_last(a2, xp), g)
+            if b.ndim == 1:
+                grad_b = grad_b[..., :, 0]
+        return grad_a, grad_b
+
     def jvp(self, ta, tb):
         r"""$\dot Y = \dot A B + A \dot B$."""
         a, b = self.saved
@@ -69,3 +90,10 @@ class MatMul(Op):
         if i == 0:
             return np.kron(np.eye(m), b.T)
         return np.kron(a, np.eye(p))
+
+
+def _swap_last(t, xp):
+    """``np.swapaxes(t, -1, -2)`` for a tensor."""
+    axes = list(range(t.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return xp.transpose(t, tuple(axes))

@@ -46,6 +46,10 @@ class Reduction(Op):
         """Re-insert the reduced axes as size 1, so ``a`` broadcasts against the input."""
         return a if self.keepdims else np.expand_dims(a, self.axes)
 
+    def kept_shape(self) -> tuple:
+        """The input's shape with the reduced axes as size 1: where a gradient of the output spreads."""
+        return tuple(1 if a in self.axes else n for a, n in enumerate(self.in_shapes[0]))
+
     def count(self) -> int:
         """How many input elements went into each output element."""
         shape = self.in_shapes[0]
@@ -72,6 +76,9 @@ class Sum(Reduction):
     def vjp(self, grad_out):
         return (np.broadcast_to(self.expand(grad_out), self.in_shapes[0]),)
 
+    def recorded_vjp(self, grad_out, xp):
+        return (xp.broadcast_to(xp.reshape(grad_out, self.kept_shape()), self.in_shapes[0]),)
+
     def jvp(self, t):
         r"""$\dot y = \sum_k \dot x_k$: the tangent reduced like the input."""
         return np.sum(t, axis=self.axes, keepdims=self.keepdims)
@@ -94,6 +101,10 @@ class Mean(Reduction):
     def vjp(self, grad_out):
         # max(n, 1): an empty input gets an empty gradient, so n = 0 must not divide
         return (np.broadcast_to(self.expand(grad_out) / max(self.count(), 1), self.in_shapes[0]),)
+
+    def recorded_vjp(self, grad_out, xp):
+        spread = xp.reshape(grad_out, self.kept_shape()) / max(self.count(), 1)
+        return (xp.broadcast_to(spread, self.in_shapes[0]),)
 
     def jvp(self, t):
         r"""$\dot y = \frac1n \sum_k \dot x_k$."""
@@ -127,6 +138,11 @@ class Var(Reduction):
     def vjp(self, grad_out):
         (centered,) = self.saved
         return (self.expand(grad_out) * centered * (2.0 / (self.count() - self.ddof)),)
+
+    def recorded_vjp(self, grad_out, xp):
+        (x,) = self.inputs
+        centered = x - xp.mean(x, axis=self.axes, keepdims=True)
+        return (xp.reshape(grad_out, self.kept_shape()) * centered * (2.0 / (self.count() - self.ddof)),)
 
     def jvp(self, t):
         r"""$\dot y = \frac{2}{n-d} \sum_k (x_k - \bar x)\, \dot x_k$."""
@@ -164,6 +180,11 @@ class Max(Reduction):
         (mask,) = self.saved
         ties = mask.sum(axis=self.axes, keepdims=True)
         return (self.expand(grad_out) * mask / ties,)
+
+    def recorded_vjp(self, grad_out, xp):
+        (mask,) = self.saved  # piecewise linear: the routing is a constant, the second derivative 0
+        share = (mask / mask.sum(axis=self.axes, keepdims=True)).astype(grad_out.dtype)
+        return (xp.reshape(grad_out, self.kept_shape()) * share,)
 
     def jvp(self, t):
         r"""$\dot y$ = the mean of $\dot x_k$ over the extremes (one $k$ unless there are ties)."""
@@ -218,6 +239,11 @@ class LogSumExp(Reduction):
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (self.expand(grad_out) * softmax,)
+
+    def recorded_vjp(self, grad_out, xp):
+        (x,) = self.inputs
+        softmax = xp.exp(x - xp.logsumexp(x, axis=self.axes, keepdims=True))
+        return (xp.reshape(grad_out, self.kept_shape()) * softmax,)
 
     def jvp(self, t):
         r"""$\dot y = \sum_k \mathrm{softmax}(x)_k\, \dot x_k$."""

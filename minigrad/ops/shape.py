@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad.ops.base import Op
+from minigrad.tensor import apply_op
 
 
 class Reshape(Op):
@@ -31,6 +32,9 @@ class Reshape(Op):
 
     def vjp(self, grad_out):
         return (np.reshape(grad_out, self.in_shapes[0]),)
+
+    def recorded_vjp(self, grad_out, xp):
+        return (xp.reshape(grad_out, self.in_shapes[0]),)
 
     def jvp(self, t):
         return np.reshape(t, self.out_shape)  # linear: the tangent moves as x does
@@ -57,6 +61,9 @@ class Transpose(Op):
     def vjp(self, grad_out):
         return (np.transpose(grad_out, np.argsort([a % grad_out.ndim for a in self.axes])),)
 
+    def recorded_vjp(self, grad_out, xp):
+        return (xp.transpose(grad_out, tuple(np.argsort([a % grad_out.ndim for a in self.axes]).tolist())),)
+
     def jvp(self, t):
         return np.transpose(t, self.axes)
 
@@ -77,6 +84,9 @@ class BroadcastTo(Op):
 
     def vjp(self, grad_out):
         return (grad_out,)  # the engine sums over the broadcast axes
+
+    def recorded_vjp(self, grad_out, xp):
+        return (grad_out,)
 
     def jvp(self, t):
         return np.broadcast_to(t, self.shape)
@@ -157,6 +167,9 @@ class GetItem(Op):
     def vjp(self, grad_out):
         return (IndexedGrad(self.index, grad_out, self.advanced),)
 
+    def recorded_vjp(self, grad_out, xp):
+        return (apply_op(Scatter(self.index, self.advanced, self.in_shapes[0]), grad_out),)
+
     def jvp(self, t):
         return t[self.index]
 
@@ -181,6 +194,11 @@ class Concatenate(Op):
 
     def vjp(self, grad_out):
         return tuple(np.split(grad_out, self.bounds, axis=self.axis))
+
+    def recorded_vjp(self, grad_out, xp):
+        edges = [0, *self.bounds.tolist(), grad_out.shape[self.axis]]
+        before = (slice(None),) * self.axis
+        return tuple([grad_out[(*before, slice(lo, hi))] for lo, hi in zip(edges[:-1], edges[1:])])
 
     def jvp(self, *tangents):
         return np.concatenate(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
@@ -207,8 +225,36 @@ class Stack(Op):
         # views, not copies: the engine never writes into a gradient it did not allocate
         return tuple(np.moveaxis(grad_out, self.axis, 0))
 
+    def recorded_vjp(self, grad_out, xp):
+        before = (slice(None),) * self.axis
+        return tuple([grad_out[(*before, k)] for k in range(len(self.in_shapes))])
+
     def jvp(self, *tangents):
         return np.stack(zeros_for_none(tangents, self.in_shapes), axis=self.axis)
+
+
+class Scatter(Op):
+    r"""$y = 0$ of ``shape`` with $y[\text{index}] \mathrel{+}= x$: ``GetItem``'s VJP as an op (create-graph mode).
+
+    Linear, and the transpose of ``GetItem``: its VJP picks ``g[index]``, its JVP scatters.
+    """
+
+    __slots__ = ("index", "advanced", "shape")
+
+    def __init__(self, index, advanced: bool, shape: tuple):
+        self.index, self.advanced, self.shape = index, advanced, shape
+
+    def forward(self, x):
+        return IndexedGrad(self.index, x, self.advanced).dense(self.shape)
+
+    def vjp(self, grad_out):
+        return (grad_out[self.index],)
+
+    def jvp(self, t):
+        return IndexedGrad(self.index, t, self.advanced).dense(self.shape)
+
+    def recorded_vjp(self, grad_out, xp):
+        return (apply_op(GetItem(self.index), grad_out),)
 
 
 def zeros_for_none(tangents: tuple, shapes: tuple) -> list:

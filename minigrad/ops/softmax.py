@@ -37,6 +37,10 @@ class Softmax(Op):
         (s,) = self.saved
         return (s * (grad_out - np.sum(grad_out * s, axis=self.axis, keepdims=True)),)
 
+    def recorded_vjp(self, grad_out, xp):
+        s = xp.softmax(self.inputs[0], axis=self.axis)
+        return (s * (grad_out - xp.sum(grad_out * s, axis=self.axis, keepdims=True)),)
+
     def jvp(self, t):
         r"""$J\dot x = s \odot (\dot x - \langle s, \dot x\rangle)$: $J$ is symmetric."""
         (s,) = self.saved
@@ -69,6 +73,10 @@ class LogSoftmax(Op):
     def vjp(self, grad_out):
         (softmax,) = self.saved
         return (grad_out - softmax * np.sum(grad_out, axis=self.axis, keepdims=True),)
+
+    def recorded_vjp(self, grad_out, xp):
+        softmax = xp.softmax(self.inputs[0], axis=self.axis)
+        return (grad_out - softmax * xp.sum(grad_out, axis=self.axis, keepdims=True),)
 
     def jvp(self, t):
         r"""$J\dot x = \dot x - \langle s, \dot x\rangle \mathbf{1}$."""

@@ -21,9 +21,12 @@ class Exp(Elementwise):
         self.save(y)
         return y
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (y,) = self.saved
         return y
+
+    def saved_tensors(self, xp):
+        return (xp.exp(self.inputs[0]),)
 
 
 class Log(Elementwise):
@@ -36,10 +39,13 @@ class Log(Elementwise):
         with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf, log -1 = nan: values, not warnings
             return np.log(x)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (x,) = self.saved
         with np.errstate(divide="ignore"):
             return 1.0 / x
+
+    def saved_tensors(self, xp):
+        return self.inputs  # forward saved its inputs
 
 
 class Sqrt(Elementwise):
@@ -53,10 +59,13 @@ class Sqrt(Elementwise):
         self.save(y)
         return y
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (y,) = self.saved
         with np.errstate(divide="ignore"):
             return 0.5 / y
+
+    def saved_tensors(self, xp):
+        return (xp.sqrt(self.inputs[0]),)
 
 
 class Abs(Elementwise):
@@ -68,7 +77,7 @@ class Abs(Elementwise):
         self.save(x)
         return np.abs(x)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (x,) = self.saved
         return np.sign(x)
 
@@ -90,7 +99,7 @@ class Clip(Elementwise):
         self.save(x)
         return np.clip(x, self.a_min, self.a_max)
 
-    def derivative(self, i):
+    def derivative(self, i, xp=np):
         (x,) = self.saved
         inside = np.ones(x.shape, dtype=bool)
         if self.a_min is not None:
