@@ -1,6 +1,6 @@
 r"""Curvature you can see: Hessian-vector products from double backward (``create_graph=True``).
 
-**The cliff through the Hessian.** The one-unit RNN of the ``cliff`` demo, $h_t = \tanh(w h_{t-1} + b)$
+**The cliff through the Hessian.** The one-unit RNN of the ``cliff`` demo, $h_{t+1} = \tanh(w h_t + b)$
 over T = 50 steps with $\mathcal L = (h_T - y)^2$, now with both parameters $\theta = (w, b)$. The
 curvature along the gradient, $\kappa = g^\top H g / \lVert g\rVert^2$ (one HVP), is the second
 derivative of the loss on the line the gradient points along. At the wall both $g$ and $\kappa$ are
@@ -39,7 +39,7 @@ LRS = (0.1, 0.4)
 
 # ----- the cliff -----------------------------------------------------------------------------
 def cliff_loss(theta):
-    r"""$(h_T - y)^2$ with $h_t = \tanh(w h_{t-1} + b)$, $\theta = (w, b)$."""
+    r"""$(h_T - y)^2$ with $h_{t+1} = \tanh(w h_t + b)$, $\theta = (w, b)$."""
     w, b = theta[0], theta[1]
     h = mg.tensor(H0)
     for _ in range(T_CLIFF):
