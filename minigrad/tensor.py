@@ -24,6 +24,7 @@ from minigrad.anomaly import check_forward, user_site
 from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype, number_dtype
 from minigrad.grad_mode import MODES
+from minigrad.size import ElementCount
 
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
@@ -193,9 +194,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (an int); ``x.size()`` and ``x.size(0)`` answer as in PyTorch (``size.py``)."""
+        return ElementCount(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:

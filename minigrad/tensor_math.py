@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from minigrad.arguments import integer
 from minigrad.dtypes import get_default_dtype, result_dtype
 from minigrad.ops import (
     Abs,
@@ -287,7 +288,7 @@ def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> 
 def var(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Variance over ``axis`` with NumPy's ``ddof`` (default 0; PyTorch's is 1), like ``ndarray.var``."""
     axis, keepdims = axis_args("var", axis, keepdims, dim, keepdim)
-    return apply_op(Var(axis, ddof, keepdims), self)
+    return apply_op(Var(axis, integer(ddof, "ddof", "var", low=0), keepdims), self)
 
 
 def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:

@@ -55,7 +55,20 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _REFLECTED:
         if inputs[1] is self and not isinstance(inputs[0], Tensor):
             return getattr(self, _REFLECTED[ufunc])(inputs[0])
+    arrays = [x for x in inputs if isinstance(x, np.ndarray)]
+    if arrays and method == "__call__":  # `array *= tensor`, `p.grad[:] *= c`: the user wrote an operator
+        raise TypeError(_mixed_message(ufunc, arrays[0], self))
     raise TypeError(f"np.{ufunc.__name__} does not work on a minigrad Tensor: {_use_instead(ufunc.__name__)}")
+
+
+def _mixed_message(ufunc, array: np.ndarray, t: Tensor) -> str:
+    what = ".grad is" if type(array).__name__ == "GradArray" else "the left operand is"
+    return (
+        f"a NumPy array met a minigrad Tensor in an operation computed by NumPy ({ufunc.__name__}, e.g. "
+        f"`array *= tensor`): {what} a NumPy array of shape {array.shape}, and the tensor (shape {t.shape}"
+        f"{', requires_grad=True' if t.requires_grad else ''}) cannot be written into it; use `.data` for "
+        f"the tensor's numbers, or wrap the array with `mg.tensor(...)` to compute with tensors"
+    )
 
 
 def array_function(self, func, types, args, kwargs):
