@@ -35,6 +35,7 @@ from minigrad.ops import (
     Where,
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
+from minigrad.pytorch_rules import ValuesIndices
 from minigrad.tensor import Tensor, apply_op
 from minigrad.tensor_arguments import tensor_like
 from minigrad.tensor_math import apply_binary
@@ -208,26 +209,28 @@ def mean(
 
 
 def var(
-    a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *,
-    dim: Axis = None, keepdim: OptBool = None,
+    a: TensorLike, axis_or_dim: Axis = None, ddof: int | None = None, keepdims: bool = False, *,
+    axis: Axis = None, dim: Axis = None, keepdim: OptBool = None, correction: int | None = None,
+    unbiased: OptBool = None,
 ) -> Tensor:  # fmt: skip
-    """Variance over ``axis`` with NumPy's ``ddof`` (default 0, the biased estimate; PyTorch's is 1)."""
-    ddof = integer(ddof, "ddof", "var", low=0)
-    return tensor_like(a, "a", "var").var(axis=axis, ddof=ddof, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    """Variance dividing by n - ddof: NumPy's ``ddof`` (default 0) or PyTorch's ``correction`` (default 1),
+    decided by the arguments named; ``var(a)`` alone is ambiguous, an error (``Tensor.var``)."""
+    return tensor_like(a, "a", "var").var(axis_or_dim, ddof, keepdims, axis=axis, dim=dim, keepdim=keepdim,
+                                          correction=correction, unbiased=unbiased)
 
 
 def max(
-    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
-) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``, like ``np.max`` (values only, as ``torch.amax``)."""
-    return tensor_like(a, "a", "max").max(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    a: TensorLike, dim: Axis | Tensor = None, keepdim: OptBool = None, *, axis: Axis = None, keepdims: bool = False
+) -> Tensor | ValuesIndices:  # noqa: A001
+    """Maximum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (``Tensor.max``)."""
+    return tensor_like(a, "a", "max").max(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def min(
-    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
-) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``, like ``np.min`` (values only, as ``torch.amin``)."""
-    return tensor_like(a, "a", "min").min(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    a: TensorLike, dim: Axis | Tensor = None, keepdim: OptBool = None, *, axis: Axis = None, keepdims: bool = False
+) -> Tensor | ValuesIndices:  # noqa: A001
+    """Minimum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (``Tensor.min``)."""
+    return tensor_like(a, "a", "min").min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def logsumexp(

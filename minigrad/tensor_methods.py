@@ -176,6 +176,16 @@ def matmul(self, other) -> Tensor:
     return self @ other
 
 
+def maximum(self, other) -> Tensor:
+    """Elementwise maximum (``torch.maximum``; also what PyTorch's ``x.max(other)`` means)."""
+    return functional.maximum(self, other)
+
+
+def minimum(self, other) -> Tensor:
+    """Elementwise minimum (``torch.minimum``; also what PyTorch's ``x.min(other)`` means)."""
+    return functional.minimum(self, other)
+
+
 def neg(self) -> Tensor:
     """``-x`` (``torch.neg``)."""
     return -self
@@ -196,10 +206,14 @@ def log_softmax(self, dim: int) -> Tensor:
     return functional.log_softmax(self, axis=dim)
 
 
-def std(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-    """√var over ``axis``, NumPy's ``ddof`` (default 0; PyTorch's default is 1). Gradient 0 where std = 0."""
-    axis, keepdims = axis_args("std", axis, keepdims, dim, keepdim)
-    return _sqrt_zero_safe(self.var(axis=axis, ddof=ddof, keepdims=keepdims))
+def std(
+    self, axis_or_dim=None, ddof=None, keepdims: bool = False, *,
+    axis=None, dim=None, keepdim=None, correction=None, unbiased=None,
+) -> Tensor:  # fmt: skip
+    """√var, with ``var``'s rule for NumPy's ``ddof`` (default 0) and PyTorch's ``correction`` (default 1);
+    a bare ``x.std()`` is refused as ambiguous. Gradient 0 where std = 0."""
+    return _sqrt_zero_safe(self.var(axis_or_dim, ddof, keepdims, axis=axis, dim=dim, keepdim=keepdim,
+                                    correction=correction, unbiased=unbiased))
 
 
 def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
@@ -273,6 +287,8 @@ Tensor.clone = clone
 Tensor.pow = pow
 Tensor.matmul = matmul
 Tensor.neg = neg
+Tensor.maximum = maximum
+Tensor.minimum = minimum
 Tensor.clamp = clamp
 Tensor.softmax = softmax
 Tensor.log_softmax = log_softmax
