@@ -40,7 +40,7 @@ from minigrad.rtrl import RTRLResult, rtrl
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
-__all__ = ["unroll", "Trajectory", "BPTTResult", "truncated_bptt", "TBPTTResult", "rtrl", "RTRLResult"]
+__all__ = ["unroll", "Trajectory", "BPTTResult", "truncated_bptt", "TBPTTResult"]  # rtrl: minigrad.rtrl
 
 _BASES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
