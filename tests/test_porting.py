@@ -131,3 +131,135 @@ def test_transpose_with_two_dims_swaps_them_as_pytorch():
     assert mg.zeros(2, 3, 4).transpose(0, 2).shape == (4, 3, 2)
     assert mg.zeros(2, 3, 4).transpose((1, 0, 2)).shape == (3, 2, 4)  # a tuple: NumPy's permutation
     assert x.transpose().shape == (3, 2)
+
+
+# ----- the missing names ----------------------------------------------------------------------
+def test_a_generator_gives_reproducible_draws_independent_of_the_global_one():
+    def draws(g):
+        return (mg.randn(3, generator=g).tolist(), mg.rand(2, generator=g).tolist(),
+                mg.randint(0, 10, (4,), generator=g).tolist(), mg.randperm(5, generator=g).tolist(),
+                mg.multinomial(mg.tensor([0.2, 0.8]), 3, replacement=True, generator=g).tolist())
+
+    g = mg.Generator().manual_seed(2147483647)
+    first = draws(g)
+    mg.manual_seed(0)
+    mg.randn(10)  # the global generator moves; the given one does not care
+    assert draws(mg.Generator().manual_seed(2147483647)) == first
+    assert g.initial_seed() == 2147483647
+    with pytest.raises(TypeError, match="randn: generator must be a minigrad.Generator or None, got 3"):
+        mg.randn(2, generator=3)
+
+
+def test_randint_randperm_and_multinomial_follow_pytorchs_documented_behaviour():
+    g = mg.Generator().manual_seed(0)
+    r = mg.randint(3, 7, (1000,), generator=g)
+    assert r.dtype == np.int64 and r.shape == (1000,) and set(r.tolist()) == {3, 4, 5, 6}  # high excluded
+    assert set(mg.randint(3, (50,), generator=g).tolist()) == {0, 1, 2}  # randint(high, size)
+    p = mg.randperm(6, generator=g)
+    assert p.dtype == np.int64 and sorted(p.tolist()) == list(range(6))
+    w = mg.tensor([[0.0, 1.0, 3.0], [5.0, 0.0, 0.0]])  # unnormalized weights, one row each
+    s = mg.multinomial(w, 2000, replacement=True, generator=g)
+    assert s.shape == (2, 2000) and s.dtype == np.int64
+    assert 0 not in s[0].tolist() and set(s[1].tolist()) == {0}  # zero weight: never drawn
+    assert abs(np.mean(s.data[0] == 2) - 0.75) < 0.05
+    s = mg.multinomial(mg.tensor([1.0, 1.0, 1.0, 1.0]), 4, generator=g)  # without replacement
+    assert sorted(s.tolist()) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="without replacement, num_samples=3 needs that many nonzero"):
+        mg.multinomial(mg.tensor([1.0, 0.0, 1.0]), 3)
+
+
+def test_one_hot_mm_log2_log10_nelement_and_detach_():
+    import minigrad.nn.functional as F
+
+    assert F.one_hot(mg.tensor([0, 2])).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert F.one_hot(mg.tensor([[1]]), num_classes=3).shape == (1, 1, 3)
+    with pytest.raises(ValueError, match=r"one_hot: class indices must be in \[0, 2\)"):
+        F.one_hot(mg.tensor([2]), 2)
+    a, b = mg.tensor([[1.0, 2.0]]), mg.tensor([[3.0], [4.0]])
+    assert mg.mm(a, b).tolist() == [[11.0]] and a.mm(b).tolist() == [[11.0]]
+    with pytest.raises(ValueError, match="mm: input and mat2 must be 2-D"):
+        mg.mm(mg.ones(2), b)
+    assert mg.log2(mg.tensor(8.0)).item() == pytest.approx(3.0)
+    assert mg.tensor(1000.0).log10().item() == pytest.approx(3.0)
+    assert mg.zeros(2, 3).nelement() == 6
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y.detach_() is y and y.is_leaf and not y.requires_grad
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=arrays(shape=(2, 3), min_value=0.1, max_value=3.0))
+def test_log2_log10_and_float_casts_have_the_gradient_of_central_differences(x):
+    assert_gradients_match(lambda t: t.log2() + mg.log10(t), [x])
+    # through float32 and back: a wider step, as float32 rounding (~1e-7) over 1e-6 would be all noise
+    assert_gradients_match(lambda t: t.to(mg.float32).double() * t, [x], eps=1e-3, atol=1e-3)
+
+
+def test_conversions_and_dtype_names_are_pytorchs():
+    x = mg.tensor([1.5, -2.5], requires_grad=True)
+    assert x.long().dtype == mg.long == mg.int64 and x.int().dtype == mg.int32
+    assert x.float().dtype == mg.float32 and x.double() is x and x.bool().dtype == mg.bool
+    assert x.type() == "minigrad.DoubleTensor" and x.type(mg.float32).dtype == np.float32
+    assert x.to(mg.float32).dtype == np.float32 and x.to("cpu") is x and x.to(mg.tensor([1])).dtype == np.int64
+    assert x.to("cpu", mg.float32).dtype == np.float32 and x.cpu() is x and x.device == "cpu"
+    y = x.float()
+    (y * y).sum().backward()  # the cast is in the graph: the gradient reaches x, in x's dtype
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [3.0, -5.0]
+    assert mg.zeros(2, dtype=mg.long).dtype == np.int64
+    mg.set_default_dtype(mg.float64)  # a program's first line, as in PyTorch
+    assert mg.tensor([1.0]).dtype == mg.float64
+
+
+def test_devices_are_the_cpu_only():
+    assert mg.zeros(2, device="cpu").shape == (2,) and mg.tensor([1.0], device=mg.device("cpu")).shape == (1,)
+    assert not mg.cuda.is_available()
+    device = mg.device("cuda" if mg.cuda.is_available() else "cpu")
+    assert mg.randn(2, device=device).shape == (2,)
+    with pytest.raises(ValueError, match="minigrad runs on the CPU only; device must be 'cpu', got 'cuda'"):
+        mg.zeros(2, device="cuda")
+    with pytest.raises(ValueError, match="to: minigrad runs on the CPU only"):
+        mg.ones(1).to("cuda:0")
+    model = mg.nn.Linear(2, 2)
+    assert model.to("cpu") is model and model.weight.dtype == np.float64
+    assert model.to(mg.float32).weight.dtype == np.float32
+    with pytest.raises(ValueError, match=r"to\(\): minigrad runs on the CPU only"):
+        model.to("cuda")
+
+
+def test_a_module_that_forgets_super_init_is_told_as_pytorch_tells_it():
+    class Forgetful(mg.nn.Module):
+        def __init__(self):
+            self.fc = mg.nn.Linear(2, 2)
+
+    class ForgetfulParam(mg.nn.Module):
+        def __init__(self):
+            self.w = mg.nn.Parameter([1.0])
+
+    with pytest.raises(AttributeError, match=r"cannot assign module before Module.__init__\(\) call.*super"):
+        Forgetful()
+    with pytest.raises(AttributeError, match=r"cannot assign parameters before Module.__init__\(\) call"):
+        ForgetfulParam()
+
+
+def test_tensor_dataset_and_data_loader_batch_as_torch_utils_data():
+    from minigrad.utils.data import DataLoader, TensorDataset
+
+    X, y = mg.arange(10.0).view(5, 2), mg.arange(5)
+    ds = TensorDataset(X, y)
+    assert len(ds) == 5 and ds[1][0].tolist() == [2.0, 3.0] and ds[1][1].item() == 1
+    batches = list(DataLoader(ds, batch_size=2))
+    assert [yb.tolist() for _, yb in batches] == [[0, 1], [2, 3], [4]]
+    assert len(DataLoader(ds, batch_size=2, drop_last=True)) == 2
+    assert [yb.tolist() for _, yb in DataLoader(ds, batch_size=2, drop_last=True)] == [[0, 1], [2, 3]]
+    orders = [[v for _, yb in DataLoader(ds, 2, shuffle=True, generator=mg.Generator().manual_seed(s))
+               for v in yb.tolist()] for s in (1, 1, 2)]  # fmt: skip
+    assert orders[0] == orders[1] and sorted(orders[0]) == [0, 1, 2, 3, 4] and orders[0] != orders[2]
+    loader = DataLoader(ds, 5, shuffle=True, generator=mg.Generator().manual_seed(0))
+    assert next(iter(loader))[1].tolist() != next(iter(loader))[1].tolist()  # a new order each epoch
+    pairs = [(mg.tensor([float(i)]), i) for i in range(3)]  # any dataset: samples are stacked
+    xb, yb = next(iter(DataLoader(pairs, batch_size=3)))
+    assert xb.shape == (3, 1) and yb.tolist() == [0, 1, 2]
+    with pytest.raises(ValueError, match="TensorDataset: tensors must share the size of their first axis"):
+        TensorDataset(X, mg.arange(4))
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be an int >= 1, got 0"):
+        DataLoader(ds, batch_size=0)

@@ -108,13 +108,17 @@ BAD = {
     "index": [(None, "None"), ("1", "'1'"), (1.5, "1.5")],  # an int, or None where None is the default
     "seed": [(None, "None"), ("abc", "'abc'"), (2.5, "2.5"), (-1, "-1")],
     "path": [(None, "None"), (3, "3")],
+    "device": [("cuda", "'cuda'"), (3, "3")],  # the CPU is the only device
+    "generator": [(3, "3"), ("abc", "'abc'")],  # None: minigrad's global generator
+    "dataset": [(None, "None"), (3, "3")],
     "any": [],  # accepts anything (e.g. the ``value`` of a result record); nothing to refuse
 }
 
 # The kind of each parameter, by its name; KIND_OF_ARGUMENT overrides it for one callable.
 KINDS = {
     # tensors and arrays
-    **dict.fromkeys(["query", "key", "input", "x", "a", "x1", "x2", "W", "tensor", "ary", "array", "y", "target",
+    **dict.fromkeys(["mat2", "tensors", "query", "key", "input", "x", "a", "x1", "x2", "W", "tensor", "ary",
+                     "array", "y", "target",
                      "data", "condition", "grad", "jacobians", "adjoints", "grads", "outputs", "inputs",
                      "arrays", "state_dict"], "tensor"),
     **dict.fromkeys(["weight", "bias", "pos_weight", "like", "u", "v", "v0", "state0", "grad_outputs",
@@ -122,9 +126,10 @@ KINDS = {
     # sizes and counts
     **dict.fromkeys(["input_size", "hidden_size", "in_features", "out_features", "num_layers", "n_iter",
                      "num_embeddings", "embedding_dim", "step_size", "T_max", "steps", "n", "k", "embed_dim",
-                     "num_heads", "kdim", "vdim", "d_model", "nhead", "dim_feedforward", "max_len", "length"], "size"),
+                     "num_heads", "kdim", "vdim", "d_model", "nhead", "dim_feedforward", "max_len", "length",
+                     "num_samples", "batch_size"], "size"),
     **dict.fromkeys(["ddof", "patience", "cooldown", "correction"], "count"),
-    **dict.fromkeys(["last_epoch"], "int"),
+    **dict.fromkeys(["last_epoch", "low", "high"], "int"),
     # hyper-parameters
     **dict.fromkeys(["eps", "lr", "gain", "eps_min", "eps_max", "growth", "rho", "factor",
                      "grad_norm0", "atol", "rtol", "layer_norm_eps"], "positive"),
@@ -138,7 +143,7 @@ KINDS = {
     **dict.fromkeys(["requires_grad", "keepdims", "keepdim", "training", "batch_first", "bidirectional",
                      "elementwise_affine", "amsgrad", "nesterov", "centered", "normalize", "raise_exception",
                      "error_if_nonfinite", "reset_after", "retain_graph", "add_bias_kv", "add_zero_attn",
-                     "norm_first", "unbiased", "is_causal"], "flag"),
+                     "norm_first", "unbiased", "is_causal", "replacement", "shuffle", "drop_last"], "flag"),
     **dict.fromkeys(["dim", "axis", "axis_or_dim"], "axis"),
     **dict.fromkeys(["reduction", "nonlinearity", "mode", "approximate", "strategy", "threshold_mode",
                      "method", "activation"], "choice"),
@@ -150,6 +155,9 @@ KINDS = {
     **dict.fromkeys(["ignore_index", "padding_idx", "indices_or_sections"], "index"),
     "seed": "seed",
     "path": "path",
+    "device": "device",
+    "generator": "generator",
+    "dataset": "dataset",
     **dict.fromkeys(["name", "file", "value", "kind", "modules", "defaults", "betas", "max_norms", "clip_values",
                      "m", "param_grads", "contributions", "input_grads", "states", "losses", "state"], "any"),
 }
@@ -169,7 +177,8 @@ KIND_OF_ARGUMENT = {
     "mg.bptt.truncated_bptt.optimizer": "module", "mg.arange.end": "any", "mg.arange.step": "real",
     "mg.nn.RecurrentDropout.p": "probability", "mg.set_grad_enabled.mode": "flag",
     "mg.reshape.newshape": "new shape", "mg.nn.Softmax.dim": "layer axis", "mg.nn.LogSoftmax.dim": "layer axis",
-    "mg.nn.utils.clip_grad_norm_.norm_type": "threshold", "mg.nn.recurrent_init.chrono_init_.T_max": "positive",
+    "mg.nn.utils.clip_grad_norm_.norm_type": "threshold", "mg.device.type": "device",
+    "mg.nn.functional.one_hot.num_classes": "index", "mg.nn.recurrent_init.chrono_init_.T_max": "positive",
 }  # fmt: skip
 
 # ----- good values: every argument but the bad one -------------------------------------------
@@ -198,7 +207,8 @@ def _optimizer():
 
 
 GOOD = {  # by parameter name: a function making a good value
-    "tensor": lambda: _square(), "input": _square, "x": _square, "a": _square, "x1": _square, "x2": _square,
+    "tensor": lambda: _square(), "input": _square, "mat2": _square,
+    "x": _square, "a": _square, "x1": _square, "x2": _square,
     "W": _square, "ary": _square, "array": _square, "y": _square, "data": lambda: np.ones(3),
     "condition": lambda: np.eye(3) > 0, "grad": lambda: np.ones(3), "target": _square,
     "jacobians": lambda: np.stack([np.eye(3)] * 4), "adjoints": lambda: np.ones((4, 2, 3)),
@@ -220,6 +230,12 @@ GOOD = {  # by parameter name: a function making a good value
 }  # fmt: skip
 CALLS = {  # good arguments where the name alone does not say
     "mg.nn.functional.scaled_dot_product_attention": lambda: dict(query=_square(), key=_square(), value=_square()),
+    "mg.randint": lambda: dict(low=0, high=5, size=(3,)),
+    "mg.multinomial": lambda: dict(input=np.array([0.2, 0.3, 0.5]), num_samples=2),
+    "mg.nn.functional.one_hot": lambda: dict(tensor=np.array([0, 2, 1])),
+    "mg.utils.data.TensorDataset": lambda: dict(tensors=(_square(), _square())),
+    "mg.utils.data.DataLoader": lambda: dict(dataset=mg.utils.data.TensorDataset(_square(), _square())),
+    "mg.device": lambda: dict(type="cpu"),
     "mg.var": lambda: dict(a=_square(), ddof=0),  # var(a) alone is ambiguous (NumPy's ddof or PyTorch's?)
     "mg.nn.functional.cross_entropy": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
     "mg.nn.functional.nll_loss": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
