@@ -30,7 +30,9 @@ from minigrad.creation import (
     zeros_like,
 )
 from minigrad.device import device
-from minigrad.dtype_names import (  # PyTorch's dtype names (minigrad.float is float32, as torch.float)
+
+# PyTorch's dtype names, bound to NumPy's types (minigrad.float is float32, as torch.float): dtype_names.py
+from minigrad.dtype_names import (  # noqa: F401
     bool,
     double,
     float,
@@ -108,5 +110,6 @@ __all__ = [
     "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
     "zeros_like", "ones_like", "randn_like", "randint", "randperm", "multinomial", "Generator",
     "mm", "log2", "log10", "device", "cuda", "utils",
-    "float32", "float64", "double", "float", "int64", "long", "int32", "int", "int16", "int8", "uint8", "bool",
 ]  # fmt: skip
+# The dtype names (minigrad.float32, minigrad.long, ...) are NumPy's types, documented in dtype_names.py
+# and README's porting table rather than in __all__ (`from minigrad import *` would shadow int, float, bool).

@@ -12,6 +12,7 @@ losses, from PyTorch 2.13, in ``tests/fixtures/tutorials_torch.npz`` (``make_tut
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,3 +67,27 @@ def test_the_minigrad_program_gives_pytorchs_losses(name):
         assert "restored model agrees on 48 of 48 test sequences" in printed
         accuracy = float(printed.splitlines()[-2].split()[-1])
         assert accuracy > 0.9
+
+
+def test_every_pytorch_name_in_readmes_porting_table_exists_in_minigrad():
+    import minigrad
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Porting table"):readme.index("### Calls the two libraries")]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    assert len(rows) >= 15
+    names = {m for row in rows for m in re.findall(r"`torch\.([A-Za-z_][\w.]*)", row)}
+    assert {"randint", "multinomial", "utils.data.TensorDataset", "cuda.is_available", "mm"} <= names
+    missing = []
+    for dotted in sorted(names):
+        obj = minigrad
+        for part in dotted.split("."):
+            obj = getattr(obj, part, None)
+        if obj is None:
+            missing.append(dotted)
+    assert not missing, f"README's porting table names torch.{missing}, which minigrad lacks"
+    methods = {m for row in rows for m in re.findall(r"`(?:x|p\.grad)?\.(\w+)\(", row)}
+    assert {"size", "zero_", "long", "double", "detach_", "max", "var", "transpose"} <= methods
+    t = minigrad.ones(2, requires_grad=True)
+    (t * t).sum().backward()
+    assert all(hasattr(t, m) or hasattr(t.grad, m) for m in methods), methods
