@@ -13,6 +13,8 @@ an error that names the two readings, so no habit from either library is silentl
   ``x.var(0)`` is refused: its two readings give different numbers.
 - ``x.transpose(0, 1)``: two axes are PyTorch's swap (NumPy reads them as a permutation, which for
   a 2-D tensor leaves it unchanged); ``x.transpose()`` and ``x.transpose((1, 0, 2))`` are NumPy's.
+- ``split(x, 2, dim=0)`` is PyTorch's (pieces of size 2), ``split(x, 2, axis=0)`` NumPy's (2 pieces), and
+  ``split(x, 2)`` is refused (``functional.split``).
 """
 
 from __future__ import annotations

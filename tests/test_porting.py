@@ -263,3 +263,19 @@ def test_tensor_dataset_and_data_loader_batch_as_torch_utils_data():
         TensorDataset(X, mg.arange(4))
     with pytest.raises(ValueError, match="DataLoader: batch_size must be an int >= 1, got 0"):
         DataLoader(ds, batch_size=0)
+
+
+def test_split_is_numpys_with_axis_pytorchs_with_dim_and_ambiguous_without():
+    x = mg.arange(5.0)
+    assert [p.tolist() for p in mg.split(x, 2, dim=0)] == [[0.0, 1.0], [2.0, 3.0], [4.0]]  # pieces of size 2
+    assert [p.tolist() for p in mg.split(x, [1, 4], dim=0)] == [[0.0], [1.0, 2.0, 3.0, 4.0]]  # sizes
+    assert [p.tolist() for p in mg.split(x, [1, 4], axis=0)] == [[0.0], [1.0, 2.0, 3.0], [4.0]]  # split points
+    assert [p.shape for p in mg.split(mg.zeros(2, 6), 3, axis=1)] == [(2, 2)] * 3  # 3 equal pieces
+    with pytest.raises(TypeError, match=r"split: ambiguous call.*axis= \(NumPy\) or dim= \(PyTorch\)"):
+        mg.split(x, 2)
+    with pytest.raises(ValueError, match=r"split: the sizes \[1, 2\] must add up to dim 0's size 5, got 3"):
+        mg.split(x, [1, 2], dim=0)
+    w = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b = mg.split(w, 2, dim=0)
+    (a.sum() * 2 + b.sum() * 3).backward()
+    assert w.grad.tolist() == [2.0, 2.0, 3.0]

@@ -236,6 +236,7 @@ CALLS = {  # good arguments where the name alone does not say
     "mg.utils.data.TensorDataset": lambda: dict(tensors=(_square(), _square())),
     "mg.utils.data.DataLoader": lambda: dict(dataset=mg.utils.data.TensorDataset(_square(), _square())),
     "mg.device": lambda: dict(type="cpu"),
+    "mg.split": lambda: dict(ary=_square(), indices_or_sections=3, axis=0),  # split(x, 3) alone is ambiguous
     "mg.var": lambda: dict(a=_square(), ddof=0),  # var(a) alone is ambiguous (NumPy's ddof or PyTorch's?)
     "mg.nn.functional.cross_entropy": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
     "mg.nn.functional.nll_loss": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
@@ -362,7 +363,7 @@ EXAMPLES = [  # (call, exception, what the message must say)
     (lambda: nn.extra_cells.HighwayRNNCell(2.5, 3), ValueError, r"input_size must be a positive integer, got 2.5"),
     (lambda: nn.CrossEntropyLoss(ignore_index=None), TypeError, r"ignore_index must be an int, got None"),
     (lambda: nn.functional.layer_norm(_w, 3, eps=-1), ValueError, r"layer_norm: eps must be .*got -1"),
-    (lambda: mg.split(_w, "3"), TypeError, r"split: indices_or_sections must be a sequence of ints, got '3'"),
+    (lambda: mg.split(_w, "3", axis=0), TypeError, r"split: indices_or_sections must be a sequence of ints, got '3'"),
     (lambda: nn.init.xavier_uniform_(_w, gain=math.nan), ValueError, r"xavier_uniform_: gain must be .*got nan"),
     (lambda: mg.optim.SGD(nn.Linear(2, 2)), TypeError, r"SGD: params must be an iterable of Tensors.*Linear"),
     (lambda: mg.bptt.unroll(None, np.ones((2, 1, 3))), TypeError, r"unroll: cell_or_layer must be .*got None"),
