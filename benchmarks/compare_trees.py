@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 # workload name -> (module, what to time); "rnn:KIND:T" workloads use bench_rnn.setup(KIND, T)
 WORKLOADS = {
     "MLP step": ("bench_core", "mlp"),
@@ -44,6 +46,9 @@ WORKLOADS = {
     "LSTM T=800": ("bench_rnn", "rnn:LSTM:800"),
     "GRU T=50": ("bench_rnn", "rnn:GRU:50"),
     "GRU T=800": ("bench_rnn", "rnn:GRU:800"),
+    "RNN jacobians()": ("bench_bptt", "bptt:RNN"),
+    "LSTM jacobians()": ("bench_bptt", "bptt:LSTM"),
+    "GRU jacobians()": ("bench_bptt", "bptt:GRU"),
 }
 
 
@@ -59,6 +64,14 @@ def best_cpu(fn, repeats: int, warmup: int = 2) -> float:
     return min(times)
 
 
+def bptt_numpy_control(bench_bptt):
+    """The control for the jacobians() workloads: the tanh RNN's T Jacobians diag(1 − h²) W_hh in NumPy."""
+    T, N, H = bench_bptt.T, bench_bptt.N, bench_bptt.H
+    rng = np.random.default_rng(0)
+    h, W = rng.uniform(-1, 1, (T, N, H)).astype(np.float32), rng.normal(size=(H, H)).astype(np.float32)
+    return lambda: (1 - h * h)[..., None] * W
+
+
 def worker(tree: str, what: str, side: str) -> None:
     """(In a fresh process whose path starts at ``tree``.) Time one side of a workload; print JSON."""
     sys.path[:0] = [os.path.join(tree, "benchmarks"), tree]
@@ -71,6 +84,13 @@ def worker(tree: str, what: str, side: str) -> None:
 
         run_minigrad, _ = bench_rnn.setup("LSTM", 64)
         print(json.dumps({"peak": bench_rnn.peak_memory(run_minigrad)}))
+        return
+    if what.startswith("bptt:"):  # Trajectory.jacobians() of bench_bptt.py's layer
+        import bench_bptt
+
+        _, jacobians = bench_bptt.setup(bench_bptt.LAYERS[what.split(":")[1]])
+        ours, numpy_side = jacobians, bptt_numpy_control(bench_bptt)
+        print(json.dumps({"cpu": best_cpu(ours if side == "minigrad" else numpy_side, 3, warmup=1)}))
         return
     if what in ("mlp", "chain"):
         import bench_core
@@ -93,13 +113,14 @@ def fresh_process(tree: str, what: str, side: str = "minigrad") -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main(before: str, after: str, rounds: int) -> None:
+def main(before: str, after: str, rounds: int, only: list | None = None) -> None:
     trees = {"before": before, "after": after}
-    times = {(side, name): [] for side in trees for name in WORKLOADS}
-    controls = {(side, name): [] for side in trees for name in WORKLOADS}
+    workloads = {name: w for name, w in WORKLOADS.items() if not only or any(o in name for o in only)}
+    times = {(side, name): [] for side in trees for name in workloads}
+    controls = {(side, name): [] for side in trees for name in workloads}
     for r in range(rounds):
         print(f"round {r + 1}/{rounds}", file=sys.stderr)
-        for name, (_, what) in WORKLOADS.items():
+        for name, (_, what) in workloads.items():
             for side, tree in trees.items():
                 times[(side, name)].append(fresh_process(tree, what, "minigrad")["cpu"])
                 controls[(side, name)].append(fresh_process(tree, what, "numpy")["cpu"])
@@ -109,7 +130,7 @@ def main(before: str, after: str, rounds: int) -> None:
     print(f"{'':<20}{'before':>20}{'after':>20}{'after / before':>30}{'NumPy control':>16}")
     print(f"{'workload':<20}{'min / median':>20}{'min / median':>20}{'paired':>10}{'mins':>10}"
           f"{'medians':>10}{'paired':>16}")  # fmt: skip
-    for name in WORKLOADS:
+    for name in workloads:
         b, a = times[("before", name)], times[("after", name)]
         nb, na = controls[("before", name)], controls[("after", name)]
         paired = statistics.median([x / y for x, y in zip(a, b)])
@@ -121,7 +142,7 @@ def main(before: str, after: str, rounds: int) -> None:
             f"{control:16.3f}"
         )
     print("\ntime per step, T=800 / T=50 (from the minima)")
-    for kind in ("RNN", "LSTM", "GRU"):
+    for kind in [k for k in ("RNN", "LSTM", "GRU") if f"{k} T=800" in workloads and f"{k} T=50" in workloads]:
         ratios = [min(times[(side, f"{kind} T=800")]) / 800 / (min(times[(side, f"{kind} T=50")]) / 50)
                   for side in trees]  # fmt: skip
         print(f"  {kind:<5} before {ratios[0]:.2f}   after {ratios[1]:.2f}")
@@ -137,5 +158,6 @@ if __name__ == "__main__":
         parser.add_argument("before", help="a checkout of minigrad (e.g. a git worktree of the old commit)")
         parser.add_argument("after", nargs="?", default=".", help="another checkout (default: this one)")
         parser.add_argument("--rounds", type=int, default=8, help="interleaved rounds (default 8)")
+        parser.add_argument("--only", nargs="*", help="run only the workloads whose name contains one of these")
         args = parser.parse_args()
-        main(args.before, args.after, args.rounds)
+        main(args.before, args.after, args.rounds, args.only)

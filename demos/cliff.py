@@ -1,7 +1,7 @@
 r"""Exploding gradients as Pascanu, Mikolov and Bengio (2013) analysed them: the condition, and the cliff.
 
 **The condition.** For $h_{t+1} = \tanh(W h_t + x_t)$ the step Jacobian is
-$J_t = \mathrm{diag}(\tanh'(z_t))\,W$ with $0 < \tanh' \le \gamma = 1$, so
+$J_t = \mathrm{diag}(\tanh'(z_{t+1}))\,W$, $z_{t+1} = W h_t + x_t$, with $0 < \tanh' \le \gamma = 1$, so
 $\lVert\partial h_T/\partial h_0\rVert \le (\gamma\,\sigma_1(W))^T$: $\sigma_1(W) < 1/\gamma$ is
 *sufficient* for vanishing, whatever the inputs. The spectral radius is not: the inputs choose
 which units saturate, and the product of the switched Jacobians can grow although $\rho(W) < 1$.
@@ -11,7 +11,7 @@ input that saturates unit 2 leaves $J_t \approx \mathrm{diag}(1, 0)W$, whose loo
 gain 1.5: the gradient grows as $1.5^T$. The same $W$ rescaled to $\sigma_1 = 0.95$ stays under
 $0.95^T$ for every input tried.
 
-**The cliff.** A one-unit RNN $h_t = \tanh(w h_{t-1} + b)$ over T = 50 steps with
+**The cliff.** A one-unit RNN $h_{t+1} = \tanh(w h_t + b)$ over T = 50 steps with
 $\mathcal L = (h_T - y)^2$: near $w \approx 1.5$ a stable fixed point is born (a saddle-node
 bifurcation), and $h_T$ jumps from about $-0.9$ to $+0.6$ within $10^{-4}$ of $w$. The loss has a
 wall there. The gradient at the wall is huge and points along $w$ only; one plain SGD step throws

@@ -45,7 +45,7 @@ def make_batch(rng: np.random.Generator, n: int = BATCH, t: int = T):
 
 
 class Regressor(nn.Module):
-    r"""$h_t = \tanh(W_{ih} x_t + W_{hh} h_{t-1} + b)$, $\hat y = W_{hy} h_T + b_y$."""
+    r"""$h_{t+1} = \tanh(W_{ih} x_t + W_{hh} h_t + b)$, $\hat y = W_{hy} h_T + b_y$."""
 
     def __init__(self, hidden: int = HIDDEN) -> None:
         super().__init__()

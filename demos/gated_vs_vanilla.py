@@ -2,9 +2,9 @@ r"""Gated vs vanilla: how far back does the gradient reach in an RNN, an LSTM an
 
 The usual claim: gated cells solve vanishing gradients through an additive path, the LSTM's cell
 state letting gradients flow unchanged through time. The LSTM's cell
-update $c_t = f_t \odot c_{t-1} + i_t \odot g_t$ makes the cell-to-cell block of the step
-Jacobian a diagonal, $\partial c_t/\partial c_{t-1} = \mathrm{diag}(f_t)$, with no $W_{hh}$ and no
-$\tanh'$ in it, while a vanilla RNN multiplies by $J_t = \mathrm{diag}(1-h_t^2)\,W_{hh}$ at every
+update $c_{t+1} = f_t \odot c_t + i_t \odot g_t$ makes the cell-to-cell block of the step
+Jacobian a diagonal, $\partial c_{t+1}/\partial c_t = \mathrm{diag}(f_t)$, with no $W_{hh}$ and no
+$\tanh'$ in it, while a vanilla RNN multiplies by $J_t = \mathrm{diag}(1-h_{t+1}^2)\,W_{hh}$ at every
 step. The forget-gate initialization for a retention probability p (the bias with
 $\sigma(b_f) = p$; ``minigrad.nn.recurrent_init.forget_gate_bias_``).
 

@@ -1,6 +1,6 @@
 r"""The latching dilemma (Bengio, Simard and Frasconi 1994): storing a bit robustly costs the gradient.
 
-A one-unit network $h_t = \tanh(w h_{t-1} + x_t)$ with input noise $x_t \sim \mathcal N(0, s^2)$ has to
+A one-unit network $h_{t+1} = \tanh(w h_t + x_t)$ with input noise $x_t \sim \mathcal N(0, s^2)$ has to
 keep one bit, the sign of $h_0$, for T steps. For $w > 1$ it has two attractors $\pm h^*$ with
 $h^* = \tanh(w h^*)$; the bit is stored robustly only if small perturbations shrink, i.e.
 $\lvert f'(h^*)\rvert = w(1 - h^{*2}) < 1$, and the more they shrink, the larger the noise the

@@ -104,7 +104,7 @@ def wrapped_profile(kind: str, cell, x: np.ndarray, seed: int) -> tuple[np.ndarr
     for t in range(x.shape[0]):
         if kind == "rec_dropout":
             s = cell.state_step(x[t], s * mask)
-        else:  # Zoneout: z_t fresh every step, s_t = z s_{t-1} + (1 - z) f(x_t, s_{t-1})
+        else:  # Zoneout: z_t fresh every step, s_{t+1} = z s_t + (1 - z) f(x_t, s_t)
             new = cell.state_step(x[t], s)
             z = mg.tensor((get_generator().random(s.shape) < P_DROP).astype(s.dtype))
             s = z * s + (1 - z) * new

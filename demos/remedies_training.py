@@ -1,9 +1,10 @@
 r"""Truncated BPTT: the gradient it drops (bias against full BPTT vs k) and a task it cannot learn.
 
 Truncating backpropagation k steps before the loss keeps only the last k terms of
-$$\frac{\partial\mathcal L}{\partial W_{hh}} = \sum_{t=0}^{T-1} \bar a_t\, h_t^\top
+$$\frac{\partial\mathcal L}{\partial W_{hh}} = \sum_{t=0}^{T-1} \bar z_{t+1}\, h_t^\top
 \qquad(\text{term } t\text{: the gradient through step } t,\ \texttt{BPTTResult.contributions}),$$
-so its bias is $b(k) = \|\sum_{t < T-k} \bar a_t h_t^\top\| / \|\sum_t \bar a_t h_t^\top\|$.
+so its bias is $b(k) = \|\sum_{t < T-k} \bar z_{t+1} h_t^\top\| / \|\sum_t \bar z_{t+1} h_t^\top\|$
+($\bar z_{t+1}$: the gradient reaching step t's pre-activation).
 Part 1 measures $b(k)$ at initialization for a tanh RNN in the vanishing regime (PyTorch's
 init) and the near-stable one (orthogonal $W_{hh}$), beside the product norm
 $\|\partial h_T/\partial h_{T-k}\|_2$ that governs it, and checks the closed-form sum against

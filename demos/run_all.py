@@ -54,6 +54,7 @@ DEMOS: tuple[str, ...] = (
     "edge_of_chaos",
     "cliff",
     "latching",
+    "attention_path",
 )
 DOCS_FIGURES = REPO / "docs" / "figures"
 

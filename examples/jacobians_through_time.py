@@ -1,4 +1,4 @@
-"""The seed texts' product of Jacobians, computed: how fast does dL/dh_t shrink with distance?"""
+"""The product of step Jacobians J_t = ds_{t+1}/ds_t, computed: how fast does dL/dh_t shrink with distance?"""
 
 import numpy as np
 

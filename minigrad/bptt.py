@@ -1,10 +1,10 @@
 r"""Backpropagation through time with every Jacobian explicit.
 
-The seed texts write the gradient through time as a product of Jacobians,
+The gradient through time is a product of Jacobians,
 
 $$\delta_t = \frac{\partial\mathcal{L}}{\partial s_t} = g_t + J_t^\top \delta_{t+1},
 \qquad J_t = \frac{\partial s_{t+1}}{\partial s_t}
-\quad(\text{vanilla RNN: } J_t = \mathrm{diag}(\sigma'(z_t))\, W_{hh}),$$
+\quad(\text{vanilla RNN: } J_t = \mathrm{diag}(\sigma'(z_{t+1}))\, W_{hh}),$$
 
 where $g_t$ is the loss's *direct* gradient with respect to $s_t$. Unrolled, the gradient that
 reaches $s_k$ from $s_t$ is $\partial s_t/\partial s_k = J_{t-1} \cdots J_k$: vanishing or
@@ -36,7 +36,7 @@ import numpy as np
 from minigrad.arguments import describe, function
 from minigrad.engine import no_grad
 from minigrad.functional import concatenate, stack
-from minigrad.rtrl import RTRLResult, rtrl
+from minigrad.rtrl import RTRLResult, parameter_name, parameter_names, rtrl
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
@@ -88,14 +88,7 @@ class Trajectory:
 
     def param_names(self) -> dict:
         """``{'weight_hh': 'weight_hh_l0', ...}``: short name -> the name the cell/layer uses."""
-        names = {}
-        for base in _BASES:
-            p = getattr(self.cell, base, None)
-            if p is not None:
-                for full, q in self.cell.named_parameters():
-                    if q is p:
-                        names[base] = full
-        return names
+        return parameter_names(self.cell)
 
     # ----- Jacobians ------------------------------------------------------------------
     def jacobians(self) -> np.ndarray:
@@ -156,7 +149,7 @@ class Trajectory:
     def product_norms(self, t: int | None = None, ord=2) -> np.ndarray:
         r"""$\|\partial s_t/\partial s_k\|$ for every k = 0..t (default t = T), shape (t+1, N).
 
-        ``ord`` as in ``np.linalg.norm`` for matrices: 2 (spectral, the seeds' norm), 'fro', ...
+        ``ord`` as in ``np.linalg.norm`` for matrices: 2 (spectral, the norm the vanishing bounds use), 'fro', ...
         Row k is the gradient gain from step t back to step k: the curve to plot on a log axis.
         """
         rows = {}
@@ -185,9 +178,9 @@ class Trajectory:
         then need, per step, $\partial s_{t+1}/\partial\theta$ contracted with $\delta_{t+1}$;
         building that Jacobian would cost (S x G*H*H) per sample, so it is taken from the step
         op's own ``vjp`` (the same closed-form derivatives, applied to a vector):
-        $\bar W_{hh} \mathrel{+}= \bar a_t s_t^\top$, $\bar x'_t = \bar a_t$,
+        $\bar W_{hh} \mathrel{+}= \bar z_{t+1} h_t^\top$, $\bar x'_t = \bar z_{t+1}$,
         $\bar W_{ih} \mathrel{+}= \bar x'^\top_t x_t$. Summing the per-step $\bar W_{hh}$ is the
-        seed's $\sum_t \frac{\partial\mathcal{L}}{\partial h_T}\frac{\partial h_T}{\partial h_t}
+        textbook sum $\sum_t \frac{\partial\mathcal{L}}{\partial h_T}\frac{\partial h_T}{\partial h_t}
         \frac{\partial h_t}{\partial W}$, term by term (``contributions``).
         """
         J = self.jacobians()
@@ -207,25 +200,24 @@ class Trajectory:
         input_grads = np.zeros(self.x.shape, dtype=J.dtype)
         # inputs a step op takes after W_hh[, b_hh] (the LayerNorm cell's gain and shift)
         extra = list(getattr(cell, "step_extra_params", ()))
-        first_extra = 4 if "bias_hh" in grads else 3
         extra_grads = [np.zeros_like(p.data) for p in extra]
         for t, op in enumerate(self.steps):
-            pieces = _full_vjp(op, delta[t + 1])
-            for j, g_extra in enumerate(extra_grads):
-                g_extra += pieces[first_extra + j]
-            dxp = pieces[0]
-            contributions[t] = pieces[2]
+            step = _full_vjp(op, delta[t + 1])  # StepGrads: x̄'_t, s̄_t, W̄_hh, then b̄_hh or the extras
+            rest = list(step.rest)
             if "bias_hh" in grads:
-                grads["bias_hh"] += pieces[3]
-            grads["weight_ih"] += dxp.T @ self.x[t]
+                grads["bias_hh"] += rest.pop(0)
+            for g_extra, g_step in zip(extra_grads, rest, strict=True):
+                g_extra += g_step
+            contributions[t] = step.weight_hh
+            grads["weight_ih"] += step.x_proj.T @ self.x[t]
             if "bias_ih" in grads:
-                grads["bias_ih"] += dxp.sum(axis=0)
-            input_grads[t] = dxp @ cell.weight_ih.data
+                grads["bias_ih"] += step.x_proj.sum(axis=0)
+            input_grads[t] = step.x_proj @ cell.weight_ih.data
         grads["weight_hh"] = contributions.sum(axis=0)
         names = self.param_names()
-        param_grads = {names.get(b, b): grads[b] for b in _BASES if b in grads}
+        param_grads = {names[b]: grads[b] for b in _BASES if b in grads}
         for p, g_extra in zip(extra, extra_grads, strict=True):
-            param_grads[next(n for n, q in cell.named_parameters() if q is p)] = g_extra
+            param_grads[parameter_name(cell, p)] = g_extra
         return BPTTResult(delta, param_grads, contributions, input_grads)
 
     def rtrl(self, dL_ds) -> RTRLResult:

@@ -32,16 +32,19 @@ __all__ = ["backward", "compute_grads", "topological_order", "release", "release
            "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]  # fmt: skip
 
 
-def topological_order(roots) -> list:
+def topological_order(roots, constants: bool = False) -> list:
     """Every tensor that requires grad and is reachable from ``roots``, inputs before outputs.
 
     Iterative depth-first search: a node is emitted only after all of its inputs,
     so reversing the list gives an order in which every consumer comes before
-    what it consumes.
+    what it consumes. ``constants=True`` is the order a drawing of the graph
+    (``minigrad.viz``) numbers its nodes in: the tensors that need no grad are kept
+    too, and an op's inputs are visited in argument order (x before y in x * y).
+    Backward keeps its own order, so its sums of gradients stay bit for bit the same.
     """
     order = []
     seen = set()
-    stack = [(r, False) for r in roots if r.requires_grad]
+    stack = [(r, False) for r in (reversed(roots) if constants else roots) if constants or r.requires_grad]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
@@ -53,8 +56,8 @@ def topological_order(roots) -> list:
         stack.append((node, True))
         op = node._op
         if op is not None:
-            for parent in op.inputs:
-                if parent.requires_grad and id(parent) not in seen:
+            for parent in reversed(op.inputs) if constants else op.inputs:
+                if (constants or parent.requires_grad) and id(parent) not in seen:
                     stack.append((parent, False))
     return order
 

@@ -57,28 +57,14 @@ class RTRLResult(NamedTuple):
     influence: dict
 
 
+def parameter_name(cell, p) -> str:
+    """The name ``cell.named_parameters()`` gives the parameter ``p`` (e.g. ``'weight_hh_l1_reverse'``)."""
+    return next(name for name, q in cell.named_parameters() if q is p)
+
+
 def parameter_names(cell) -> dict:
-    """``{'weight_hh': 'weight_hh_l0', ...}``: base name -> the name ``cell.named_parameters()`` uses."""
-    names = {}
-    for full, p in cell.named_parameters():
-        for base in _BASES:
-            if getattr(cell, base, None) is p:
-                names[base] = full
-    return names
-
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    r"""$\sigma(a) = \frac12(1 + \tanh(a/2))$, the step ops' formula (never overflows)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def _reset_gate(cell, x_t: np.ndarray, h: np.ndarray) -> np.ndarray:
-    r"""The GRU's $r = \sigma(x'_r + W_{hr} h_t + b_{hr})$, recomputed from its definition."""
-    H = cell.hidden_size
-    a = x_t @ cell.weight_ih.data[:H].T + h @ cell.weight_hh.data[:H].T
-    if cell.bias_ih is not None:
-        a += cell.bias_ih.data[:H] + cell.bias_hh.data[:H]
-    return _sigmoid(a)
+    """``{'weight_hh': 'weight_hh_l0', ...}``: base name -> :func:`parameter_name`, for the bases the cell has."""
+    return {b: parameter_name(cell, getattr(cell, b)) for b in _BASES if getattr(cell, b, None) is not None}
 
 
 def immediate_jacobians(cell, op, x_t: np.ndarray, s_t: np.ndarray) -> dict:
@@ -96,7 +82,7 @@ def immediate_jacobians(cell, op, x_t: np.ndarray, s_t: np.ndarray) -> dict:
     B = A  # d s_{t+1} / d (W_hh u + b_hh)
     r = None
     if cell.mode == "GRU":
-        r = _reset_gate(cell, x_t, h)
+        r = op.reset_gate()  # the gate values the op computed and saved
         if cell.reset_after:  # a_n = x'_n + r * (W_hn h + b_hn)
             B = A.copy()
             B[:, :, 2 * H:] *= r[:, None, :]

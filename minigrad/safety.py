@@ -109,28 +109,3 @@ def writable(t, method: str | None = None, copy: bool = False) -> np.ndarray:
             f"gradient (or the array is a read-only NumPy view)"
         )
     return t.data
-
-
-def view_through_owner(a: np.ndarray) -> np.ndarray:
-    """A new view of ``a``'s memory, taken from the array that owns that memory.
-
-    A view keeps the write permission it had when it was made, so a view made before its
-    owner was locked stays writable. One made through the owner, after :func:`lock`, is
-    read-only: a sequence layer returns its output this way, because that output *is* the
-    memory its steps saved for backward.
-    """
-    owner = a if a.base is None else a.base
-    if type(owner) is not np.ndarray or not owner.flags.c_contiguous:
-        return a.view()
-    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-    return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
-
-
-def row_views(buffer: np.ndarray) -> list:
-    """``list(buffer)``: one writable view per row, made while ``buffer`` is still writable.
-
-    A sequence layer's step t writes its state into row t; once a recorded step has saved
-    its output (a row), :func:`lock` makes the whole buffer read-only for the user, but views
-    made before that keep their own write permission, so the later steps can still write.
-    """
-    return list(buffer)

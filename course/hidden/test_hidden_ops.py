@@ -5,7 +5,10 @@ for the bilinear matmul, the exact columns ``matmul(E_j, b)``), compared at 1e-1
 run in the sealed process (``ask``); the oracles run here. Inputs of the linear and bilinear
 ops span eight decades, so a difference quotient with a fixed step (1, say) is off by far more
 than 1e-12, and one matmul item is large enough that one forward pass per input entry does not
-fit in the time a call may take.
+fit in the time a call may take. Where an op is linear in the input the derivative is taken by
+(``Mul``'s two inputs, ``Div``'s numerator), that input also holds +inf and -inf: a difference
+quotient taken there is inf - inf = nan whatever its step, while the derivative (the other
+input, or 1/b) is finite, as PyTorch's gradient is.
 """
 
 import numpy as np
@@ -66,15 +69,34 @@ PRODUCTS = {
 }
 
 
+LINEAR_IN = {("Mul", 0): "a", ("Mul", 1): "b", ("Div", 0): "a"}  # the op is linear in that input
+
+
+def with_infinities(x):
+    """``x`` with +inf last (and -inf before it when there is room): no difference quotient
+    taken at ``x`` is finite there, whatever its step, so no step adapted to ``x`` passes."""
+    x = x.copy()
+    x.flat[-1] = np.inf
+    if x.size > 3:
+        x.flat[-2] = -np.inf
+    return x
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("key", sorted(PRODUCTS), ids=lambda k: f"{k[0]}-input{k[1]}")
 def test_product_and_quotient_rule(sealed, key, shape):
     exact, what = PRODUCTS[key]
     a, b = data(shape, 1) * decades(shape, 1), data(shape, 2, 0.5, 3.0) * decades(shape, 2)
+    made = f"a uniform(-3, 3) seed 1, b uniform(0.5, 3) seed 2, times 10^0..10^8, shape {shape}"
+    if key in LINEAR_IN:  # the derivative is the other input (or 1/b) there too, as in PyTorch
+        if LINEAR_IN[key] == "a":
+            a = with_infinities(a)
+        else:
+            b = with_infinities(b)
+        made += f"; {LINEAR_IN[key]} holds {'+inf and -inf' if a.size > 3 else '+inf'} in its last entries"
     piece = f"minigrad.ops.{key[0]}.derivative"
     got = ask(sealed, piece, "probes_ops", "product_derivative", name=key[0], i=key[1], a=a, b=b)
     # relative only: 1/b and -a/b^2 go down to 1e-16, where an absolute 1e-12 would accept anything
-    made = f"a uniform(-3, 3) seed 1, b uniform(0.5, 3) seed 2, times 10^0..10^8, shape {shape}"
     expect_close(got, exact(a, b), what=what, piece=piece, atol=0.0, made=made)
 
 

@@ -58,12 +58,24 @@ def decode(value, np):
     return value
 
 
+def _memory_limit() -> str:
+    """The address space this process may use, in words (the grader sets RLIMIT_AS)."""
+    try:
+        import resource
+    except ImportError:
+        return "what the machine has"
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    return "what the machine has" if soft == resource.RLIM_INFINITY else f"{soft / 2**30:g} GiB"
+
+
 def _error(e: BaseException, copy: str) -> str:
     """The exception and the lines of the traceback in the copy (paths relative to it)."""
     frames = [f for f in traceback.extract_tb(e.__traceback__)
               if f.filename.startswith(copy) and not f.filename.endswith("_worker.py")]  # fmt: skip
     lines = [f"{f.filename[len(copy) + 1:]}:{f.lineno} in {f.name}: {f.line}" for f in frames[-4:]]
     head = "".join(traceback.format_exception_only(type(e), e)).strip()
+    if isinstance(e, MemoryError):
+        head += f" (a sealed process may use {_memory_limit()} of memory)"
     return "\n".join([head] + ["  " + line for line in lines])[:3000]
 
 

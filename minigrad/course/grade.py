@@ -22,6 +22,7 @@ failing, erroring or skipped test earns nothing.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -129,6 +130,10 @@ def _sealed_copy(tree: Path, setup: _Setup, bodies: list) -> None:
             raise PieceError(f"{path.relative_to(tree).as_posix()}: {problem}")
         with open(path, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+    # Readable by the sealed user ('nobody'), writable only by the grader: the reference may be
+    # readable by its owner only (the Gradescope bundle's setup.sh makes it so), and copies keep modes.
+    for path in [tree, *tree.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
 
 
 def _clean(text: str, *paths: Path) -> str:
@@ -148,6 +153,7 @@ def grade_task(task: Task, setup: _Setup, timeout: float) -> TaskResult:
         result.error = refusal
         return result
     with tempfile.TemporaryDirectory(prefix="minigrad-grade-") as tmp:
+        os.chmod(tmp, 0o711)  # mode 'plain' as root: 'nobody' reaches the copy, cannot list the folder
         tree = Path(tmp) / "copy"
         try:
             with _PREPARE:
@@ -203,6 +209,8 @@ def grade(submission: str | Path, tasks: TaskFile | str | Path, reference: str |
         raise GradeError(f"jobs must be an integer >= 1, got {jobs!r}")
     reference = Path(reference).resolve() if reference is not None else project_root()
     tasks = tasks if isinstance(tasks, TaskFile) else load_tasks(tasks)
+    if sandbox.refusal():  # root without a jail, and 'nobody' cannot run the pieces: never as root
+        raise GradeError(sandbox.refusal())
     chosen = [tasks.task(only)] if only is not None else tasks.tasks
     files = list_files(reference)
     setup = _Setup(reference, submission, tasks, student_state(reference, tasks), files, checksum(reference, files))

@@ -13,7 +13,10 @@ on what the OS allows, tried in this order (:func:`protections` names the one in
   with the namespace.
 * ``userns``: not root, but user namespaces allowed: the same jail, as the caller's own user.
 * ``plain``: neither: a separate process in its own session, ``-I -S`` (no site-packages on
-  ``sys.path``), network blocked only by convention. It can read what the caller can.
+  ``sys.path``), network blocked only by convention. It can read what the caller can; if the
+  caller is root, it runs as ``nobody`` instead (never as root), or nothing runs (:func:`refusal`).
+
+In every mode the process may use ``MEMORY_LIMIT`` bytes of address space.
 """
 
 from __future__ import annotations
@@ -35,21 +38,42 @@ from pathlib import Path
 
 from minigrad.course import _worker
 
+try:
+    import resource
+except ImportError:  # not Unix: no limits (and no jail: mode 'plain')
+    resource = None
+
 _HERE = Path(__file__).resolve().parent
 JAIL, WORKER = _HERE / "_jail.py", _HERE / "_worker.py"
 _LIMIT = 256 * 2**20  # bytes of one answer
+# The address space one sealed process may use (RLIMIT_AS, which it cannot raise): a worker
+# grading the example course's reference peaked at 166 MB of it (VmPeak, a full grade), so
+# honest pieces fit six times over, while a piece that allocates without end gets a MemoryError
+# in its own task instead of the machine's memory. Forks get one each, and the jail caps them
+# at NPROC processes of the sealed user.
+MEMORY_LIMIT = 2**30
+NPROC = 64
+MEMORY = f"memory capped at {MEMORY_LIMIT / 2**30:g} GiB of address space per process"
 PROTECTIONS = {
-    "root": ["separate process; answers parsed as data", "unprivileged user 'nobody'",
+    "root": ["separate process; answers parsed as data", "unprivileged user 'nobody'", MEMORY,
              "own root: instructor's tree, hidden tests and other packages not visible",
              "grading copy read-only", "no network (empty network namespace)",
              "whole process tree killed (PID namespace)"],
-    "userns": ["separate process; answers parsed as data", "runs as the grader's own user (not root)",
+    "userns": ["separate process; answers parsed as data", "runs as the grader's own user (not root)", MEMORY,
                "own root: instructor's tree, hidden tests and other packages not visible",
                "grading copy read-only", "no network (empty network namespace)",
                "whole process tree killed (PID namespace)"],
-    "plain": ["separate process; answers parsed as data", "no site-packages on sys.path",
+    "plain": ["separate process; answers parsed as data", "no site-packages on sys.path", MEMORY,
               "NOT in force: file isolation, network isolation, killing processes that leave the session"],
 }  # fmt: skip
+# Root without a jail (namespaces refused, or MINIGRAD_COURSE_SEAL=plain): the pieces still never
+# run as root; they run as 'nobody' and read what file permissions let 'nobody' read.
+PLAIN_AS_ROOT = [
+    "separate process; answers parsed as data", "unprivileged user 'nobody' (no jail)", MEMORY,
+    "no site-packages on sys.path", "grading copy read-only (owned by root)",
+    "NOT in force: file isolation beyond permissions (keep your tree and hidden tests unreadable to other "
+    "users: chmod -R go-rwx), network isolation, killing processes that leave the session",
+]  # fmt: skip
 
 
 class SealedError(Exception):
@@ -60,12 +84,32 @@ def _python() -> str:
     return os.path.realpath(sys.executable)
 
 
-def _pdeathsig() -> None:
-    """In the child before exec: die with the grader (Linux), and be a session of one's own."""
+def _in_child(user: tuple[int, int] | None = None) -> None:
+    """In the child before exec: cap its memory, become ``user`` (uid, gid) if given, and die
+    with the grader (Linux; after the change of user, which clears the parent-death signal)."""
+    if resource is not None:  # inherited by unshare, the jail and the worker, in every mode
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    if user is not None:
+        os.setgroups([])
+        os.setgid(user[1])
+        os.setuid(user[0])
     try:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
+
+
+def plain_user() -> tuple[int, int] | None:
+    """Who runs the pieces in mode 'plain': ``nobody`` (uid, gid) when the grader is root (no
+    jail, but never root), else None (the grader's own user)."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam("nobody")
+    except KeyError:
+        raise SealedError("refusing to run student code as root: no jail here, and no user 'nobody' to "
+                          "become (create one, or grade as an unprivileged user)") from None  # fmt: skip
+    return entry.pw_uid, entry.pw_gid
 
 
 def _site_dirs() -> list[str]:
@@ -90,7 +134,7 @@ def _jail_config(workdir: Path, copy: Path, probes: str, user: bool) -> dict:
     binds = [(d, "/sealed/site/" + os.path.basename(d)) for d in _numpy_dirs()]
     binds.append((str(copy), "/sealed/copy"))
     cfg = {
-        "root": str(workdir / "root"), "cwd": "/sealed/copy", "nproc": 512,
+        "root": str(workdir / "root"), "cwd": "/sealed/copy", "nproc": NPROC,
         "system": ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc", sys.base_prefix],
         "hide": _site_dirs(), "binds": binds,
         "argv": [_python(), "-I", "-S", "-B", "/sealed/copy/minigrad/course/_worker.py", "/sealed/copy",
@@ -162,8 +206,24 @@ def _try(m: str) -> bool:
             sealed.close()
 
 
+@cache
+def refusal() -> str:
+    """Why no piece may run here at all ('' when they may): as root without a jail, the pieces run
+    as 'nobody', who must be able to run this Python and NumPy (a throwaway worker tries)."""
+    try:
+        if mode() != "plain" or plain_user() is None or _try("plain"):
+            return ""
+    except SealedError as e:
+        return str(e)
+    return (f"refusing to run student code as root: there is no jail here, and the user 'nobody' cannot run "
+            f"{_python()} with NumPy (a folder on the way is not readable by other users); install Python and "
+            "NumPy where other users can read them, or grade as an unprivileged user")
+
+
 def protections() -> list[str]:
     """What holds in this machine's mode, in words (for the report)."""
+    if mode() == "plain" and hasattr(os, "geteuid") and os.geteuid() == 0:
+        return ["mode plain"] + PLAIN_AS_ROOT
     return [f"mode {mode()}"] + PROTECTIONS[mode()]
 
 
@@ -212,9 +272,16 @@ class Sealed:
 
     def _start(self) -> None:
         cmd = command(self.mode, self.workdir, self.copy, self.probes)
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     cwd=self.copy, start_new_session=True, preexec_fn=_pdeathsig, env=env)  # fmt: skip
+        # One BLAS thread, as in the jail: OpenBLAS reserves address space per thread.
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
+               "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # fmt: skip
+        user = plain_user() if self.mode == "plain" else None  # the jail drops to 'nobody' itself
+        try:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, cwd=self.copy, start_new_session=True,
+                                         preexec_fn=lambda: _in_child(user), env=env)  # fmt: skip
+        except (OSError, subprocess.SubprocessError) as e:
+            raise SealedError(f"the sealed process did not start: {e}") from None
 
     def call(self, module: str, function: str, **args):
         """Run ``module.function(**args)`` in the sealed process; its value, as data."""

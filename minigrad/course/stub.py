@@ -177,7 +177,7 @@ def body_span(source_lines: list[str], piece: Piece) -> tuple[int, int, str]:
             "the 'def'; put the body on its own lines so it can be stubbed"
         )
     if doc is not None:
-        # ast columns count UTF-8 bytes, and docstrings hold math such as "∂h_t/∂h_{t-1}"
+        # ast columns count UTF-8 bytes, and docstrings hold math such as "∂h_{t+1}/∂h_t"
         after = source_lines[doc.end_lineno - 1].encode("utf-8")[doc.end_col_offset :].decode("utf-8")
         if after.strip() and not after.strip().startswith("#"):
             raise PieceError(f"piece {piece.name!r} ({piece.path}:{doc.end_lineno}): "

@@ -32,14 +32,22 @@ class MakeError(ValueError):
 
 
 def project_root() -> Path:
-    """The project this minigrad was imported from (a clone: it has pyproject.toml)."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():
-        raise MakeError(
-            f"minigrad is imported from {root}, which is not a clone of the project "
-            "(no pyproject.toml); run from a clone, or pass --src"
-        )
-    return root
+    """The project this minigrad was imported from: a clone (it has pyproject.toml) whose
+    ``minigrad/`` is the imported package, itself or through a link to an installed copy.
+
+    Looked for above the package *as imported* (links not followed: a clone whose ``minigrad/``
+    links to site-packages, as CI tests the wheel), then above it with links followed, then in
+    the working directory (an installed minigrad run from inside its clone).
+    """
+    package = Path(__file__).absolute().parents[1]  # .../minigrad, as imported
+    for root in (package.parent, package.resolve().parent, Path.cwd()):
+        init = root / "minigrad" / "__init__.py"
+        if (root / "pyproject.toml").is_file() and init.is_file() and init.samefile(package / "__init__.py"):
+            return root.resolve()  # the clone's own folder (its minigrad/ link is below it)
+    raise MakeError(
+        f"minigrad is imported from {package.resolve().parent}, which is not a clone of the project "
+        "(no pyproject.toml beside it, nor in the working directory); run from a clone, or pass --src"
+    )
 
 
 def read_source(path: Path) -> str:

@@ -1,6 +1,6 @@
 r"""Watch gradients during training: per-parameter statistics, flags, a plot, a table.
 
-The seed texts' detection criteria, for the global gradient norm
+The usual detection criteria, for the global gradient norm
 $G_t = \|\partial\mathcal{L}/\partial\theta\|_t$:
 
 * vanishing: $G_t < \epsilon_{\min}$;
@@ -198,7 +198,7 @@ class GradientMonitor:
 
 
 def grad_stats(model, file=None) -> list[dict]:
-    """Print the seed's ``grad_stats`` table (grad norm, param norm, ratio, note); return the rows.
+    """Print a ``grad_stats`` table (grad norm, param norm, ratio, note); return the rows.
 
     Parameters without a gradient are listed with ``-``. ``file`` is passed to ``print``.
     """

@@ -1,6 +1,6 @@
 r"""Spectral tools: the numbers that say whether $\prod_k J_k$ vanishes or explodes.
 
-The seed texts bound the gradient through time by
+The usual analysis bounds the gradient through time by
 $\|\partial\mathcal{L}/\partial h_t\| \le \|\partial\mathcal{L}/\partial h_T\|\,\gamma^{T-t}$ and
 estimate $\|\prod_k J_k\| \approx \rho(W_{hh})^{T-t}$. This file computes the quantities in
 those formulas from a matrix (or a stack of Jacobians):
@@ -72,7 +72,7 @@ def condition_number(W):
 
 
 def power_iteration(W, n_iter: int = 100, u=None, tol: float = 0.0):
-    r"""$\sigma_1(W)$ and its singular vectors by the seed's power iteration: ``(sigma, u, v)``.
+    r"""$\sigma_1(W)$ and its singular vectors by power iteration: ``(sigma, u, v)``.
 
     Repeats $v \leftarrow W^\top u / \|W^\top u\|$, $u \leftarrow W v / \|W v\|$, then
     $\sigma_1 = u^\top W v$. The error shrinks like $(\sigma_2/\sigma_1)^{2k}$ after $k$
@@ -125,7 +125,7 @@ def lyapunov_exponent(jacobians, method: str = "max", v0=None):
 
     Two definitions, and they differ:
 
-    * ``method="mean_log_norm"`` is the seed's $\lambda_L = \frac1T\sum_t \log\|J_t\|_2$. Because
+    * ``method="mean_log_norm"`` is the per-step estimate $\lambda_L = \frac1T\sum_t \log\|J_t\|_2$. Because
       $\|\prod_t J_t\| \le \prod_t \|J_t\|$, it is an *upper bound*: it measures how much
       each step *could* stretch a vector, one step at a time.
     * ``method="max"`` is the maximal Lyapunov exponent

@@ -1,4 +1,4 @@
-r"""Temporal and statistical gradient measures from the seed texts.
+r"""Temporal and statistical gradient measures: how the gradient decays with distance in time, and how it is spread.
 
 * :func:`temporal_gradient_profile`:
   $\gamma_\tau = \mathbb{E}\,\|\partial\mathcal{L}_T/\partial h_{T-\tau}\|$

@@ -1,12 +1,12 @@
 r"""Dropout for recurrent networks: recurrent dropout and zoneout, around any cell with ``state_step``.
 
-* :class:`RecurrentDropout`: $h_t = f(x_t, h_{t-1} \odot m)$ with **one** mask
+* :class:`RecurrentDropout`: $h_{t+1} = f(x_t, h_t \odot m)$ with **one** mask
   $m \sim \mathrm{Bernoulli}(1-p)/(1-p)$ per sequence (Gal & Ghahramani 2016): a fresh mask
   every step would multiply $J_t$ by a different random diagonal each step and add noise that
   compounds over time. For an LSTM only $h$ is masked, not $c$.
-* :class:`Zoneout`: $s_t = z_t \odot s_{t-1} + (1 - z_t) \odot f(x_t, s_{t-1})$ with
+* :class:`Zoneout`: $s_{t+1} = z_t \odot s_t + (1 - z_t) \odot f(x_t, s_t)$ with
   $z_t \sim \mathrm{Bernoulli}(p)$ fresh each step (Krueger et al. 2017): a zoned-out unit
-  copies its state, so its row of $J_t$ is the identity's. (The seed writes the mask of units
+  copies its state, so its row of $J_t$ is the identity's. (Some write the mask of units
   that *update*; here $z$ is the mask of units that *keep*.) In eval mode $z$ is its mean $p$.
 
 Both wrap a cell (``RNNCell``, ``LSTMCell``, ``GRUCell``) and run it over x (T, N, H_in):
@@ -47,7 +47,7 @@ class _Wrapped(Module):
 
 
 class RecurrentDropout(_Wrapped):
-    r"""$s_t = f(x_t, s_{t-1} \odot m)$, one mask $m$ for the whole sequence (on $h$ only)."""
+    r"""$s_{t+1} = f(x_t, s_t \odot m)$, one mask $m$ for the whole sequence (on $h$ only)."""
 
     def forward(self, x, state0=None) -> tuple[Tensor, Tensor]:
         x, s = self._start(x, state0)
@@ -66,7 +66,7 @@ class RecurrentDropout(_Wrapped):
 
 
 class Zoneout(_Wrapped):
-    r"""$s_t = z_t \odot s_{t-1} + (1 - z_t) \odot f(x_t, s_{t-1})$, $z_t \sim \mathrm{Bernoulli}(p)$."""
+    r"""$s_{t+1} = z_t \odot s_t + (1 - z_t) \odot f(x_t, s_t)$, $z_t \sim \mathrm{Bernoulli}(p)$."""
 
     def forward(self, x, state0=None) -> tuple[Tensor, Tensor]:
         x, s = self._start(x, state0)

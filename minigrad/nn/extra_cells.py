@@ -3,15 +3,15 @@ r"""Recurrent cells that keep an identity path in $J_t$, and ``Residual`` for fe
 Each recurrent cell runs one fused step op from ``minigrad/ops/extra_steps.py`` (hand-derived
 VJP, closed-form $J_t$), through the same ``project``/``step``/``state_step`` interface as
 ``RNNCell`` (``minigrad/nn/rnn_cells.py``), so ``minigrad.bptt.unroll`` takes them too. Each
-docstring gives the cell's $J_t = \partial h_{t+1}/\partial h_t$, the seeds' reason it helps
+docstring gives the cell's $J_t = \partial h_{t+1}/\partial h_t$, which shows why it helps
 (step t maps $h_t \to h_{t+1}$ and reads $x_t$):
 
-* :class:`ResidualRNNCell`: $h_{t+1} = h_t + \tanh(a_t)$, $a_t = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$,
-  $J_t = I + \mathrm{diag}(1 - \tanh^2 a_t) W_{hh}$.
+* :class:`ResidualRNNCell`: $h_{t+1} = h_t + \tanh(z_{t+1})$, $z_{t+1} = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$,
+  $J_t = I + \mathrm{diag}(1 - \tanh^2 z_{t+1}) W_{hh}$.
 * :class:`HighwayRNNCell`: $h_{t+1} = \tau_t \odot \tilde h_t + (1 - \tau_t) \odot h_t$,
   $J_t = \mathrm{diag}(1 - \tau_t) + \mathrm{diag}(\tau_t(1-\tilde h_t^2)) W_h
   + \mathrm{diag}((\tilde h_t - h_t)\tau_t(1-\tau_t)) W_\tau$.
-* :class:`LayerNormRNNCell`: $h_{t+1} = \tanh(\mathrm{LN}(W_{xh}x_t + b + W_{hh}h_t))$ (the seed's cell),
+* :class:`LayerNormRNNCell`: $h_{t+1} = \tanh(\mathrm{LN}(W_{xh}x_t + b + W_{hh}h_t))$ (normalise the pre-activation),
   $J_t = \mathrm{diag}((1 - h_{t+1}^2)\gamma)\, N_t W_{hh}$ ($N_t$: LayerNorm's Jacobian).
 * :class:`Residual`: $y = x + F(x)$, so $\partial y/\partial x = I + \partial F/\partial x$.
 
@@ -73,8 +73,8 @@ class _TwoMatrixCell(_Steps, Module):
 
 
 class ResidualRNNCell(_TwoMatrixCell):
-    r"""$h_{t+1} = h_t + \tanh(a_t)$, $a_t = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$;
-    $J_t = I + \mathrm{diag}(1-\tanh^2 a_t)\, W_{hh}$. The identity keeps the product through
+    r"""$h_{t+1} = h_t + \tanh(z_{t+1})$, $z_{t+1} = W_{ih}x_t + b_{ih} + W_{hh}h_t + b_{hh}$;
+    $J_t = I + \mathrm{diag}(1-\tanh^2 z_{t+1})\, W_{hh}$. The identity keeps the product through
     time from vanishing; being a product of $(I + D_k W_{hh})$, not a sum, it can grow instead."""
 
     mode = "RESIDUAL"
@@ -98,7 +98,7 @@ class HighwayRNNCell(_TwoMatrixCell):
 
 
 class LayerNormRNNCell(_Steps, Module):
-    r"""$h_{t+1} = \tanh(\mathrm{LN}(W_{xh} x_t + b + W_{hh} h_t))$, the seed's ``LayerNormRNNCell``.
+    r"""$h_{t+1} = \tanh(\mathrm{LN}(W_{xh} x_t + b + W_{hh} h_t))$.
 
     Normalising the pre-activation keeps it where $\tanh' = 1 - \tanh^2$ is not small, so
     $\mathrm{diag}(\tanh')$ in $J_t$ does not saturate to zero (at initialization the product

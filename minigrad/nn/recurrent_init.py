@@ -1,9 +1,9 @@
-r"""Recurrent initializations aimed at the seeds' $J_t = \mathrm{diag}(\sigma'(z_t)) W_{hh}$.
+r"""Recurrent initializations aimed at the step Jacobian $J_t = \mathrm{diag}(\sigma'(z_{t+1})) W_{hh}$.
 
 * :func:`scaled_orthogonal_`: $W_{hh} = \gamma Q$, $Q$ Haar-orthogonal, so every singular value
   and $\rho(W_{hh})$ equal $\gamma$: $\gamma$ sets the gradient's per-step gain directly.
 * :func:`identity_`: $W_{hh} = \gamma I$ (IRNN, Le et al. 2015, with ReLU and zero bias):
-  the state is copied forward, $J_t = \mathrm{diag}([z_t > 0])\,\gamma$.
+  the state is copied forward, $J_t = \mathrm{diag}([z_{t+1} > 0])\,\gamma$.
 * :func:`forget_gate_bias_`: LSTM forget-gate bias for a retention probability $p$.
 * :func:`chrono_init_`: LSTM gate biases for time scales up to $T_{\max}$ (Tallec & Ollivier 2018).
 
@@ -55,7 +55,7 @@ def identity_(tensor: Tensor, gamma: float = 1.0) -> Tensor:
 def retention_logit(p: float) -> float:
     r"""$b_f = \log\frac{p}{1-p}$: the bias with $\sigma(b_f) = p$.
 
-    The seed's formula $b_f = \log\frac{1}{1-p}$ does not give that: $\sigma(\log\frac1{1-p})
+    The formula $b_f = \log\frac{1}{1-p}$, sometimes given for it, does not give that: $\sigma(\log\frac1{1-p})
     = \frac{1}{2-p}$, so $p = 0.5$ would retain $2/3$ and $p = 0$ would retain $1/2$ (it agrees
     only as $p \to 1$).
     """
@@ -77,8 +77,8 @@ def forget_gate_bias_(lstm, p: float):
 
     PyTorch's layout has two biases; their sum is the gate's bias, so ``bias_ih``'s forget
     slice (rows H..2H, gate order i, f, g, o) gets $\log\frac{p}{1-p}$ (see
-    :func:`retention_logit`) and ``bias_hh``'s gets 0. Then $c_t \approx p\, c_{t-1} + \dots$: the
-    cell's own Jacobian block $\partial c_t/\partial c_{t-1} = \mathrm{diag}(f) \approx p I$.
+    :func:`retention_logit`) and ``bias_hh``'s gets 0. Then $c_{t+1} \approx p\, c_t + \dots$: the
+    cell's own Jacobian block $\partial c_{t+1}/\partial c_t = \mathrm{diag}(f) \approx p I$.
     """
     H, pairs = _lstm_biases(lstm, "forget_gate_bias_")
     b = retention_logit(p)
@@ -92,8 +92,8 @@ def chrono_init_(lstm, T_max: float):
 
     A forget gate $f = \sigma(b_f)$ keeps memory for about $1/(1-f) \approx 1 + u$ steps, so the
     units get characteristic times spread over $[1, T_{\max}]$ (Tallec & Ollivier, "Can recurrent
-    neural networks warp time?", 2018). The seed's variant draws $b_f \sim \mathcal N(\log\tau, 1)$;
-    this follows the paper. Set on ``bias_ih`` (``bias_hh``'s i and f slices become 0).
+    neural networks warp time?", 2018). A variant in use draws $b_f \sim \mathcal N(\log\tau, 1)$
+    instead; this follows the paper. Set on ``bias_ih`` (``bias_hh``'s i and f slices become 0).
     """
     T_max = number_in(T_max, "T_max", "chrono_init_", 2, low_open=True, high_open=True)
     H, pairs = _lstm_biases(lstm, "chrono_init_")

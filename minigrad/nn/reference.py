@@ -25,7 +25,7 @@ def rnn_step(
     x: Tensor, h: Tensor, W_ih: Tensor, W_hh: Tensor,
     b_ih: Tensor | None = None, b_hh: Tensor | None = None, nonlinearity: str = "tanh",
 ) -> Tensor:
-    r"""$h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})$, $\phi$ = tanh or relu."""
+    r"""$h_{t+1} = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_t + b_{hh})$, $\phi$ = tanh or relu."""
     z = _affine(x, W_ih, b_ih) + _affine(h, W_hh, b_hh)
     if nonlinearity == "tanh":
         return mf.tanh(z)
@@ -38,9 +38,9 @@ def lstm_step(
     x: Tensor, h: Tensor, c: Tensor, W_ih: Tensor, W_hh: Tensor,
     b_ih: Tensor | None = None, b_hh: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
-    r"""$c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$; gates i, f, g, o.
+    r"""$c_{t+1} = f \odot c_t + i \odot g$, $h_{t+1} = o \odot \tanh(c_{t+1})$; gates i, f, g, o.
 
-    $[a_i, a_f, a_g, a_o] = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}$;
+    $[a_i, a_f, a_g, a_o] = W_{ih} x_t + b_{ih} + W_{hh} h_t + b_{hh}$;
     $i, f, o = \sigma(a_{i,f,o})$, $g = \tanh(a_g)$.
     """
     a = _affine(x, W_ih, b_ih) + _affine(h, W_hh, b_hh)
@@ -54,7 +54,7 @@ def gru_step(
     x: Tensor, h: Tensor, W_ih: Tensor, W_hh: Tensor,
     b_ih: Tensor | None = None, b_hh: Tensor | None = None, reset_after: bool = True,
 ) -> Tensor:
-    r"""$h_t = (1 - z) \odot n + z \odot h_{t-1}$; gates r, z, n.
+    r"""$h_{t+1} = (1 - z) \odot n + z \odot h_t$; gates r, z, n.
 
     $r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr})$,
     $z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz})$;

@@ -1,4 +1,4 @@
-r"""Weight regularizers on $W_{hh}$ from the seed texts, built on three ops.
+r"""Weight regularizers on $W_{hh}$ that bound or shrink its spectrum, built on three ops.
 
 Penalties to add to the loss (each returns a scalar Tensor in the graph):
 

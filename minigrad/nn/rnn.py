@@ -1,6 +1,6 @@
 r"""Recurrent sequence layers with PyTorch's names, shapes and parameters: RNN, LSTM, GRU.
 
-A layer runs, for each layer $k$ and direction, the recurrence $s_t = f(x'_t, s_{t-1})$ of the
+A layer runs, for each layer $k$ and direction, the recurrence $s_{t+1} = f(x'_t, s_t)$ of the
 cells (``minigrad/nn/rnn_cells.py``), where $x'_t = W_{ih} x_t + b$ is computed for *all* time
 steps in one matmul and each step is one fused op reading its row of that projection
 (``minigrad/ops/recurrent_sequence.py``). The steps write their states into one buffer, which
@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from minigrad import functional as mf
-from minigrad import safety
 from minigrad.arguments import describe
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn import functional as F
@@ -64,10 +63,10 @@ class LayerCell(_Steps):
         of the projection itself and writes $s_t$ into row t of one (T, N, S) buffer, which
         ``StepOutputs`` then returns as the output (the $h$ columns, for the LSTM).
 
-        Memory: row t of the projection is read by step t alone, so steps reuse it (as cuDNN's
-        "reserve space" does): LSTM and GRU steps compute their gates there, and the RNN's
-        buffer *is* the projection ($h_t$ overwrites $x'_t$). After the loop the projection
-        tensor (internal to this method) holds gates or states, not $x'$.
+        Memory: row t of the projection is read by step t alone, so LSTM and GRU steps compute
+        their gates there (as cuDNN's "reserve space" does), and the RNN's output buffer *is*
+        the projection ($h_{t+1}$ overwrites $x'_t$). After the loop the projection tensor
+        (internal to this method) holds gates or states, not $x'$.
 
         RNN and LSTM: $b_{ih}$ and $b_{hh}$ only ever appear as their sum, so it is added once,
         in the projection, $x'_t = W_{ih} x_t + (b_{ih} + b_{hh})$, not once per step (the
@@ -81,13 +80,14 @@ class LayerCell(_Steps):
             b = None
         T, N = x.shape[0], x.shape[1]
         if self.mode in ("RNN_TANH", "RNN_RELU"):
-            buffer = xp.data  # h_t overwrites x'_t, which step t alone reads: no second array
+            buffer = xp.data  # step t writes h_{t+1} over x'_t, which it alone reads (states_without_copy)
         else:
-            buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)
-        # Every row view is made now, while the buffer is writable (see safety.row_views)
-        rows = safety.row_views(buffer)
+            buffer = np.empty((T, N, self.state_size), dtype=xp.dtype)  # step t writes s_{t+1} into row t
+        # Row views made now, while the arrays are writable: once a step has saved a row, its
+        # owner is locked (safety.lock), and only views made before that can still be written.
+        rows = list(buffer)
         # LSTM, GRU: step t computes its gates in row t of the projection, which it alone reads
-        gate_rows = safety.row_views(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
+        gate_rows = list(xp.data) if self.mode in ("LSTM", "GRU") else [None] * T
         W = self.weight_hh
         s, states = s0, []
         for t in range(T - 1, -1, -1) if self.reverse else range(T):
@@ -220,17 +220,45 @@ class _RNNBase(Module):
             x = x.transpose(1, 0, 2)
         return x, finals, unbatched
 
+    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
+        """``(output, h_n)``; ``hx`` is h_0 of shape (D·num_layers, N, H), zeros if None (LSTM: its own)."""
+        out, finals, unbatched = self._run(input, hx)
+        return out, self._stack_finals(finals, unbatched)
+
     def _stack_finals(self, finals: list[Tensor], unbatched: bool) -> Tensor:
         h_n = mf.stack(finals, axis=0)  # (num_layers * D, N, H)
         return h_n.reshape(h_n.shape[0], h_n.shape[2]) if unbatched else h_n
 
 
 class RNN(_RNNBase):
-    r"""Elman RNN, $h_t = \phi(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})$; gives (output, h_n).
+    """Elman RNN over a sequence. For each time step t = 0 .. L−1 of each layer:
 
-    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False)``; input (L, N, H_in), (N, L, H_in)
-    with ``batch_first``, or (L, H_in); output (L, N, D*H); h_n (num_layers*D, N, H).
+        h_{t+1} = φ(W_ih x_t + b_ih + W_hh h_t + b_hh),    φ = tanh (default) or relu,
+
+    from h_0 = ``hx`` (zeros if None). Layer k > 0 reads the output of layer k − 1 as its x_t.
+
+    Arguments:
+        input_size: H_in, the features of each x_t.
+        hidden_size: H, the features of each h_t.
+        num_layers: layers stacked on each other (default 1).
+        nonlinearity: 'tanh' or 'relu'.
+        bias: if False, no b_ih and no b_hh.
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·); hx and h_n are not affected.
+        dropout: p of a dropout on each layer's output except the last, in training (default 0).
+        bidirectional: each layer also runs from t = L−1 back to 0; D = 2 directions, else D = 1.
+
+    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H):
+        weight_ih_l{k}: (H, H_in) for k = 0, (H, D·H) for k > 0
+        weight_hh_l{k}: (H, H)
+        bias_ih_l{k}, bias_hh_l{k}: (H,)
+
+    Shapes (L: sequence length, N: batch size):
+        input: (L, N, H_in); (N, L, H_in) with batch_first; (L, H_in) for one unbatched sequence.
+        hx: (D·num_layers, N, H), or (D·num_layers, H) unbatched; None: zeros.
+    Returns ``(output, h_n)``:
+        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated);
+            (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        h_n: (D·num_layers, N, H), the last state of every layer and direction; (D·num_layers, H) unbatched.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -243,17 +271,42 @@ class RNN(_RNNBase):
         super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional)  # fmt: skip
 
-    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
-        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
-        out, finals, unbatched = self._run(input, hx)
-        return out, self._stack_finals(finals, unbatched)
-
 
 class GRU(_RNNBase):
-    r"""GRU, $h_t = (1-z) \odot n + z \odot h_{t-1}$, gates r, z, n; returns ``(output, h_n)``.
+    """Gated recurrent unit over a sequence. For each time step t = 0 .. L−1 of each layer:
 
-    Arguments as ``RNN`` (without ``nonlinearity``), plus ``reset_after`` (default True, PyTorch;
-    False: Cho et al., see the module docstring).
+        r = σ(W_ir x_t + b_ir + W_hr h_t + b_hr)                 reset gate
+        z = σ(W_iz x_t + b_iz + W_hz h_t + b_hz)                 update gate
+        n = tanh(W_in x_t + b_in + r ⊙ (W_hn h_t + b_hn))        candidate (reset_after=True)
+        n = tanh(W_in x_t + b_in + W_hn (r ⊙ h_t) + b_hn)        candidate (reset_after=False)
+        h_{t+1} = (1 − z) ⊙ n + z ⊙ h_t
+
+    from h_0 = ``hx`` (zeros if None); σ is the sigmoid, ⊙ the elementwise product. Layer k > 0
+    reads the output of layer k − 1 as its x_t. z near 1 copies the state: ∂h_{t+1}/∂h_t → I.
+
+    Arguments:
+        input_size: H_in, the features of each x_t.
+        hidden_size: H, the features of each h_t.
+        num_layers: layers stacked on each other (default 1).
+        bias: if False, no b_ih and no b_hh.
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·); hx and h_n are not affected.
+        dropout: p of a dropout on each layer's output except the last, in training (default 0).
+        bidirectional: each layer also runs from t = L−1 back to 0; D = 2 directions, else D = 1.
+        reset_after: True (PyTorch, cuDNN) applies r after W_hn; False (Cho et al. 2014) before it.
+
+    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H);
+    the gates' blocks are stacked in the order r, z, n (W_ih = [W_ir; W_iz; W_in]):
+        weight_ih_l{k}: (3·H, H_in) for k = 0, (3·H, D·H) for k > 0
+        weight_hh_l{k}: (3·H, H)
+        bias_ih_l{k}, bias_hh_l{k}: (3·H,)
+
+    Shapes (L: sequence length, N: batch size; one state per layer and direction):
+        input: (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) for a single sequence.
+        hx: h_0, (D·num_layers, N, H); (D·num_layers, H) unbatched; None for zeros.
+    Returns ``(output, h_n)``:
+        output: the top layer's h_1 .. h_L, (L, N, D·H), both directions side by side;
+            (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        h_n: h_L of each layer and direction, (D·num_layers, N, H); (D·num_layers, H) unbatched.
     """
 
     num_gates = 3
@@ -264,17 +317,44 @@ class GRU(_RNNBase):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first,
                          dropout, bidirectional, reset_after)  # fmt: skip
 
-    def forward(self, input, hx=None) -> tuple[Tensor, Tensor]:
-        """``(output, h_n)``; ``hx`` is h0 of shape (num_layers*D, N, H), zeros if None."""
-        out, finals, unbatched = self._run(input, hx)
-        return out, self._stack_finals(finals, unbatched)
-
 
 class LSTM(_RNNBase):
-    r"""LSTM, $c_t = f \odot c_{t-1} + i \odot g$, $h_t = o \odot \tanh(c_t)$.
+    """Long short-term memory over a sequence. For each time step t = 0 .. L−1 of each layer:
 
-    Arguments as ``GRU`` without ``reset_after``; ``hx = (h0, c0)``, each (num_layers*D, N, H);
-    returns ``(output, (h_n, c_n))``.
+        i = σ(W_ii x_t + b_ii + W_hi h_t + b_hi)          input gate
+        f = σ(W_if x_t + b_if + W_hf h_t + b_hf)          forget gate
+        g = tanh(W_ig x_t + b_ig + W_hg h_t + b_hg)       candidate
+        o = σ(W_io x_t + b_io + W_ho h_t + b_ho)          output gate
+        c_{t+1} = f ⊙ c_t + i ⊙ g
+        h_{t+1} = o ⊙ tanh(c_{t+1})
+
+    from (h_0, c_0) = ``hx`` (zeros if None); σ is the sigmoid, ⊙ the elementwise product. Layer
+    k > 0 reads the output h of layer k − 1 as its x_t. The cell's own path has no weight matrix:
+    ∂c_{t+1}/∂c_t = diag(f).
+
+    Arguments:
+        input_size: H_in, the features of each x_t.
+        hidden_size: H, the features of each h_t and c_t.
+        num_layers: layers stacked on each other (default 1).
+        bias: if False, no b_ih and no b_hh.
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·); hx, h_n, c_n are not affected.
+        dropout: p of a dropout on each layer's output except the last, in training (default 0).
+        bidirectional: each layer also runs from t = L−1 back to 0; D = 2 directions, else D = 1.
+
+    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H);
+    the gates' blocks are stacked in the order i, f, g, o (W_ih = [W_ii; W_if; W_ig; W_io]):
+        weight_ih_l{k}: (4·H, H_in) for k = 0, (4·H, D·H) for k > 0
+        weight_hh_l{k}: (4·H, H)
+        bias_ih_l{k}, bias_hh_l{k}: (4·H,)
+
+    Shapes (L: sequence length, N: batch size):
+        input: (L, N, H_in); (N, L, H_in) with batch_first; (L, H_in) for one unbatched sequence.
+        hx: a tuple (h_0, c_0), each (D·num_layers, N, H), or (D·num_layers, H) unbatched; None: zeros.
+    Returns ``(output, (h_n, c_n))``:
+        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated);
+            (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        h_n, c_n: (D·num_layers, N, H), the last h and c of every layer and direction;
+            (D·num_layers, H) unbatched.
     """
 
     num_gates = 4

@@ -1,9 +1,9 @@
 r"""Recurrent cells with PyTorch's names, shapes and parameters: RNNCell, LSTMCell, GRUCell.
 
-One step $s_t = f(x_t, s_{t-1})$: the input projection $x'_t = W_{ih} x_t + b_{ih}$, then one
+One step $s_{t+1} = f(x_t, s_t)$: the input projection $x'_t = W_{ih} x_t + b_{ih}$, then one
 fused op from ``minigrad/ops/recurrent.py`` (hand-derived VJP, closed-form Jacobians). The
 state $s$ is $h$ for RNN and GRU and $[h; c]$ for the LSTM (so every step maps one vector to
-one vector, as in the seed texts).
+one vector, and $J_t = \partial s_{t+1}/\partial s_t$ is one square matrix).
 
 Every cell, and every layer/direction of a sequence layer (``layer.cell_for(k, reverse)``,
 ``minigrad/nn/rnn.py``), exposes that step through ``_Steps``: ``state_step(x_t, s_prev) ->
@@ -29,7 +29,9 @@ from minigrad.dtypes import get_default_dtype
 from minigrad.nn import init
 from minigrad.nn.arguments import check_dtype, flag, positive_int
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RecurrentStep, RNNStep
+from minigrad.ops.gru_step import GRUStep
+from minigrad.ops.recurrent import LSTMStep, RNNStep
+from minigrad.ops.recurrent_base import RecurrentStep
 from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep
 from minigrad.tensor import Tensor, apply_op, as_tensor
 
@@ -101,7 +103,7 @@ class _Steps:
         return apply_op(self.new_op(), xp_t, s_prev, self.weight_hh, self.bias_hh)
 
     def state_step(self, x_t: Tensor, s_prev: Tensor) -> Tensor:
-        r"""$s_t = f(x_t, s_{t-1})$ for ``x_t`` (N, H_in), ``s_prev`` (N, S).
+        r"""$s_{t+1} = f(x_t, s_t)$ for ``x_t`` (N, H_in), ``s_prev`` = $s_t$ (N, S).
 
         The result's ``_op`` is the fused step op (``state_jacobian()``, ``input_jacobian()``).
         """
@@ -176,7 +178,13 @@ class _CellBase(_Steps, Module):
 
 
 class RNNCell(_CellBase):
-    r"""$h' = \phi(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})$, $\phi$ = tanh or relu."""
+    """One step of an Elman RNN:  h' = φ(W_ih x + b_ih + W_hh h + b_hh),  φ = tanh (default) or relu.
+
+    Arguments: input_size (H_in), hidden_size (H), bias (False: no b_ih, b_hh), nonlinearity.
+    Parameters, from U(−1/√H, 1/√H): weight_ih (H, H_in), weight_hh (H, H), bias_ih (H,), bias_hh (H,).
+    Shapes: input x (N, H_in) or (H_in,) unbatched; hx = h (N, H) or (H,), None: zeros.
+    Returns h' (N, H), or (H,) unbatched.
+    """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh") -> None:  # fmt: skip
@@ -190,7 +198,19 @@ class RNNCell(_CellBase):
 
 
 class GRUCell(_CellBase):
-    r"""$h' = (1-z) \odot n + z \odot h$, gates r, z, n; ``reset_after``: see above."""
+    """One step of a GRU (σ: sigmoid, ⊙: elementwise product):
+
+        r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))     (reset_after=True, PyTorch)
+        n = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn)     (reset_after=False, Cho et al. 2014)
+        h' = (1 − z) ⊙ n + z ⊙ h
+
+    Arguments: input_size (H_in), hidden_size (H), bias (False: no b_ih, b_hh), reset_after.
+    Parameters, from U(−1/√H, 1/√H), gate blocks in the order r, z, n:
+    weight_ih (3·H, H_in), weight_hh (3·H, H), bias_ih (3·H,), bias_hh (3·H,).
+    Shapes: input x (N, H_in) or (H_in,) unbatched; hx = h (N, H) or (H,), None: zeros.
+    Returns h' (N, H), or (H,) unbatched.
+    """
 
     num_gates = 3
     mode = "GRU"
@@ -202,7 +222,18 @@ class GRUCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    r"""$c' = f \odot c + i \odot g$, $h' = o \odot \tanh(c')$; returns ``(h', c')``."""
+    """One step of an LSTM (σ: sigmoid, ⊙: elementwise product):
+
+        i = σ(W_ii x + b_ii + W_hi h + b_hi),   f = σ(W_if x + b_if + W_hf h + b_hf)
+        g = tanh(W_ig x + b_ig + W_hg h + b_hg),   o = σ(W_io x + b_io + W_ho h + b_ho)
+        c' = f ⊙ c + i ⊙ g,   h' = o ⊙ tanh(c')
+
+    Arguments: input_size (H_in), hidden_size (H), bias (False: no b_ih, b_hh).
+    Parameters, from U(−1/√H, 1/√H), gate blocks in the order i, f, g, o:
+    weight_ih (4·H, H_in), weight_hh (4·H, H), bias_ih (4·H,), bias_hh (4·H,).
+    Shapes: input x (N, H_in) or (H_in,) unbatched; hx = (h, c), each (N, H) or (H,), None: zeros.
+    Returns (h', c'), each (N, H), or (H,) unbatched.
+    """
 
     num_gates = 4
     mode = "LSTM"

@@ -8,8 +8,9 @@ from minigrad.ops.arithmetic import Add, Div, Maximum, Minimum, Mul, Neg, Pow, S
 from minigrad.ops.attention import ScaledDotProductAttention
 from minigrad.ops.base import Elementwise, Op
 from minigrad.ops.extra_steps import HighwayRNNStep, LayerNormRNNStep, ResidualRNNStep
+from minigrad.ops.gru_step import GRUStep
 from minigrad.ops.linalg import MatMul
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep
+from minigrad.ops.recurrent import LSTMStep, RNNStep
 from minigrad.ops.recurrent_sequence import GRUSequenceStep, LSTMSequenceStep, RNNSequenceStep, StepOutputs
 from minigrad.ops.reductions import LogSumExp, Max, Mean, Min, Sum, Var
 from minigrad.ops.shape import BroadcastTo, Concatenate, GetItem, Reshape, Stack, Transpose

@@ -1,6 +1,7 @@
 r"""Fused steps of the remedy cells in ``minigrad/nn/extra_cells.py``: residual, highway, LayerNorm.
 
-Same contract as ``minigrad/ops/recurrent.py`` (read that first): inputs
+Same contract as the RNN, LSTM and GRU steps (``minigrad/ops/recurrent_base.py``; read
+``minigrad/ops/recurrent.py`` first): inputs
 ``(xp, h_t, W_hh[, b_hh])`` with the input projection x'_t = W_ih x_t + b_ih already made,
 output h_{t+1} (N, H); besides ``vjp`` each op gives ``state_jacobian()``
 J_t = ∂h_{t+1}/∂h_t (N, H, H) and ``input_jacobian()`` ∂h_{t+1}/∂x'_t, so
@@ -18,12 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad.ops.recurrent import RecurrentStep, _diag_blocks, _sigmoid_
-
-
-def _row_scaled(d: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """diag(d_n) W for every sample n: (N, H) and (H, K) -> (N, H, K)."""
-    return d[:, :, None] * W[None, :, :]
+from minigrad.ops.activations import sigmoid_in_place
+from minigrad.ops.recurrent_base import RecurrentStep, StepGrads
+from minigrad.ops.step_jacobians import block_matrix, diag, diag_times, gates_diag_times, plus_diag
 
 
 class ResidualRNNStep(RecurrentStep):
@@ -47,9 +45,14 @@ class ResidualRNNStep(RecurrentStep):
 
     def vjp(self, grad_out):
         h, W, u = self.saved
-        delta = grad_out * (1 - u * u)
-        dh = grad_out + delta @ W if self.needs_grad[1] else None
-        return (delta, dh) + self._weight_grads(delta, h)
+        delta = grad_out * (1 - u * u)  # δ = g ⊙ (1 − u²)
+        need = self.needs_grad
+        return StepGrads(
+            delta,  # ∂L/∂x'_t = δ
+            grad_out + delta @ W if need[1] else None,  # ∂L/∂h_t = g + W_hhᵀ δ
+            delta.T @ h if need[2] else None,  # ∂L/∂W_hh = δ h_tᵀ
+            *self._bias_grad(delta),  # ∂L/∂b_hh = δ
+        )
 
     def jvp(self, *tangents):
         r"""ḣ_{t+1} = ḣ_t + (1 − u²) ⊙ ȧ,  ȧ = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh."""
@@ -60,15 +63,12 @@ class ResidualRNNStep(RecurrentStep):
     def input_jacobian(self):
         """∂h_{t+1}/∂x'_t = diag(1 − u²), (N, H, H)."""
         u = self.saved[2]
-        return _diag_blocks([[1 - u * u]], *u.shape, u.dtype)
+        return diag(1 - u * u)
 
     def state_jacobian(self):
         """J_t = I + diag(1 − u²) W_hh: the identity is the skip connection."""
         _, W, u = self.saved
-        J = _row_scaled(1 - u * u, W)
-        k = np.arange(W.shape[1])
-        J[:, k, k] += 1
-        return J
+        return plus_diag(diag_times(1 - u * u, W), np.ones_like(u))
 
 
 class HighwayRNNStep(RecurrentStep):
@@ -91,7 +91,7 @@ class HighwayRNNStep(RecurrentStep):
         if b is not None:
             a += b
         cand = np.tanh(a[:, :H])
-        tau = _sigmoid_(a[:, H:])
+        tau = sigmoid_in_place(a[:, H:])
         self.save(h, W, cand, tau)
         return h + tau * (cand - h)  # = τ h̃ + (1 − τ) h
 
@@ -103,9 +103,14 @@ class HighwayRNNStep(RecurrentStep):
     def vjp(self, grad_out):
         h, W, _, tau = self.saved
         d_h, d_T = self._gate_derivatives()
-        da = np.concatenate([grad_out * d_h, grad_out * d_T], axis=1)
-        dh = grad_out * (1 - tau) + da @ W if self.needs_grad[1] else None
-        return (da, dh) + self._weight_grads(da, h)
+        da = np.concatenate([grad_out * d_h, grad_out * d_T], axis=1)  # ∂L/∂a = [g ⊙ d_h, g ⊙ d_T]
+        need = self.needs_grad
+        return StepGrads(
+            da,  # ∂L/∂x'_t = ∂L/∂a
+            grad_out * (1 - tau) + da @ W if need[1] else None,  # ∂L/∂h_t = g ⊙ (1 − τ) + W_hhᵀ ∂L/∂a
+            da.T @ h if need[2] else None,  # ∂L/∂W_hh = (∂L/∂a) h_tᵀ
+            *self._bias_grad(da),  # ∂L/∂b_hh = ∂L/∂a
+        )
 
     def jvp(self, *tangents):
         r"""ḣ_{t+1} = d_h ⊙ ȧ_h + d_T ⊙ ȧ_T + (1 − τ) ⊙ ḣ_t,  ȧ = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t + ḃ_hh."""
@@ -119,7 +124,7 @@ class HighwayRNNStep(RecurrentStep):
     def input_jacobian(self):
         """∂h_{t+1}/∂x'_t = [diag(τ(1 − h̃²)) | diag((h̃ − h_t) τ(1 − τ))], (N, H, 2H)."""
         d_h, d_T = self._gate_derivatives()
-        return _diag_blocks([[d_h, d_T]], *d_h.shape, d_h.dtype)
+        return block_matrix([[diag(d_h), diag(d_T)]])
 
     def state_jacobian(self):
         """J_t = diag(1 − τ) + diag(d_h) W_h + diag(d_T) W_T.
@@ -128,12 +133,8 @@ class HighwayRNNStep(RecurrentStep):
         gate's own dependence on h_t.
         """
         _, W, _, tau = self.saved
-        H = W.shape[1]
         d_h, d_T = self._gate_derivatives()
-        J = _row_scaled(d_h, W[:H]) + _row_scaled(d_T, W[H:])
-        k = np.arange(H)
-        J[:, k, k] += 1 - tau
-        return J
+        return plus_diag(gates_diag_times([d_h, d_T], W), 1 - tau)
 
 
 class LayerNormRNNStep(RecurrentStep):
@@ -177,11 +178,13 @@ class LayerNormRNNStep(RecurrentStep):
         dy = grad_out * (1 - h_next * h_next)
         dz = self._normalised_grad(dy * gamma)
         need = self.needs_grad
-        dh = dz @ W if need[1] else None
-        dW = dz.T @ h if need[2] else None
-        dgamma = (dy * zhat).sum(axis=0) if need[3] else None
-        dbeta = dy.sum(axis=0) if need[4] else None
-        return dz, dh, dW, dgamma, dbeta
+        return StepGrads(
+            dz,  # ∂L/∂x'_t = z̄
+            dz @ W if need[1] else None,  # ∂L/∂h_t = W_hhᵀ z̄
+            dz.T @ h if need[2] else None,  # ∂L/∂W_hh = z̄ h_tᵀ
+            (dy * zhat).sum(axis=0) if need[3] else None,  # ∂L/∂γ = Σ_n ȳ ⊙ ẑ
+            dy.sum(axis=0) if need[4] else None,  # ∂L/∂β = Σ_n ȳ
+        )
 
     def jvp(self, *tangents):
         r"""ż = ẋ'_t + W_hh ḣ_t + Ẇ_hh h_t;  ẑ̇ = N_t ż;  ḣ_{t+1} = (1 − h_{t+1}²) ⊙ (γ ⊙ ẑ̇ + γ̇ ⊙ ẑ + β̇)."""

@@ -4,11 +4,12 @@ r"""A sequence layer's steps: the fused step ops reading row t of the whole proj
 all T steps in one matmul, shape (T, N, G*H). Handing step t its row through an indexing op
 (``xp[t]``) would add an op per step -- its forward, its backward, the engine's bookkeeping --
 so the layer's steps take the whole projection as input 0 and read row ``t`` themselves. The
-math is the step op's own (``minigrad/ops/recurrent.py``): ``vjp`` calls it and only returns the
-projection's gradient sparse, an ``IndexedGrad`` that is zero outside row t.
+math is the step op's own (``minigrad/ops/recurrent.py``, ``gru_step.py``): ``vjp`` calls it
+and only returns the projection's gradient sparse, an ``IndexedGrad`` that is zero outside row t.
 
 :class:`StepOutputs` is the other end: the steps wrote $s_t$ into the rows of one buffer (their
-``out``), so the layer's output is that buffer -- ``Stack`` without the copy.
+``out``), so the layer's output is that buffer -- ``Stack`` without the copy
+(:func:`states_without_copy` says why).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import numpy as np
 
 from minigrad import safety
 from minigrad.ops.base import Op
-from minigrad.ops.recurrent import GRUStep, LSTMStep, RNNStep, block_diagonal
+from minigrad.ops.gru_step import GRUStep
+from minigrad.ops.recurrent import LSTMStep, RNNStep
+from minigrad.ops.recurrent_base import StepGrads, block_diagonal
 from minigrad.ops.shape import IndexedGrad
 
 
@@ -32,10 +35,11 @@ class ProjectionRow:
         return super().forward(xp[self.t], *rest)
 
     def vjp(self, grad_out):
-        grads = tuple(super().vjp(grad_out))
-        if grads[0] is None:
+        grads = super().vjp(grad_out)
+        if grads.x_proj is None:
             return grads
-        return (IndexedGrad((self.t,), grads[0], False),) + grads[1:]
+        row_t = IndexedGrad((self.t,), grads.x_proj, False)  # zero outside row t of the projection
+        return StepGrads(row_t, grads.state, grads.weight_hh, *grads.rest)
 
     def jvp(self, t_xp, *rest):
         """The step's own ``jvp`` on row t of the projection's tangent."""
@@ -83,6 +87,28 @@ class GRUSequenceStep(ProjectionRow, GRUStep):
         self.t = int(t)
 
 
+def states_without_copy(buffer: np.ndarray, cols: slice) -> np.ndarray:
+    """The layer's output [s_1, ..., s_T] (columns ``cols``): the buffer the steps wrote into, not a copy.
+
+    Measured reasons (``benchmarks/compare_trees.py``, 5 interleaved rounds, 2026-12-06;
+    benchmarks/README.md): copying the T states into a new output array made the RNN layer
+    (T=100) 9% slower and the LSTM layer's peak memory (T=64) 13% higher; and the RNN's states
+    overwrite its projection, which step t alone reads: in a new (T, N, H) buffer instead, the
+    RNN layer was 6% slower (paired; 17% by the best times, 13.45 ms against 11.53 ms).
+
+    Safe to hand out: the steps saved rows of ``buffer`` for backward, and saving locks the
+    array that owns their memory (``safety.lock``). The output is a view made from that owner
+    now, after them, so it is read-only while the graph needs it, like the owner. (The RNN's
+    buffer is its projection, a reshaped view of the matmul's result, which owns the memory.)
+    If ``buffer`` is not the whole of its owner, the output is a copy instead.
+    """
+    whole = safety.owner(buffer)
+    if whole.size != buffer.size or not (whole.flags.c_contiguous and buffer.flags.c_contiguous):
+        return buffer[:, :, cols].copy()
+    view = whole.reshape(buffer.shape)  # the same memory, seen through its owner
+    return view if cols == slice(None) else view[:, :, cols]
+
+
 class StepOutputs(Op):
     r"""$Y = [s_1, \dots, s_T]$ (columns ``cols`` of each), shape (T, N, C): a layer's output.
 
@@ -103,10 +129,7 @@ class StepOutputs(Op):
         for row, s in zip(self.rows, states):
             if s is not row:  # not written in place by its step: copy it in
                 row[...] = s
-        # the steps saved these rows for backward: a view made through the memory's owner is
-        # read-only while they are locked (safety.view_through_owner)
-        out = safety.view_through_owner(self.buffer)
-        return out if self.cols == slice(None) else out[:, :, self.cols]
+        return states_without_copy(self.buffer, self.cols)
 
     def vjp(self, grad_out):
         if self.cols == slice(None):

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from minigrad.engine import topological_order
 from minigrad.tensor import Tensor
 from minigrad.viz.labels import grad_state, op_label, tensor_lines
 from minigrad.viz.modules import ModuleTrace
@@ -26,25 +27,12 @@ _JACOBIAN_NORM_LIMIT = 250_000  # entries: above this, building J only to take i
 
 
 def graph_tensors(outputs: Sequence[Tensor]) -> list[Tensor]:
-    """Every tensor that ``outputs`` were computed from, inputs before the ops that read them.
+    """Every tensor that ``outputs`` were computed from, constants too, inputs before the ops that read them.
 
-    Iterative depth-first search (a graph may be 100,000 ops long), in input order, so the
-    numbering of the nodes is the same from run to run.
+    The engine's own walk (``engine.topological_order`` with ``constants=True``): iterative,
+    so a graph may be 100,000 ops long, and the same order, so the same numbering, from run to run.
     """
-    order, seen = [], set()
-    stack = [(t, False) for t in reversed(outputs)]
-    while stack:
-        t, done = stack.pop()
-        if done:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        if t._op is not None:
-            stack.extend((p, False) for p in reversed(t._op.inputs) if id(p) not in seen)
-    return order
+    return topological_order(list(outputs), constants=True)
 
 
 def retain_grads(output: Tensor | Sequence[Tensor]) -> None:

@@ -207,6 +207,81 @@ def test_differences_with_step_one_score_nothing(sub, clone):
     assert result.earned == 0 and result.total == 12 and not result.error, [t.message for t in result.tests[:2]]
 
 
+# Steps adapted to the input: for an op linear in x, (f(x + h) - f(x)) / h with h = |x| (or x, or
+# a power of two far above x) is exact to the last bit on finite inputs, so no tolerance, not even
+# bit for bit, can tell it from the derivative. The graded inputs hold +inf and -inf where the op is
+# linear: a quotient taken at x is inf - inf = nan there, whatever the step.
+ADAPTED_STEPS = {
+    "h = |x|": "np.where(x == 0, 1.0, np.abs(x))",
+    "h = x": "np.where(x == 0, 1.0, x)",
+    "h = 2^60 |x|": "2.0 ** (np.floor(np.log2(np.where(x == 0, 1.0, np.abs(x)))) + 60)",
+}
+ADAPTED = """\
+    import numpy as np
+    a, b = self.saved[:2]
+    def f(u, v):
+        return OP
+    with np.errstate(all="ignore"):
+        x = a if i == 0 else b
+        h = STEP
+        if i == 0:
+            return (f(a + h, b) - f(a, b)) / h
+        return (f(a, b + h) - f(a, b - h)) / (2 * h)
+"""
+
+
+@pytest.mark.parametrize("step", sorted(ADAPTED_STEPS))
+def test_differences_with_a_step_adapted_to_the_input_score_nothing(sub, step, clone):
+    for name, op in (("minigrad.ops.Mul.derivative", "u * v"), ("minigrad.ops.Div.derivative", "u / v")):
+        put(sub, name, ADAPTED.replace("OP", op).replace("STEP", ADAPTED_STEPS[step]))
+    result = score(sub, "1.2")
+    assert result.earned == 0 and result.total == 12 and not result.error, [t.message for t in result.tests]
+
+
+# What is not caught, and cannot be: a quotient taken somewhere else than the input. For an op
+# linear in a, f(1, b) - f(0, b) is b bit for bit; choosing that point presumes the derivative does
+# not depend on a, which is the product rule itself (docs/COURSE.md, "What a piece may not do").
+ELSEWHERE = """\
+    import numpy as np
+    a, b = self.saved
+    one, zero = np.ones_like(a), np.zeros_like(a)
+    return (one * b - zero * b) if i == 0 else (a * one - a * zero)
+"""
+
+
+def test_differences_at_a_unit_input_are_not_told_from_the_derivative(sub, clone):
+    put(sub, "minigrad.ops.Mul.derivative", ELSEWHERE)
+    put(sub, "minigrad.ops.Div.derivative")  # the reference's: only Mul is under test
+    result = score(sub, "1.2")
+    assert result.earned == 10, [t.message for t in result.tests if t.outcome != "passed"]
+
+
+# Not caught either: Richardson-extrapolated central differences (12 forward evaluations) meet
+# 1e-12 on smooth ops; no honest float64 formula for 1 - tanh(x)^2 is much closer (docs/COURSE.md).
+RICHARDSON = """\
+    import numpy as np
+    (y,) = self.saved
+    x = INVERSE
+    def f(u):
+        return FORWARD
+    h, rows = 0.25, []
+    for k in range(6):
+        s = h / 2 ** k
+        rows.append((f(x + s) - f(x - s)) / (2 * s))
+    for m in range(1, 6):
+        rows = [(4 ** m * rows[k + 1] - rows[k]) / (4 ** m - 1) for k in range(len(rows) - 1)]
+    return rows[0]
+"""
+
+
+def test_richardson_differences_on_smooth_ops_are_not_told_from_the_derivative(sub, clone):
+    put(sub, TANH, RICHARDSON.replace("INVERSE", "np.arctanh(y)").replace("FORWARD", "np.tanh(u)"))
+    put(sub, SIGMOID, RICHARDSON.replace("INVERSE", "np.log(y / (1 - y))").replace("FORWARD", "1 / (1 + np.exp(-u))"))
+    result = score(sub, "1.1")
+    passed = {t.nodeid for t in result.tests if t.outcome == "passed"}
+    assert len(passed) == 6 and not any("ReLU" in n for n in passed), [t.message for t in result.tests]
+
+
 @pytest.mark.parametrize("body", [
     "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nreturn np.tanh(x + 1e-20j).imag / 1e-20",
     "(y,) = self.saved\nx = 0.5 * np.log((1 + y) / (1 - y))\nz = x.astype('D')\nz += np.sqrt(np.array(-1e-40, 'D'))\n"
@@ -284,12 +359,112 @@ def test_a_detached_child_does_not_outlive_its_task(sub, clone):
     assert _sleepers() == [], "a child of the sealed process outlived grading"
 
 
+GREEDY = {
+    "8 GiB at once": """\
+        import numpy as np
+        hoard = np.empty(2 ** 30)  # 8 GiB, never touched: only the limit refuses it
+        (y,) = self.saved
+        return 1 - y * y + 0 * hoard[:1]
+    """,
+    "without end": """\
+        import numpy as np
+        hoard = []
+        while True:
+            hoard.append(np.ones(2 ** 24))  # 128 MiB a step, touched
+    """,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(GREEDY))
+def test_a_piece_that_allocates_without_limit_fails_its_own_items(sub, kind, clone):
+    put(sub, TANH, GREEDY[kind])
+    put(sub, SIGMOID)
+    put(sub, RELU)
+    result = score(sub, "1.1")
+    failed = [t for t in result.tests if t.outcome != "passed"]
+    assert not result.error and len(failed) == 3 and result.passed == 7, [t.message for t in failed]
+    for t in failed:
+        assert "Tanh" in t.nodeid and "MemoryError" in t.message, t.message
+        assert f"may use {sandbox.MEMORY_LIMIT / 2**30:g} GiB of memory" in t.message, t.message
+
+
 def test_protections_in_force_are_reported(sub):
     report = grade(sub, EXAMPLE, reference=ROOT, only="2.1", timeout=300)
     assert report.protections[0] == f"mode {sandbox.mode()}"
     if os.geteuid() == 0 and sandbox.mode() == "root":
         assert "unprivileged user 'nobody'" in report.protections
         assert "no network (empty network namespace)" in report.protections
+    assert sandbox.MEMORY in report.protections
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="only root has a user to drop")
+def test_plain_mode_as_root_runs_the_pieces_as_nobody(request, sub, monkeypatch, clone):
+    """Without a jail (namespaces refused, or forced), a grader running as root still never runs
+    student code as root: the worker becomes 'nobody', and grading still works."""
+    import pwd
+    import subprocess
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(prefix="minigrad-plain-"))  # pytest's tmp_path is not reachable by 'nobody'
+    request.addfinalizer(lambda: shutil.rmtree(top, ignore_errors=True))
+    os.chmod(top, 0o711)
+    copy = top / "copy"
+    (copy / "minigrad" / "course").mkdir(parents=True)
+    shutil.copy(sandbox.WORKER, copy / "minigrad" / "course" / "_worker.py")
+    (copy / "probes").mkdir()
+    (copy / "probes" / "probe_who.py").write_text(
+        "import os\n\ndef who():\n    try:\n        open('/root/.minigrad-probe', 'w')\n        wrote = 1.0\n"
+        "    except OSError:\n        wrote = 0.0\n    return [float(os.getuid()), float(os.geteuid()), wrote]\n")
+    for path in [copy, *copy.rglob("*")]:
+        os.chmod(path, 0o755 if path.is_dir() else 0o644)
+    # 'nobody' must be able to run the worker's Python: a Python under /root (pyenv) is not, so
+    # try the system's (NumPy comes from this environment's site-packages, by path).
+    pythons = [sandbox._python(), *sorted(glob.glob(f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"))]
+    def runs_as_nobody(python):
+        try:
+            return subprocess.run([python, "-c", "pass"], preexec_fn=lambda: sandbox._in_child(sandbox.plain_user())
+                                  ).returncode == 0  # fmt: skip
+        except OSError:  # not executable by 'nobody'
+            return False
+
+    runnable = [p for p in pythons if runs_as_nobody(p)]
+    if runnable:
+        monkeypatch.setattr(sandbox, "_python", lambda: runnable[0])
+        sealed = sandbox.Sealed("plain", top / "work", copy, "probes", call_timeout=30)
+        try:
+            uid, euid, wrote = sealed.call("probe_who", "who")
+        finally:
+            sealed.close()
+        nobody = pwd.getpwnam("nobody").pw_uid
+        assert (uid, euid, wrote) == (nobody, nobody, 0.0)
+        assert not os.path.exists("/root/.minigrad-probe")
+        monkeypatch.undo()
+    # A whole grade in mode plain: as 'nobody', or refused with the reason; never as root.
+    env = {**os.environ, "MINIGRAD_COURSE_SEAL": "plain"}
+    put(sub, "minigrad.broadcast.unbroadcast")
+    run = subprocess.run([sys.executable, "-m", "minigrad.course", "grade", str(sub), "--tasks", str(EXAMPLE),
+                          "--src", str(ROOT), "--task", "2.1"], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=600)  # fmt: skip
+    if pythons[0] in runnable:
+        assert run.returncode == 0 and "10/10" in run.stdout and "'nobody' (no jail)" in run.stdout, run.stdout
+    else:
+        assert run.returncode == 2 and "refusing to run student code as root" in run.stderr, run.stderr
+        assert "cannot run" in run.stderr and not run.stdout, run.stdout
+
+
+@pytest.mark.skipif(sandbox.mode() != "root", reason="the jail's user 'nobody' must read the copy")
+def test_a_reference_readable_by_root_only_still_grades(tmp_path, sub, clone):
+    """The Gradescope bundle's setup.sh makes the reference root-only (chmod -R go-rwx); the
+    sealed copies made from it must still be readable by 'nobody'."""
+    ref = tmp_path / "reference"
+    for rel in list_files(ROOT):
+        (ref / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, ref / rel)
+    for path in [ref, *ref.rglob("*")]:
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    put(sub, "minigrad.broadcast.unbroadcast")
+    report = grade(sub, ref / "course" / "example_tasks.toml", reference=ref, only="2.1", timeout=300)
+    assert report.earned == 10, report.tasks[0].error or report.tasks[0].tests[0].message
 
 
 def test_a_dependency_runs_the_students_own_pieces(tmp_path, sub, clone):

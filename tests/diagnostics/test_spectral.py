@@ -112,7 +112,7 @@ def test_lyapunov_batched_and_errors():
 
 
 def test_time_scales():
-    assert memory_span(0.9) == pytest.approx(9.4912, abs=1e-4)  # the seed's "about 9.5 steps"
+    assert memory_span(0.9) == pytest.approx(9.4912, abs=1e-4)  # "about 9.5 steps", the figure usually quoted
     assert effective_horizon(0.9, 1e-8) == pytest.approx(math.log(1e-8) / math.log(0.9))
     assert 0.9 ** effective_horizon(0.9, 1e-3) == pytest.approx(1e-3)
     assert effective_horizon(1.0, 1e-3) == math.inf

@@ -54,7 +54,7 @@ def test_forget_bias_gives_retention_p(p):
     for k in range(2):
         b = getattr(lstm, f"bias_ih_l{k}").data[3:6] + getattr(lstm, f"bias_hh_l{k}").data[3:6]
         np.testing.assert_allclose(1 / (1 + np.exp(-b)), p, rtol=1e-12)
-    # the seed's log(1/(1-p)) retains 1/(2-p) instead
+    # the formula log(1/(1-p)) retains 1/(2-p) instead
     seed_b = math.log(1 / (1 - p))
     assert 1 / (1 + math.exp(-seed_b)) == pytest.approx(1 / (2 - p))
 
