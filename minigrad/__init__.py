@@ -5,32 +5,55 @@ Reading order: ``tensor.py`` -> ``ops/base.py`` -> any op in ``ops/`` -> ``engin
 """
 
 # First give Tensor its methods: each of these modules assigns its functions onto the class, once.
-from minigrad import inplace, tensor_math, tensor_methods  # noqa: F401
+from minigrad import conversions, inplace, tensor_math, tensor_methods  # noqa: F401
 
 # isort: split
 from minigrad import (
     bptt,
+    cuda,
     diagnostics,
     nn,
     ops,
     optim,
     second_order,  # noqa: F401  (hands create_graph mode its namespace: see the module)
+    utils,
 )
 from minigrad.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from minigrad.autodiff import grad, hessian, hvp, jacobian, vhp, vjp
+from minigrad.conversions import log2, log10, mm
 from minigrad.creation import (
     arange,
     empty,
     eye,
     full,
     linspace,
+    multinomial,
     ones,
     ones_like,
     rand,
+    randint,
     randn,
     randn_like,
+    randperm,
     zeros,
     zeros_like,
+)
+from minigrad.device import device
+
+# PyTorch's dtype names, bound to NumPy's types (minigrad.float is float32, as torch.float): dtype_names.py
+from minigrad.dtype_names import (  # noqa: F401
+    bool,
+    double,
+    float,
+    float32,
+    float64,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    uint8,
 )
 from minigrad.dtypes import get_default_dtype, set_default_dtype
 from minigrad.engine import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -73,7 +96,7 @@ from minigrad.functional import (
     where,
 )  # fmt: skip
 from minigrad.gradcheck import GradcheckError, gradcheck, numerical_jacobian
-from minigrad.random import manual_seed
+from minigrad.random import Generator, manual_seed
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor, as_tensor, tensor
 
@@ -94,5 +117,8 @@ __all__ = [
     "tanh", "transpose", "var", "where",
     "add", "subtract", "multiply", "divide", "power", "negative", "cat",
     "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
-    "zeros_like", "ones_like", "randn_like",
+    "zeros_like", "ones_like", "randn_like", "randint", "randperm", "multinomial", "Generator",
+    "mm", "log2", "log10", "device", "cuda", "utils",
 ]  # fmt: skip
+# The dtype names (minigrad.float32, minigrad.long, ...) are NumPy's types, documented in dtype_names.py
+# and README's porting table rather than in __all__ (`from minigrad import *` would shadow int, float, bool).

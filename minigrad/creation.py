@@ -14,10 +14,14 @@ import numbers
 import numpy as np
 from numpy.typing import DTypeLike
 
-from minigrad.arguments import describe, finite
+from minigrad.arguments import describe, finite, flag, integer
+from minigrad.device import check_device, device
 from minigrad.dtypes import get_default_dtype
-from minigrad.random import get_generator
+from minigrad.random import Generator, generator_rng
 from minigrad.tensor import Tensor
+from minigrad.tensor_arguments import tensor_like
+
+Device = str | device | None  # "cpu" (or a minigrad.device): accepted and a no-op, as minigrad runs on the CPU only
 
 
 def _size(size: tuple, name: str) -> tuple[int, ...]:
@@ -49,28 +53,32 @@ def _float_dtype(dtype: DTypeLike, name: str, default: np.dtype | None = None) -
     return d
 
 
-def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
+def _leaf(data: np.ndarray, requires_grad: bool, device=None, owner: str = "tensor") -> Tensor:
     if not isinstance(requires_grad, (bool, np.bool_)):
         raise TypeError(f"requires_grad must be True or False, got {requires_grad!r}")
+    if device is not None:
+        check_device(device, owner)  # PyTorch's device=: the CPU is accepted, nothing else
     return Tensor(data, requires_grad=bool(requires_grad), dtype=data.dtype)
 
 
-def zeros(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: int, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None) -> Tensor:
     """A tensor of zeros of the given size, like ``torch.zeros(2, 3)``."""
-    return _leaf(np.zeros(_size(size, "zeros"), dtype=_dtype(dtype, "zeros")), requires_grad)
+    return _leaf(np.zeros(_size(size, "zeros"), dtype=_dtype(dtype, "zeros")), requires_grad, device, "zeros")
 
 
-def ones(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: int, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None) -> Tensor:
     """A tensor of ones of the given size, like ``torch.ones(2, 3)``."""
-    return _leaf(np.ones(_size(size, "ones"), dtype=_dtype(dtype, "ones")), requires_grad)
+    return _leaf(np.ones(_size(size, "ones"), dtype=_dtype(dtype, "ones")), requires_grad, device, "ones")
 
 
-def empty(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: int, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None) -> Tensor:
     """An uninitialized tensor (``np.empty``: its values are whatever memory held), like ``torch.empty``."""
-    return _leaf(np.empty(_size(size, "empty"), dtype=_dtype(dtype, "empty")), requires_grad)
+    return _leaf(np.empty(_size(size, "empty"), dtype=_dtype(dtype, "empty")), requires_grad, device, "empty")
 
 
-def full(size, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def full(
+    size, fill_value: float, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None
+) -> Tensor:
     """A tensor of the given size filled with ``fill_value``, like ``torch.full((2, 3), 7.0)``.
 
     Without ``dtype`` the value decides, as in PyTorch: a bool gives bool, an int int64,
@@ -85,11 +93,12 @@ def full(size, fill_value: float, dtype: DTypeLike = None, requires_grad: bool =
         default = get_default_dtype()
     else:
         raise TypeError(f"full: fill_value must be a real number, got {fill_value!r}")
-    return _leaf(np.full(size, fill_value, dtype=_dtype(dtype, "full", default)), requires_grad)
+    return _leaf(np.full(size, fill_value, dtype=_dtype(dtype, "full", default)), requires_grad, device, "full")
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None, requires_grad: bool = False
+    start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None, requires_grad: bool = False,
+    device: Device = None,
 ) -> Tensor:
     """Values ``start, start + step, ...`` below ``end``, like ``torch.arange`` (``arange(5)`` is 0..4).
 
@@ -106,38 +115,108 @@ def arange(
         raise ValueError(f"arange: step {step!r} points away from end {end!r} (start {start!r})")
     integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
     d = _dtype(dtype, "arange", np.dtype(np.int64) if integral else None)
-    return _leaf(np.arange(start, end, step).astype(d), requires_grad)
+    return _leaf(np.arange(start, end, step).astype(d), requires_grad, device, "arange")
 
 
 def linspace(
-    start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False
+    start: float, end: float, steps: int, dtype: DTypeLike = None, requires_grad: bool = False,
+    device: Device = None,
 ) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive, like ``torch.linspace``."""
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise TypeError(f"linspace: steps must be a non-negative int, got {steps!r}")
     start, end = finite(start, "start", "linspace"), finite(end, "end", "linspace")
     d = _dtype(dtype, "linspace")
-    return _leaf(np.linspace(start, end, int(steps)).astype(d), requires_grad)
+    return _leaf(np.linspace(start, end, int(steps)).astype(d), requires_grad, device, "linspace")
 
 
-def eye(n: int, m: int | None = None, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None
+) -> Tensor:
     """The ``n`` x ``m`` identity matrix (``m = n`` by default), like ``torch.eye``."""
     for name, v in (("n", n), ("m", n if m is None else m)):
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
             raise TypeError(f"eye: {name} must be a non-negative int, got {v!r}")
-    return _leaf(np.eye(int(n), None if m is None else int(m), dtype=_dtype(dtype, "eye")), requires_grad)
+    data = np.eye(int(n), None if m is None else int(m), dtype=_dtype(dtype, "eye"))
+    return _leaf(data, requires_grad, device, "eye")
 
 
-def randn(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    """Samples of N(0, 1) from minigrad's generator (``manual_seed``), like ``torch.randn(2, 3)``."""
+def randn(
+    *size: int, generator: Generator | None = None, dtype: DTypeLike = None, requires_grad: bool = False,
+    device: Device = None,
+) -> Tensor:
+    """Samples of N(0, 1), like ``torch.randn(2, 3)``, from ``generator`` or minigrad's (``manual_seed``)."""
     d = _float_dtype(dtype, "randn")
-    return _leaf(get_generator().standard_normal(_size(size, "randn")).astype(d), requires_grad)
+    draw = generator_rng(generator, "randn").standard_normal(_size(size, "randn"))
+    return _leaf(draw.astype(d), requires_grad, device, "randn")
 
 
-def rand(*size: int, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
-    """Samples of U[0, 1) from minigrad's generator (``manual_seed``), like ``torch.rand(2, 3)``."""
+def rand(
+    *size: int, generator: Generator | None = None, dtype: DTypeLike = None, requires_grad: bool = False,
+    device: Device = None,
+) -> Tensor:
+    """Samples of U[0, 1), like ``torch.rand(2, 3)``, from ``generator`` or minigrad's (``manual_seed``)."""
     d = _float_dtype(dtype, "rand")
-    return _leaf(get_generator().random(_size(size, "rand")).astype(d), requires_grad)
+    return _leaf(generator_rng(generator, "rand").random(_size(size, "rand")).astype(d), requires_grad, device, "rand")
+
+
+def randint(
+    low: int, high: int | None = None, size: tuple[int, ...] | None = None, *, generator: Generator | None = None,
+    dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None,
+) -> Tensor:
+    """Integers drawn uniformly from [low, high), int64, like ``torch.randint(low, high, size)``.
+
+    As in PyTorch, ``randint(high, size)`` starts at 0, and ``size`` is a tuple.
+    """
+    if size is None:  # randint(high, size)
+        low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint: size is required, e.g. randint(0, 10, (3,)), got none")
+    low, high = integer(low, "low", "randint"), integer(high, "high", "randint")
+    if high <= low:
+        raise ValueError(f"randint: high must be greater than low, got low={low} and high={high}")
+    size = _size(size if isinstance(size, (tuple, list)) else (size,), "randint")
+    d = _dtype(dtype, "randint", np.dtype(np.int64))
+    draw = generator_rng(generator, "randint").integers(low, high, size)
+    return _leaf(draw.astype(d), requires_grad, device, "randint")
+
+
+def randperm(
+    n: int, *, generator: Generator | None = None, dtype: DTypeLike = None, requires_grad: bool = False,
+    device: Device = None,
+) -> Tensor:
+    """A random permutation of 0..n-1, int64, like ``torch.randperm(n)``."""
+    n = integer(n, "n", "randperm", low=0)
+    d = _dtype(dtype, "randperm", np.dtype(np.int64))
+    return _leaf(generator_rng(generator, "randperm").permutation(n).astype(d), requires_grad, device, "randperm")
+
+
+def multinomial(
+    input: Tensor, num_samples: int, replacement: bool = False, *, generator: Generator | None = None
+) -> Tensor:
+    """Indices drawn with probability proportional to ``input``'s weights, int64, like ``torch.multinomial``.
+
+    ``input`` is 1-D (one distribution) or 2-D (one per row), non-negative and not all zero; the
+    weights need not sum to 1. Without ``replacement`` an index is drawn at most once, so a row
+    needs at least ``num_samples`` nonzero weights.
+    """
+    w = np.asarray(tensor_like(input, "input", "multinomial").data, dtype=np.float64)
+    num_samples = integer(num_samples, "num_samples", "multinomial", low=1)
+    replacement = flag(replacement, "replacement", "multinomial")
+    if w.ndim not in (1, 2) or w.shape[-1] == 0:
+        raise ValueError(f"multinomial: input must be 1-D or 2-D with at least one category, got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("multinomial: input must hold finite, non-negative weights")
+    rows = w.reshape(-1, w.shape[-1])
+    if (rows.sum(axis=1) == 0).any():
+        raise ValueError("multinomial: every distribution in input needs a positive weight somewhere")
+    if not replacement and ((rows > 0).sum(axis=1) < num_samples).any():
+        raise ValueError(
+            f"multinomial: without replacement, num_samples={num_samples} needs that many nonzero weights per row"
+        )
+    rng = generator_rng(generator, "multinomial")
+    draws = [rng.choice(len(p), num_samples, replace=replacement, p=p / p.sum()) for p in rows]
+    return _leaf(np.array(draws, dtype=np.int64).reshape(w.shape[:-1] + (num_samples,)), False)
 
 
 def _like(input, name: str) -> Tensor:
@@ -146,26 +225,29 @@ def _like(input, name: str) -> Tensor:
     return input
 
 
-def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None) -> Tensor:
     """Zeros with ``input``'s shape and (unless ``dtype`` is given) dtype, like ``torch.zeros_like``."""
     x = _like(input, "zeros_like")
-    return _leaf(np.zeros(x.shape, dtype=_dtype(dtype, "zeros_like", x.dtype)), requires_grad)
+    return _leaf(np.zeros(x.shape, dtype=_dtype(dtype, "zeros_like", x.dtype)), requires_grad, device, "zeros_like")
 
 
-def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None) -> Tensor:
     """Ones with ``input``'s shape and (unless ``dtype`` is given) dtype, like ``torch.ones_like``."""
     x = _like(input, "ones_like")
-    return _leaf(np.ones(x.shape, dtype=_dtype(dtype, "ones_like", x.dtype)), requires_grad)
+    return _leaf(np.ones(x.shape, dtype=_dtype(dtype, "ones_like", x.dtype)), requires_grad, device, "ones_like")
 
 
-def randn_like(input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+def randn_like(
+    input: Tensor, dtype: DTypeLike = None, requires_grad: bool = False, device: Device = None
+) -> Tensor:
     """N(0, 1) samples with ``input``'s shape and dtype, from minigrad's generator, like ``torch.randn_like``."""
     x = _like(input, "randn_like")
     d = _float_dtype(dtype, "randn_like", x.dtype)
-    return _leaf(get_generator().standard_normal(x.shape).astype(d), requires_grad)
+    draw = generator_rng(None, "randn_like").standard_normal(x.shape)
+    return _leaf(draw.astype(d), requires_grad, device, "randn_like")
 
 
 __all__ = [
-    "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand",
-    "zeros_like", "ones_like", "randn_like",
+    "zeros", "ones", "empty", "full", "arange", "linspace", "eye", "randn", "rand", "randint", "randperm",
+    "multinomial", "zeros_like", "ones_like", "randn_like",
 ]  # fmt: skip

@@ -25,6 +25,7 @@ import numpy as np
 from minigrad import safety
 from minigrad.anomaly import check_backward
 from minigrad.broadcast import unbroadcast
+from minigrad.grad_array import grad_array
 from minigrad.grad_mode import MODES, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
 __all__ = ["backward", "compute_grads", "compute_grads_recorded", "topological_order", "release", "release_graph",
@@ -278,7 +279,5 @@ def backward(root, grad, retain_graph: bool = False, create_graph: bool = False)
         return
     for t, g in compute_grads([root], [grad], None, free=not retain_graph).values():
         with _GRAD_LOCK:
-            if t.grad is None:  # copy: g may be shared with another tensor's gradient
-                t.grad = np.array(g, dtype=t.data.dtype)
-            else:
-                t.grad = t.grad + g
+            # always .grad's own type and dtype: a 0-d sum alone would come back a NumPy scalar
+            t.grad = grad_array(g if t.grad is None else t.grad + g, t.data.dtype)

@@ -35,6 +35,7 @@ from minigrad.ops import (
     Where,
 )  # fmt: skip
 from minigrad.ops.reductions import normalize_axis
+from minigrad.pytorch_rules import ValuesIndices
 from minigrad.tensor import Tensor, apply_op
 from minigrad.tensor_arguments import tensor_like
 from minigrad.tensor_math import apply_binary
@@ -208,26 +209,28 @@ def mean(
 
 
 def var(
-    a: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False, *,
-    dim: Axis = None, keepdim: OptBool = None,
+    a: TensorLike, axis_or_dim: Axis = None, ddof: int | None = None, keepdims: bool = False, *,
+    axis: Axis = None, dim: Axis = None, keepdim: OptBool = None, correction: int | None = None,
+    unbiased: OptBool = None,
 ) -> Tensor:  # fmt: skip
-    """Variance over ``axis`` with NumPy's ``ddof`` (default 0, the biased estimate; PyTorch's is 1)."""
-    ddof = integer(ddof, "ddof", "var", low=0)
-    return tensor_like(a, "a", "var").var(axis=axis, ddof=ddof, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    """Variance dividing by n - ddof: NumPy's ``ddof`` (default 0) or PyTorch's ``correction`` (default 1),
+    decided by the arguments named; ``var(a)`` alone is ambiguous, an error (``Tensor.var``)."""
+    return tensor_like(a, "a", "var").var(axis_or_dim, ddof, keepdims, axis=axis, dim=dim, keepdim=keepdim,
+                                          correction=correction, unbiased=unbiased)
 
 
 def max(
-    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
-) -> Tensor:  # noqa: A001
-    """Maximum over ``axis``, like ``np.max`` (values only, as ``torch.amax``)."""
-    return tensor_like(a, "a", "max").max(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    a: TensorLike, dim: Axis | Tensor = None, keepdim: OptBool = None, *, axis: Axis = None, keepdims: bool = False
+) -> Tensor | ValuesIndices:  # noqa: A001
+    """Maximum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (``Tensor.max``)."""
+    return tensor_like(a, "a", "max").max(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def min(
-    a: TensorLike, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: OptBool = None
-) -> Tensor:  # noqa: A001
-    """Minimum over ``axis``, like ``np.min`` (values only, as ``torch.amin``)."""
-    return tensor_like(a, "a", "min").min(axis=axis, keepdims=keepdims, dim=dim, keepdim=keepdim)
+    a: TensorLike, dim: Axis | Tensor = None, keepdim: OptBool = None, *, axis: Axis = None, keepdims: bool = False
+) -> Tensor | ValuesIndices:  # noqa: A001
+    """Minimum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (``Tensor.min``)."""
+    return tensor_like(a, "a", "min").min(dim, keepdim, axis=axis, keepdims=keepdims)
 
 
 def logsumexp(
@@ -273,15 +276,44 @@ def stack(arrays: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None
     return apply_op(Stack(axis), *_tensors(arrays, "stack"))
 
 
-def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split into pieces along ``axis``, like ``np.split``: each piece is a slice (a ``GetItem`` op)."""
+def split(
+    ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int | None = None, *, dim: int | None = None
+) -> list[Tensor]:
+    """Split into pieces, each a slice (a ``GetItem`` op): NumPy's ``np.split`` with ``axis=``, PyTorch's
+    ``torch.split`` with ``dim=``.
+
+    The two read the number differently: ``split(x, 2, axis=0)`` makes 2 equal pieces (NumPy), while
+    ``split(x, 2, dim=0)`` makes pieces of size 2, the last one smaller if need be (PyTorch); a list
+    is the split points for NumPy and the piece sizes for PyTorch. Naming neither is an error (README,
+    "Calls the two libraries answer differently").
+    """
     t = tensor_like(ary, "ary", "split")
     if t.ndim == 0:
         raise ValueError("split: cannot split a 0-d tensor")
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"split: axis must be an int, got {axis!r}")
-    (axis,) = normalize_axis(axis, t.ndim, "split")  # axis=5 of a 2-D tensor is an error, not axis 1
-    n = t.shape[axis]
+    if axis is not None and dim is not None:
+        raise TypeError(f"split: got both axis={axis!r} (NumPy's split) and dim={dim!r} (PyTorch's); pass one")
+    if axis is None and dim is None:
+        raise TypeError(
+            f"split: ambiguous call: NumPy's split(x, {indices_or_sections!r}) and PyTorch's read "
+            f"{indices_or_sections!r} differently (a number of pieces or split points, a piece size or sizes); "
+            f"say which with axis= (NumPy) or dim= (PyTorch)"
+        )
+    name = "axis" if dim is None else "dim"
+    d = axis if dim is None else dim
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"split: {name} must be an int, got {d!r}")
+    (d,) = normalize_axis(d, t.ndim, "split")  # axis=5 of a 2-D tensor is an error, not axis 1
+    bounds = _numpy_bounds(indices_or_sections, t.shape[d], d) if dim is None else _pytorch_bounds(
+        indices_or_sections, t.shape[d], d)  # fmt: skip
+    pieces = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        index = (slice(None),) * d + (slice(start, stop),)
+        pieces.append(t[index])
+    return pieces
+
+
+def _numpy_bounds(indices_or_sections, n: int, axis: int) -> list[int]:
+    """Where ``np.split`` cuts an axis of size ``n``: into equal sections, or at the given indices."""
     if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(indices_or_sections, bool):
         if indices_or_sections <= 0 or n % indices_or_sections:
             raise ValueError(
@@ -289,11 +321,17 @@ def split(ary: TensorLike, indices_or_sections: int | Sequence[int], axis: int =
                 f"of size {n} into equal sections"
             )
         step = n // indices_or_sections  # 0 for an empty axis: every piece is empty, as in NumPy
-        bounds = [k * step for k in range(indices_or_sections + 1)]
-    else:
-        bounds = [0, *int_tuple(indices_or_sections, "indices_or_sections", "split", low=None, scalar=False), n]
-    pieces = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        index = (slice(None),) * axis + (slice(start, stop),)
-        pieces.append(t[index])
-    return pieces
+        return [k * step for k in range(indices_or_sections + 1)]
+    return [0, *int_tuple(indices_or_sections, "indices_or_sections", "split", low=None, scalar=False), n]
+
+
+def _pytorch_bounds(split_size_or_sections, n: int, dim: int) -> list[int]:
+    """Where ``torch.split`` cuts: every ``size`` elements (the last piece may be shorter), or by the sizes given."""
+    if isinstance(split_size_or_sections, (int, np.integer)) and not isinstance(split_size_or_sections, bool):
+        size = integer(split_size_or_sections, "indices_or_sections", "split", low=1)
+        return [0, *range(size, n, size), n]
+    sizes = int_tuple(split_size_or_sections, "indices_or_sections", "split", low=0, scalar=False)
+    total = int(np.sum(sizes))  # (this module's own sum is the tensor one)
+    if total != n:
+        raise ValueError(f"split: the sizes {list(sizes)} must add up to dim {dim}'s size {n}, got {total}")
+    return [0, *np.cumsum(sizes).tolist()]

@@ -22,8 +22,10 @@ from numpy.typing import ArrayLike, DTypeLike
 from minigrad import engine, safety
 from minigrad.anomaly import check_forward, user_site
 from minigrad.arguments import describe
+from minigrad.device import check_device
 from minigrad.dtypes import get_default_dtype, number_dtype
 from minigrad.grad_mode import MODES
+from minigrad.size import ElementCount
 
 
 def apply_op(op, *inputs: Tensor) -> Tensor:
@@ -193,9 +195,9 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
-        """The number of elements."""
-        return self.data.size
+    def size(self) -> ElementCount:
+        """The number of elements (an int); ``x.size()`` and ``x.size(0)`` answer as in PyTorch (``size.py``)."""
+        return ElementCount(self.data.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -331,6 +333,8 @@ def _rebuild_leaf(cls: type, data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None) -> Tensor:
-    """Create a tensor (a copy of ``data``), like ``torch.tensor``."""
+def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike = None, device=None) -> Tensor:
+    """Create a tensor (a copy of ``data``), like ``torch.tensor``; ``device`` may only be the CPU (``device.py``)."""
+    if device is not None:
+        check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)

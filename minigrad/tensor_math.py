@@ -39,6 +39,8 @@ from minigrad.ops import (
     Transpose,
     Var,
 )  # fmt: skip
+from minigrad.ops.reductions import normalize_axis
+from minigrad.pytorch_rules import ValuesIndices, values_and_indices, variance_ddof
 from minigrad.tensor import Tensor, _new_tensor, _operand, apply_op, as_tensor
 
 
@@ -219,9 +221,15 @@ def reshape(self, *shape) -> Tensor:
 
 
 def transpose(self, *axes) -> Tensor:
-    """NumPy's transpose: no argument reverses the axes; else a permutation."""
+    """NumPy's transpose (no argument reverses the axes; a tuple permutes them), or with two axes
+    PyTorch's ``transpose(dim0, dim1)``, which swaps them (``pytorch_rules.py``)."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
+    elif len(axes) == 2:  # PyTorch's swap; NumPy would read (0, 1) of a 2-D tensor as "unchanged"
+        a, b = (normalize_axis(d, self.ndim, "transpose")[0] for d in axes)
+        order = list(range(self.ndim))
+        order[a], order[b] = b, a
+        axes = tuple(order)
     return apply_op(Transpose(axes or None), self)
 
 
@@ -284,22 +292,54 @@ def mean(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> 
     return apply_op(Mean(axis, keepdims), self)
 
 
-def var(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-    """Variance over ``axis`` with NumPy's ``ddof`` (default 0; PyTorch's is 1), like ``ndarray.var``."""
-    axis, keepdims = axis_args("var", axis, keepdims, dim, keepdim)
+def var(
+    self, axis_or_dim=None, ddof=None, keepdims: bool = False, *,
+    axis=None, dim=None, keepdim=None, correction=None, unbiased=None,
+) -> Tensor:  # fmt: skip
+    """Variance over an axis, dividing by n - ddof: NumPy's call (``ddof``/``axis``, default 0) or
+    PyTorch's (``correction``/``unbiased``/``dim``/``keepdim``, default 1); a bare ``x.var()`` is
+    refused as ambiguous (``pytorch_rules.py``)."""
+    numpy_named = axis is not None or ddof is not None or keepdims
+    pytorch_named = dim is not None or keepdim is not None
+    ddof = variance_ddof("var", ddof, correction, unbiased, numpy_named, pytorch_named)
+    axis, keepdims = axis_args("var", _one_of("var", axis_or_dim, axis, dim), keepdims, None, keepdim)
     return apply_op(Var(axis, ddof, keepdims), self)
 
 
-def max(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-    """Maximum over ``axis`` (values only, as ``torch.amax``); tied maxima share the gradient equally."""
-    axis, keepdims = axis_args("max", axis, keepdims, dim, keepdim)
+def max(self, dim=None, keepdim=None, *, axis=None, keepdims: bool = False) -> Tensor | ValuesIndices:
+    """The maximum: PyTorch's ``(values, indices)`` along ``dim`` (positional or ``dim=``), NumPy's
+    values over ``axis=`` (or a tuple of axes, or all); ``x.max(y)`` is ``maximum`` (``pytorch_rules.py``).
+    Over ``axis``, tied maxima share the gradient equally (as ``torch.amax``)."""
+    if isinstance(dim, Tensor):
+        return self.maximum(dim)
+    if dim is not None and not isinstance(dim, (tuple, list)):
+        if axis is not None:
+            raise TypeError(f"max: got both axis={axis!r} and dim={dim!r}; pass one of them")
+        return values_and_indices(self, "max", dim, axis_args("max", None, keepdims, None, keepdim)[1])
+    axis, keepdims = axis_args("max", _one_of("max", dim, axis), keepdims, None, keepdim)
     return apply_op(Max(axis, keepdims), self)
 
 
-def min(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-    """Minimum over ``axis`` (values only, as ``torch.amin``); tied minima share the gradient equally."""
-    axis, keepdims = axis_args("min", axis, keepdims, dim, keepdim)
+def min(self, dim=None, keepdim=None, *, axis=None, keepdims: bool = False) -> Tensor | ValuesIndices:
+    """The minimum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (as ``max``)."""
+    if isinstance(dim, Tensor):
+        return self.minimum(dim)
+    if dim is not None and not isinstance(dim, (tuple, list)):
+        if axis is not None:
+            raise TypeError(f"min: got both axis={axis!r} and dim={dim!r}; pass one of them")
+        return values_and_indices(self, "min", dim, axis_args("min", None, keepdims, None, keepdim)[1])
+    axis, keepdims = axis_args("min", _one_of("min", dim, axis), keepdims, None, keepdim)
     return apply_op(Min(axis, keepdims), self)
+
+
+def _one_of(name: str, positional, axis, dim=None):
+    """The axis, given positionally, as ``axis=`` or as ``dim=`` (aliases); given twice is an error."""
+    if axis is not None and dim is not None:
+        raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; pass one of them (they are aliases)")
+    named = axis if dim is None else dim
+    if positional is not None and named is not None:
+        raise TypeError(f"{name}: got the axis twice, positionally ({positional!r}) and by name ({named!r})")
+    return named if positional is None else positional
 
 
 def logsumexp(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
@@ -317,7 +357,6 @@ def _plain_index(index):
     if isinstance(index, list):
         return np.asarray(index)
     return index
-
 
 
 # ----- attach: each function above becomes a method of every Tensor -------------------

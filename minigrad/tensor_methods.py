@@ -55,7 +55,20 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc in _REFLECTED:
         if inputs[1] is self and not isinstance(inputs[0], Tensor):
             return getattr(self, _REFLECTED[ufunc])(inputs[0])
+    arrays = [x for x in inputs if isinstance(x, np.ndarray)]
+    if arrays and method == "__call__":  # `array *= tensor`, `p.grad[:] *= c`: the user wrote an operator
+        raise TypeError(_mixed_message(ufunc, arrays[0], self))
     raise TypeError(f"np.{ufunc.__name__} does not work on a minigrad Tensor: {_use_instead(ufunc.__name__)}")
+
+
+def _mixed_message(ufunc, array: np.ndarray, t: Tensor) -> str:
+    what = ".grad is" if type(array).__name__ == "GradArray" else "the left operand is"
+    return (
+        f"a NumPy array met a minigrad Tensor in an operation computed by NumPy ({ufunc.__name__}, e.g. "
+        f"`array *= tensor`): {what} a NumPy array of shape {array.shape}, and the tensor (shape {t.shape}"
+        f"{', requires_grad=True' if t.requires_grad else ''}) cannot be written into it; use `.data` for "
+        f"the tensor's numbers, or wrap the array with `mg.tensor(...)` to compute with tensors"
+    )
 
 
 def array_function(self, func, types, args, kwargs):
@@ -163,6 +176,16 @@ def matmul(self, other) -> Tensor:
     return self @ other
 
 
+def maximum(self, other) -> Tensor:
+    """Elementwise maximum (``torch.maximum``; also what PyTorch's ``x.max(other)`` means)."""
+    return functional.maximum(self, other)
+
+
+def minimum(self, other) -> Tensor:
+    """Elementwise minimum (``torch.minimum``; also what PyTorch's ``x.min(other)`` means)."""
+    return functional.minimum(self, other)
+
+
 def neg(self) -> Tensor:
     """``-x`` (``torch.neg``)."""
     return -self
@@ -183,10 +206,14 @@ def log_softmax(self, dim: int) -> Tensor:
     return functional.log_softmax(self, axis=dim)
 
 
-def std(self, axis=None, ddof: int = 0, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
-    """√var over ``axis``, NumPy's ``ddof`` (default 0; PyTorch's default is 1). Gradient 0 where std = 0."""
-    axis, keepdims = axis_args("std", axis, keepdims, dim, keepdim)
-    return _sqrt_zero_safe(self.var(axis=axis, ddof=ddof, keepdims=keepdims))
+def std(
+    self, axis_or_dim=None, ddof=None, keepdims: bool = False, *,
+    axis=None, dim=None, keepdim=None, correction=None, unbiased=None,
+) -> Tensor:  # fmt: skip
+    """√var, with ``var``'s rule for NumPy's ``ddof`` (default 0) and PyTorch's ``correction`` (default 1);
+    a bare ``x.std()`` is refused as ambiguous. Gradient 0 where std = 0."""
+    return _sqrt_zero_safe(self.var(axis_or_dim, ddof, keepdims, axis=axis, dim=dim, keepdim=keepdim,
+                                    correction=correction, unbiased=unbiased))
 
 
 def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
@@ -260,6 +287,8 @@ Tensor.clone = clone
 Tensor.pow = pow
 Tensor.matmul = matmul
 Tensor.neg = neg
+Tensor.maximum = maximum
+Tensor.minimum = minimum
 Tensor.clamp = clamp
 Tensor.softmax = softmax
 Tensor.log_softmax = log_softmax

@@ -30,7 +30,7 @@ TABLE = {
     "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
     "div_sq1": lambda a, b: a / (b * b + 1), "maximum": mg.maximum, "minimum": mg.minimum,
     "sum": lambda x, a, k: x.sum(axis=a, keepdims=k), "mean": lambda x, a, k: x.mean(axis=a, keepdims=k),
-    "amax": lambda x, a, k: x.max(axis=a, keepdims=k), "var": lambda x, a, k: x.var(axis=a, keepdims=k),
+    "amax": lambda x, a, k: x.max(axis=a, keepdims=k), "var": lambda x, a, k: x.var(axis=a, ddof=0, keepdims=k),
     "logsumexp": lambda x, a, k: x.logsumexp(axis=a, keepdims=k),
     "reshape": lambda x, shape: x.reshape(shape), "transpose": lambda x, axes: x.transpose(axes),
     "matmul_t": lambda a, b: a @ b.T, "softmax": lambda x, axis: mg.softmax(x, axis=axis),

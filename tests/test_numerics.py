@@ -139,14 +139,14 @@ def test_split_sections_and_indices_like_numpy():
 
 def test_split_gradient_reassembles():
     x = mg.tensor(np.arange(6.0), requires_grad=True)
-    a, b, c = mg.split(x, [1, 4])
+    a, b, c = mg.split(x, [1, 4], axis=0)
     (a.sum() * 1.0 + (b * 2.0).sum() + (c * 3.0).sum()).backward()
     np.testing.assert_array_equal(x.grad, [1.0, 2.0, 2.0, 2.0, 3.0, 3.0])
 
 
 def test_split_errors():
     with pytest.raises(ValueError, match="indices_or_sections=4.*size 6"):
-        mg.split(np.arange(6.0), 4)
+        mg.split(np.arange(6.0), 4, axis=0)
     with pytest.raises(ValueError, match="0-d"):
         mg.split(np.array(1.0), 1)
 

@@ -95,14 +95,21 @@ REDUCTIONS = ["sum", "mean", "var", "max", "min", "logsumexp", "std"]
 @pytest.mark.parametrize("name", REDUCTIONS)
 def test_dim_and_keepdim_are_axis_and_keepdims(name):
     x = mg.tensor(np.random.default_rng(0).normal(size=(3, 4)))
-    ref = getattr(x, name)(axis=1, keepdims=True).data
-    np.testing.assert_array_equal(getattr(x, name)(dim=1, keepdim=True).data, ref)
-    np.testing.assert_array_equal(getattr(x, name)(1, keepdim=True).data, ref)
+    # var/std named PyTorch's way take PyTorch's default correction=1; max/min along a dim give
+    # PyTorch's (values, indices) (minigrad/pytorch_rules.py)
+    numpy_extra = {"ddof": 1} if name in ("var", "std") else {}
+    ref = getattr(x, name)(axis=1, keepdims=True, **numpy_extra).data
+
+    def values(out):
+        return out.values if name in ("max", "min") else out
+
+    np.testing.assert_array_equal(values(getattr(x, name)(dim=1, keepdim=True)).data, ref)
+    np.testing.assert_array_equal(values(getattr(x, name)(1, keepdim=True)).data, ref)
     if hasattr(mg, name):
-        np.testing.assert_array_equal(getattr(mg, name)(x, dim=1, keepdim=True).data, ref)
-    with pytest.raises(TypeError, match=rf"{name}: got both axis=1 and dim=0"):
+        np.testing.assert_array_equal(values(getattr(mg, name)(x, dim=1, keepdim=True)).data, ref)
+    with pytest.raises(TypeError, match=rf"{'var' if name == 'std' else name}: got both axis=1 and dim=0"):
         getattr(x, name)(axis=1, dim=0)
-    with pytest.raises(TypeError, match=rf"{name}: got both keepdims and keepdim"):
+    with pytest.raises(TypeError, match=rf"{'var' if name == 'std' else name}: got both keepdims and keepdim"):
         getattr(x, name)(dim=1, keepdims=True, keepdim=True)
 
 
@@ -169,7 +176,7 @@ def test_norm_and_std_formulas_and_their_gradient_at_zero():
     z.norm().backward()  # PyTorch's subgradient 0 (no NaN, no NumPy warning: conftest makes them errors)
     np.testing.assert_array_equal(z.grad, np.zeros(3))
     c = mg.ones(4, requires_grad=True)
-    c.std().backward()
+    c.std(ddof=0).backward()
     np.testing.assert_array_equal(c.grad, np.zeros(4))
     with pytest.raises(ValueError, match=r"norm: p must be 1, 2 \('fro'\) or inf, got 3"):
         t.norm(p=3)

@@ -251,6 +251,7 @@ class TinyLSTM(nn.Module):
     """An LSTMCell stepped by hand over T inputs, then a linear head."""
 
     def __init__(self):
+        super().__init__()
         self.cell = nn.LSTMCell(2, 3)
         self.head = nn.Linear(3, 1)
 
@@ -327,6 +328,7 @@ def test_lstm_frames_without_collapse():
 def test_fused_lstm_layer_collapses_to_one_box():
     class Seq(nn.Module):
         def __init__(self):
+            super().__init__()
             self.lstm = nn.LSTM(2, 3)
             self.head = nn.Linear(3, 1)
 

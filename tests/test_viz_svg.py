@@ -39,6 +39,7 @@ def first_look():
 
 class TinyLSTM(nn.Module):
     def __init__(self):
+        super().__init__()
         self.cell = nn.LSTMCell(2, 3)
         self.head = nn.Linear(3, 1)
 

@@ -58,7 +58,7 @@ nitpick_ignore_regex = [
     # minigrad's own internal classes, shown as bases or in signatures but not public (no page of their own)
     ("py:class", r"minigrad\.[\w.]*\._\w+"),
     ("py:class", r"minigrad\.(inplace\.InPlaceMethods|tensor_methods\.TensorMethods|nn\.module\.IncompatibleKeys"
-                 r"|course\.stub\.Piece|course\.report\.GradedTest)"),
+                 r"|course\.stub\.Piece|course\.report\.GradedTest|pytorch_rules\.ValuesIndices|size\.ElementCount)"),
 ]
 
 _INLINE_MATH = re.compile(r"(?<![\\$`\w])\$(?!\$)([^$\n]+?)(?<!\\)\$(?![\w$])")

@@ -143,6 +143,23 @@ def embedding(input, weight, padding_idx: int | None = None) -> Tensor:
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """Class indices as one-hot rows: shape (..., num_classes), int64, like ``F.one_hot``.
+
+    ``num_classes=-1`` takes one more than the largest index, as PyTorch does.
+    """
+    idx = np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: tensor must hold integer class indices, got {describe(tensor)}")
+    num_classes = integer(num_classes, "num_classes", "one_hot", low=-1)
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise ValueError(f"one_hot: class indices must be in [0, {num_classes}), got values from "
+                         f"{idx.min()} to {idx.max()}")  # fmt: skip
+    return Tensor((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+
+
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         # the mean of no elements is NaN, as in PyTorch (and without NumPy's "mean of empty slice")

@@ -13,9 +13,11 @@ import numbers
 import numpy as np
 
 from minigrad import functional as mf
+from minigrad.arguments import describe, finite, flag
 from minigrad.ops.attention import ScaledDotProductAttention
 from minigrad.random import get_generator
-from minigrad.tensor import Tensor, apply_op, as_tensor
+from minigrad.tensor import Tensor, apply_op
+from minigrad.tensor_arguments import tensor_like
 
 
 def scaled_dot_product_attention(
@@ -49,10 +51,8 @@ def scaled_dot_product_attention(
         _broadcast_shape((mask.shape, batch + (L, S)), f"attn_mask {mask.shape} and the scores {batch + (L, S)}")
     if scale is None:
         c = 1.0 / math.sqrt(E) if E > 0 else 1.0  # E = 0: every score is 0 whatever c is
-    elif isinstance(scale, (bool, np.bool_)) or not isinstance(scale, numbers.Real):
-        raise TypeError(f"scaled_dot_product_attention: scale must be a number or None, got {scale!r}")
     else:
-        c = float(scale)
+        c = finite(scale, "scale", "scaled_dot_product_attention")
     keep = dropout_keep(dropout_p, batch + (L, S), q.dtype, "scaled_dot_product_attention")
     return apply_op(ScaledDotProductAttention(c, mask, keep), q, k, v)
 
@@ -60,7 +60,7 @@ def scaled_dot_product_attention(
 def additive_mask(attn_mask, is_causal: bool, L: int, S: int, dtype, owner: str) -> np.ndarray | None:
     """The mask as an array to add to the scores: 0 (take part) or -inf (masked) for a boolean
     mask, the values themselves for a float one; the causal mask when ``is_causal``."""
-    if is_causal:
+    if flag(is_causal, "is_causal", owner):
         if attn_mask is not None:
             raise ValueError(f"{owner}: give attn_mask or is_causal=True, not both (PyTorch refuses both too)")
         attn_mask = np.tril(np.ones((L, S), dtype=bool))
@@ -70,7 +70,7 @@ def additive_mask(attn_mask, is_causal: bool, L: int, S: int, dtype, owner: str)
     if m.dtype == bool:
         return np.where(m, 0.0, -np.inf).astype(dtype)
     if m.dtype.kind != "f":
-        raise TypeError(f"{owner}: attn_mask must be boolean or float, got dtype {m.dtype}")
+        raise TypeError(f"{owner}: attn_mask must be boolean or float, got {describe(attn_mask)}")
     return m.astype(dtype)
 
 
@@ -86,7 +86,7 @@ def dropout_keep(p, shape: tuple, dtype, owner: str) -> np.ndarray | None:
 
 
 def _float_tensor(x, name: str) -> Tensor:
-    t = as_tensor(x)
+    t = tensor_like(x, name, "scaled_dot_product_attention")
     if t.dtype.kind != "f":
         raise TypeError(f"scaled_dot_product_attention: {name} must be a float tensor, got dtype {t.dtype}")
     return t

@@ -7,6 +7,7 @@ looking at its own attributes, in the order ``__init__`` assigned them (a Python
 
 >>> class Affine(Module):
 ...     def __init__(self):
+...         super().__init__()
 ...         self.weight = Parameter([[1.0, 2.0]])
 ...         self.bias = Parameter([0.0])
 ...     def forward(self, x):
@@ -27,6 +28,7 @@ import numpy as np
 
 from minigrad import safety
 from minigrad.arguments import describe
+from minigrad.device import check_device, is_device
 from minigrad.dtypes import get_default_dtype
 from minigrad.nn.arguments import cast_overflows, flag, float_dtype
 from minigrad.tensor import Tensor
@@ -62,14 +64,24 @@ class Module:
     """Base class of every layer and model.
 
     Subclasses assign ``Parameter``\\ s and ``Module``\\ s as attributes in ``__init__``
-    and define ``forward``; calling the module calls ``forward``. Calling
-    ``super().__init__()`` is allowed but not required.
+    and define ``forward``; calling the module calls ``forward``. As in PyTorch, a subclass's
+    ``__init__`` calls ``super().__init__()`` before assigning parameters or sub-modules.
     """
 
     training: bool = True  # instances shadow this in train()/eval()
 
     def __init__(self) -> None:
         self.training = True
+
+    def __setattr__(self, name: str, value) -> None:
+        """Assign as Python does; a parameter or module before ``Module.__init__`` is PyTorch's error."""
+        if isinstance(value, (Parameter, Module)) and "training" not in self.__dict__:
+            what = "parameters" if isinstance(value, Parameter) else "module"
+            raise AttributeError(
+                f"cannot assign {what} before Module.__init__() call: {type(self).__name__}.__init__ must "
+                f"call super().__init__() first (as in PyTorch)"
+            )
+        object.__setattr__(self, name, value)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -163,8 +175,21 @@ class Module:
             fn(m)
         return self
 
-    def to(self, dtype) -> Module:
-        """Cast every parameter, in place, to ``dtype`` (``np.float32`` or ``np.float64``)."""
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Cast every parameter, in place, to a float dtype, as ``model.to(torch.float64)``; return self.
+
+        ``model.to("cpu")`` (or ``device="cpu"``) is accepted and changes nothing: minigrad runs
+        on the CPU only, and any other device is an error.
+        """
+        for a in args:
+            if is_device(a):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            check_device(device, "to()")
+        if dtype is None:
+            return self
         d = float_dtype(dtype, "to()")  # float16 would pass a kind check, and nothing runs in it
         for p in self.parameters():
             p.data = p.data.astype(d)

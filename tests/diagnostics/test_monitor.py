@@ -12,6 +12,7 @@ from minigrad.nn import Module, Parameter
 
 class Two(Module):
     def __init__(self):
+        super().__init__()
         self.weight = Parameter(np.array([[3.0, 4.0]]))
         self.bias = Parameter(np.array([1.0]))
 

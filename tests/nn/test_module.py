@@ -21,8 +21,9 @@ class Block(Module):
         return self.norm(self.fc(x)) * self.scale
 
 
-class Net(Module):  # deliberately no super().__init__()
+class Net(Module):
     def __init__(self):
+        super().__init__()
         self.layers = ModuleList([Block(3), Block(4)])
         self.act = nn.Tanh()
         self.head = nn.Linear(4, 2, bias=False)

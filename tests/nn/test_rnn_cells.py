@@ -37,6 +37,7 @@ def reference_cell(kind, cell, x, h, c=None):
 
 class CellWithState(nn.Module):
     def __init__(self, cell):
+        super().__init__()
         self.cell = cell
 
     def forward(self, x, h, c=None):

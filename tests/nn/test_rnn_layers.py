@@ -140,6 +140,7 @@ class WithState(nn.Module):
     """Makes h0 (and c0) ordinary inputs, so the gradient check covers them too."""
 
     def __init__(self, layer):
+        super().__init__()
         self.layer = layer
 
     def forward(self, x, h0, c0=None):

@@ -27,14 +27,26 @@ from minigrad import nn
 def _public_names(module):
     names = getattr(module, "__all__", None)
     if names is None:
-        names = [n for n, o in vars(module).items() if not n.startswith("_") and _defined_in(o, module)]
+        names = [n for n, o in vars(module).items() if not n.startswith("_") and _public_in(o, module)]
     return names
 
 
-def _defined_in(obj, module) -> bool:
+# Modules whose functions a module without __all__ imports for its own use, not to offer them:
+# argument checkers, the Tensor machinery, the generator, and ops (not walked, see NOT_WALKED).
+_INTERNAL = ("minigrad.arguments", "minigrad.tensor_arguments", "minigrad.nn.arguments", "minigrad.tensor",
+             "minigrad.random", "minigrad.ops")  # fmt: skip
+
+
+def _public_in(obj, module) -> bool:
+    """A public name of a module without ``__all__``: a submodule, a function or class defined in it,
+    or one re-exported from a minigrad module that is not internal (``F.scaled_dot_product_attention``
+    lives in ``nn/functional_attention.py``; the walk does not reach that module by itself)."""
     if inspect.ismodule(obj):
         return obj.__name__.startswith(module.__name__ + ".")  # a submodule, not an import
-    return getattr(obj, "__module__", None) == module.__name__
+    home = getattr(obj, "__module__", None) or ""
+    if home == module.__name__:
+        return True
+    return callable(obj) and home.startswith("minigrad.") and not home.startswith(_INTERNAL)
 
 
 def public_callables() -> dict[str, object]:
@@ -96,38 +108,44 @@ BAD = {
     "index": [(None, "None"), ("1", "'1'"), (1.5, "1.5")],  # an int, or None where None is the default
     "seed": [(None, "None"), ("abc", "'abc'"), (2.5, "2.5"), (-1, "-1")],
     "path": [(None, "None"), (3, "3")],
+    "device": [("cuda", "'cuda'"), (3, "3")],  # the CPU is the only device
+    "generator": [(3, "3"), ("abc", "'abc'")],  # None: minigrad's global generator
+    "dataset": [(None, "None"), (3, "3")],
     "any": [],  # accepts anything (e.g. the ``value`` of a result record); nothing to refuse
 }
 
 # The kind of each parameter, by its name; KIND_OF_ARGUMENT overrides it for one callable.
 KINDS = {
     # tensors and arrays
-    **dict.fromkeys(["input", "x", "a", "x1", "x2", "W", "tensor", "ary", "array", "y", "target", "data",
-                     "condition", "grad", "jacobians", "adjoints", "grads", "outputs", "inputs",
+    **dict.fromkeys(["mat2", "tensors", "query", "key", "input", "x", "a", "x1", "x2", "W", "tensor", "ary",
+                     "array", "y", "target",
+                     "data", "condition", "grad", "jacobians", "adjoints", "grads", "outputs", "inputs",
                      "arrays", "state_dict"], "tensor"),
     **dict.fromkeys(["weight", "bias", "pos_weight", "like", "u", "v", "v0", "state0", "grad_outputs",
-                     "a_min", "a_max"], "optional tensor"),
+                     "a_min", "a_max", "attn_mask"], "optional tensor"),
     # sizes and counts
     **dict.fromkeys(["input_size", "hidden_size", "in_features", "out_features", "num_layers", "n_iter",
                      "num_embeddings", "embedding_dim", "step_size", "T_max", "steps", "n", "k", "embed_dim",
-                     "num_heads", "kdim", "vdim", "d_model", "nhead", "dim_feedforward", "max_len", "length"], "size"),
-    **dict.fromkeys(["ddof", "patience", "cooldown"], "count"),
-    **dict.fromkeys(["last_epoch"], "int"),
+                     "num_heads", "kdim", "vdim", "d_model", "nhead", "dim_feedforward", "max_len", "length",
+                     "num_samples", "batch_size"], "size"),
+    **dict.fromkeys(["ddof", "patience", "cooldown", "correction"], "count"),
+    **dict.fromkeys(["last_epoch", "low", "high"], "int"),
     # hyper-parameters
     **dict.fromkeys(["eps", "lr", "gain", "eps_min", "eps_max", "growth", "rho", "factor",
                      "grad_norm0", "atol", "rtol", "layer_norm_eps"], "positive"),
     **dict.fromkeys(["weight_decay", "std", "lr_decay", "initial_accumulator_value", "eta_min", "min_lr",
                      "tol", "gamma", "threshold", "dampening", "momentum", "alpha"], "nonnegative"),
     **dict.fromkeys(["max_norm", "clip_value"], "threshold"),
-    **dict.fromkeys(["p", "dropout", "label_smoothing"], "probability"),
-    **dict.fromkeys(["mean", "b", "negative_slope", "transform_bias", "param", "start", "end", "step"], "real"),
+    **dict.fromkeys(["p", "dropout", "label_smoothing", "dropout_p"], "probability"),
+    **dict.fromkeys(["scale", "mean", "b", "negative_slope", "transform_bias", "param", "start", "end", "step"],
+                    "real"),
     **dict.fromkeys(["val", "fill_value"], "number"),
     **dict.fromkeys(["requires_grad", "keepdims", "keepdim", "training", "batch_first", "bidirectional",
                      "elementwise_affine", "amsgrad", "nesterov", "centered", "normalize", "raise_exception",
                      "error_if_nonfinite", "reset_after", "retain_graph", "add_bias_kv", "add_zero_attn",
                      "norm_first", "create_graph", "allow_unused", "materialize_grads", "strict",
-                     "vectorize"], "flag"),
-    **dict.fromkeys(["dim", "axis"], "axis"),
+                     "vectorize", "unbiased", "is_causal", "replacement", "shuffle", "drop_last"], "flag"),
+    **dict.fromkeys(["dim", "axis", "axis_or_dim"], "axis"),
     **dict.fromkeys(["reduction", "nonlinearity", "mode", "approximate", "strategy", "threshold_mode",
                      "method", "activation", "outer_jacobian_strategy"], "choice"),
     "dtype": "dtype",
@@ -138,6 +156,9 @@ KINDS = {
     **dict.fromkeys(["ignore_index", "padding_idx", "indices_or_sections"], "index"),
     "seed": "seed",
     "path": "path",
+    "device": "device",
+    "generator": "generator",
+    "dataset": "dataset",
     **dict.fromkeys(["name", "file", "value", "kind", "modules", "defaults", "betas", "max_norms", "clip_values",
                      "m", "param_grads", "contributions", "input_grads", "states", "losses", "state"], "any"),
 }
@@ -157,7 +178,8 @@ KIND_OF_ARGUMENT = {
     "mg.bptt.truncated_bptt.optimizer": "module", "mg.arange.end": "any", "mg.arange.step": "real",
     "mg.nn.RecurrentDropout.p": "probability", "mg.set_grad_enabled.mode": "flag",
     "mg.reshape.newshape": "new shape", "mg.nn.Softmax.dim": "layer axis", "mg.nn.LogSoftmax.dim": "layer axis",
-    "mg.nn.utils.clip_grad_norm_.norm_type": "threshold", "mg.nn.recurrent_init.chrono_init_.T_max": "positive",
+    "mg.nn.utils.clip_grad_norm_.norm_type": "threshold", "mg.device.type": "device",
+    "mg.nn.functional.one_hot.num_classes": "index", "mg.nn.recurrent_init.chrono_init_.T_max": "positive",
 }  # fmt: skip
 
 # ----- good values: every argument but the bad one -------------------------------------------
@@ -186,7 +208,8 @@ def _optimizer():
 
 
 GOOD = {  # by parameter name: a function making a good value
-    "tensor": lambda: _square(), "input": _square, "x": _square, "a": _square, "x1": _square, "x2": _square,
+    "tensor": lambda: _square(), "input": _square, "mat2": _square,
+    "x": _square, "a": _square, "x1": _square, "x2": _square,
     "W": _square, "ary": _square, "array": _square, "y": _square, "data": lambda: np.ones(3),
     "condition": lambda: np.eye(3) > 0, "grad": lambda: np.ones(3), "target": _square,
     "jacobians": lambda: np.stack([np.eye(3)] * 4), "adjoints": lambda: np.ones((4, 2, 3)),
@@ -207,6 +230,15 @@ GOOD = {  # by parameter name: a function making a good value
     "embed_dim": lambda: 4, "num_heads": lambda: 2, "d_model": lambda: 4, "nhead": lambda: 2, "length": lambda: 3,
 }  # fmt: skip
 CALLS = {  # good arguments where the name alone does not say
+    "mg.nn.functional.scaled_dot_product_attention": lambda: dict(query=_square(), key=_square(), value=_square()),
+    "mg.randint": lambda: dict(low=0, high=5, size=(3,)),
+    "mg.multinomial": lambda: dict(input=np.array([0.2, 0.3, 0.5]), num_samples=2),
+    "mg.nn.functional.one_hot": lambda: dict(tensor=np.array([0, 2, 1])),
+    "mg.utils.data.TensorDataset": lambda: dict(tensors=(_square(), _square())),
+    "mg.utils.data.DataLoader": lambda: dict(dataset=mg.utils.data.TensorDataset(_square(), _square())),
+    "mg.device": lambda: dict(type="cpu"),
+    "mg.split": lambda: dict(ary=_square(), indices_or_sections=3, axis=0),  # split(x, 3) alone is ambiguous
+    "mg.var": lambda: dict(a=_square(), ddof=0),  # var(a) alone is ambiguous (NumPy's ddof or PyTorch's?)
     "mg.nn.functional.cross_entropy": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
     "mg.nn.functional.nll_loss": lambda: dict(input=_square(), target=np.array([0, 1, 2])),
     "mg.nn.functional.embedding": lambda: dict(input=np.array([0, 1]), weight=_square()),
@@ -236,7 +268,8 @@ CALLS = {  # good arguments where the name alone does not say
 RAW_INTERNALS = ["is not iterable", "not subscriptable", "has no attribute", "unsupported operand",
                  "cannot be interpreted as", "must be real number, not", "can't multiply", "could not convert",
                  "invalid literal", "not supported between instances", "takes no arguments"]  # fmt: skip
-ALIASES = {"axis": ("axis", "dim"), "dim": ("dim", "axis"), "keepdim": ("keepdim", "keepdims")}
+ALIASES = {"axis_or_dim": ("axis", "dim"),
+           "axis": ("axis", "dim"), "dim": ("dim", "axis"), "keepdim": ("keepdim", "keepdims")}
 
 
 def _walked():
@@ -290,7 +323,8 @@ def test_the_walk_finds_the_public_api():
     names = set(PUBLIC)
     for expected in ["mg.exp", "mg.split", "mg.transpose", "mg.nn.Linear", "mg.nn.functional.layer_norm",
                      "mg.nn.init.normal_", "mg.optim.SGD", "mg.optim.lr_scheduler.StepLR", "mg.bptt.unroll",
-                     "mg.diagnostics.lyapunov_exponent", "mg.jvp", "mg.nn.extra_cells.HighwayRNNCell"]:  # fmt: skip
+                     "mg.diagnostics.lyapunov_exponent", "mg.jvp", "mg.nn.extra_cells.HighwayRNNCell",
+                     "mg.nn.functional.scaled_dot_product_attention"]:  # fmt: skip
         assert expected in names
     assert not [n for n in NOT_WALKED if n not in PUBLIC and n != "mg.ops"], "NOT_WALKED names a callable that is gone"
 
@@ -332,7 +366,7 @@ EXAMPLES = [  # (call, exception, what the message must say)
     (lambda: nn.extra_cells.HighwayRNNCell(2.5, 3), ValueError, r"input_size must be a positive integer, got 2.5"),
     (lambda: nn.CrossEntropyLoss(ignore_index=None), TypeError, r"ignore_index must be an int, got None"),
     (lambda: nn.functional.layer_norm(_w, 3, eps=-1), ValueError, r"layer_norm: eps must be .*got -1"),
-    (lambda: mg.split(_w, "3"), TypeError, r"split: indices_or_sections must be a sequence of ints, got '3'"),
+    (lambda: mg.split(_w, "3", axis=0), TypeError, r"split: indices_or_sections must be a sequence of ints, got '3'"),
     (lambda: nn.init.xavier_uniform_(_w, gain=math.nan), ValueError, r"xavier_uniform_: gain must be .*got nan"),
     (lambda: mg.optim.SGD(nn.Linear(2, 2)), TypeError, r"SGD: params must be an iterable of Tensors.*Linear"),
     (lambda: mg.bptt.unroll(None, np.ones((2, 1, 3))), TypeError, r"unroll: cell_or_layer must be .*got None"),

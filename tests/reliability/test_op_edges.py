@@ -129,7 +129,7 @@ def test_split_still_takes_negative_axes_and_numpy_ints():
 
 
 def test_split_of_an_empty_axis_gives_empty_pieces():
-    pieces = mg.split(mg.zeros(0), 2)
+    pieces = mg.split(mg.zeros(0), 2, axis=0)
     assert [p.shape for p in pieces] == [(0,), (0,)]  # as np.split
     assert [p.shape for p in mg.split(mg.zeros((2, 0)), 3, axis=1)] == [(2, 0)] * 3
 
