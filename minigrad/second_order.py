@@ -67,7 +67,7 @@ def gru_step(op: GRUStep, xp: Tensor, h: Tensor, W: Tensor, b: Tensor | None = N
     r"""$h_{t+1} = (1 - z) \odot n + z \odot h_t$ (``reset_after``: PyTorch's n, else Cho's)."""
     H = W.shape[1]
     x_r, x_z, x_n = mf.split(xp, 3, axis=-1)
-    b_r, b_z, b_n = (None, None, None) if b is None else mf.split(b, 3)
+    b_r, b_z, b_n = (None, None, None) if b is None else mf.split(b, 3, axis=0)
     W_r, W_z, W_n = W[:H], W[H:2 * H], W[2 * H:]
     r = mf.sigmoid(_gates(x_r, h, W_r, b_r))
     z = mf.sigmoid(_gates(x_z, h, W_z, b_z))
