@@ -96,7 +96,12 @@ def power_iteration(W, n_iter: int = 100, u=None, tol: float = 0.0):
     for _ in range(n_iter):
         v = a.T @ u
         nv = np.linalg.norm(v)
-        if nv == 0:  # u is orthogonal to the range of W: W = 0 or an unlucky start
+        if nv == 0 and np.any(a):  # an unlucky start, orthogonal to W's range (all ones for [[1, 1], [-1, -1]]):
+            u = a[:, np.argmax(np.linalg.norm(a, axis=0))]  # start again from W's longest column, inside it
+            u = u / np.linalg.norm(u)
+            v = a.T @ u
+            nv = np.linalg.norm(v)
+        if nv == 0:  # W = 0
             return 0.0, u, v
         v /= nv
         u = a @ v

@@ -68,6 +68,14 @@ def test_power_iteration_matches_svd(seed):
     np.testing.assert_allclose(W.T @ u, sigma * v, atol=1e-9)
 
 
+@pytest.mark.parametrize("W, want", [([[1.0, 1.0], [-1.0, -1.0]], 2.0), ([[1.0, -1.0], [0.0, 0.0]], 2 ** 0.5),
+                                      ([[0.0, 0.0], [0.0, 0.0]], 0.0)])  # fmt: skip
+def test_power_iteration_from_a_start_orthogonal_to_the_range(W, want):
+    # the default start (all ones) is orthogonal to the first W's range: it once gave sigma = 0 for sigma_1 = 2
+    sigma, u, v = power_iteration(np.array(W), n_iter=5)
+    assert sigma == pytest.approx(want, rel=1e-12, abs=0)
+
+
 def test_power_iteration_rejects_bad_arguments():
     with pytest.raises(ValueError, match="n_iter"):
         power_iteration(np.eye(2), n_iter=0)
