@@ -8,6 +8,9 @@ values.
 * :class:`SpectralNorm`: σ₁(W);  ∂σ₁/∂W = u₁ v₁ᵀ.
 * :class:`NuclearNorm`: ‖W‖_* = Σ σ_i;  ∂‖W‖_*/∂W = U Vᵀ (thin SVD).
 * :class:`SpectralRadius`: ρ = |λ|; with W x = λ x and Wᵀ w = λ w:  ∂ρ/∂W = Re(λ̄ w xᵀ / (wᵀ x)) / |λ|.
+
+Differentiated twice (``create_graph=True``), each records ``g * D(W)`` with its derivative ``D`` an
+op of ``W`` (``ops/spectral_derivatives.py``), whose VJP is the closed-form second derivative.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import numpy as np
 
 from minigrad.diagnostics.spectral import power_iteration
 from minigrad.ops.base import Op
+from minigrad.ops.spectral_derivatives import PolarFactor, RadiusGradient, TopSingularOuter, top_eigen
+from minigrad.tensor import apply_op
 
 
 def _square(W: np.ndarray, name: str) -> None:
@@ -54,6 +59,12 @@ class SpectralNorm(Op):
         (uv,) = self.saved
         return (grad_out * uv,)
 
+    def recorded_vjp(self, grad_out, xp):
+        r"""$g\,u_1v_1^\top$, with $u_1v_1^\top$ recomputed by an exact SVD as an op of $W$ (its VJP: σ₁'s Hessian).
+
+        The same as ``vjp`` once the power iteration has converged (to $(\sigma_2/\sigma_1)^{2k}$)."""
+        return (grad_out * apply_op(TopSingularOuter(), self.inputs[0]),)
+
     def jvp(self, t):
         r"""σ̇₁ = u₁ᵀ Ẇ v₁ = ⟨u₁v₁ᵀ, Ẇ⟩."""
         (uv,) = self.saved
@@ -81,6 +92,10 @@ class NuclearNorm(Op):
         (uv,) = self.saved
         return (grad_out * uv,)
 
+    def recorded_vjp(self, grad_out, xp):
+        r"""$g\,UV^\top$, with $UV^\top$ an op of $W$ (its VJP: the nuclear norm's Hessian)."""
+        return (grad_out * apply_op(PolarFactor(), self.inputs[0]),)
+
     def jvp(self, t):
         r"""d‖W‖_* = ⟨U Vᵀ, Ẇ⟩."""
         (uv,) = self.saved
@@ -105,11 +120,7 @@ class SpectralRadius(Op):
     def forward(self, W):
         _square(W, "SpectralRadius")
         _finite(W)
-        lam, X = np.linalg.eig(W)
-        k = int(np.argmax(np.abs(lam)))
-        lamT, Y = np.linalg.eig(W.T)
-        j = int(np.argmin(np.abs(lamT - lam[k])))
-        x, w = X[:, k], Y[:, j]
+        lam, k, x, w = top_eigen(W)
         rho = np.abs(lam[k])
         wx = w @ x
         if abs(wx) <= 1e-12 * np.linalg.norm(w) * np.linalg.norm(x):
@@ -126,6 +137,10 @@ class SpectralRadius(Op):
     def vjp(self, grad_out):
         (grad_rho,) = self.saved
         return (grad_out * grad_rho,)
+
+    def recorded_vjp(self, grad_out, xp):
+        r"""$g\,\nabla\rho$, with $\nabla\rho$ an op of $W$ (its VJP: ρ's Hessian)."""
+        return (grad_out * apply_op(RadiusGradient(), self.inputs[0]),)
 
     def jvp(self, t):
         r"""ρ̇ = ⟨∇ρ, Ẇ⟩."""
