@@ -67,7 +67,7 @@ class TopSingularOuter(Op):
         second = s[1] if s.size > 1 else 0.0
         if s.size == 0 or s[0] - second <= TIE * s[0]:
             raise ValueError(
-                "SpectralNorm: differentiating twice needs a simple top singular value sigma_1 > sigma_2 "
+                "differentiating SpectralNorm twice needs a simple top singular value sigma_1 > sigma_2 "
                 f"(and sigma_1 > 0), got singular values {s[:2].tolist()}"
             )
         self.save(W, U[:, 0], Vt[0], s[0], _top_resolvent(U, s), _top_resolvent(Vt.T, s))
@@ -104,7 +104,7 @@ class PolarFactor(Op):
         U, s, Vt = np.linalg.svd(W, full_matrices=False)
         if s.size and s[-1] <= TIE * s[0]:
             raise ValueError(
-                "NuclearNorm: differentiating twice needs W of full rank (smallest singular value > 0), "
+                "differentiating NuclearNorm twice needs W of full rank (smallest singular value > 0), "
                 f"got singular values {s.tolist()}"
             )
         self.save(U, s, Vt.T)
@@ -151,7 +151,7 @@ class RadiusGradient(Op):
         wx = w @ x
         if rho == 0 or np.any(others >= (1 - TIE) * rho) or abs(wx) <= TIE * np.linalg.norm(w) * np.linalg.norm(x):
             raise ValueError(
-                "SpectralRadius: differentiating twice needs a simple top eigenvalue lambda_1 != 0 with "
+                "differentiating SpectralRadius twice needs a simple top eigenvalue lambda_1 != 0 with "
                 f"every other eigenvalue (but its conjugate) smaller in modulus, got eigenvalues {lam.tolist()}"
             )
         P = np.outer(x, w) / wx  # spectral projector: P x = x, P² = P
