@@ -48,7 +48,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 # rate that explodes: the last-bit differences between the kernels grow into different trajectories,
 # so their tests, README and docs/THEORY.md state facts that hold on every seed and kernel, and ranges
 # over 5 seeds x those 4 kernels. three_ways is not chaotic, but its agreement figures are rounding
-# errors (4.0e-16 to 4.8e-16) and move with the kernel. Every other demo gives the numbers it quotes
+# errors (3.7e-16 to 4.4e-16) and move with the kernel. Every other demo gives the numbers it quotes
 # under each kernel. CI runs the tests of KERNEL_DEPENDENT_DEMOS under a second kernel.
 CHAOTIC_DEMOS: tuple[str, ...] = ("clipping", "monitor", "spectral_tracking")
 KERNEL_DEPENDENT_DEMOS: tuple[str, ...] = CHAOTIC_DEMOS + ("three_ways",)

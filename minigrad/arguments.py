@@ -69,6 +69,17 @@ def flag(value, name: str, owner: str) -> bool:
     return bool(value)
 
 
+def numeric_dtype(value, name: str, owner: str) -> np.dtype:
+    """``value`` as a NumPy dtype a Tensor can hold: bool, integer or float (no complex, strings, objects)."""
+    try:
+        d = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{owner}: {name} must be a dtype such as minigrad.float32, got {describe(value)}") from None
+    if d.kind not in "biuf":
+        raise TypeError(f"{owner}: {name} must be a bool, integer or float dtype, got {d}")
+    return d
+
+
 def choice(value, name: str, owner: str, options) -> str:
     """``value`` if it is one of ``options`` (strings), else ValueError listing them."""
     if not isinstance(value, str) or value not in options:

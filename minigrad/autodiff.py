@@ -17,6 +17,8 @@ from minigrad.arguments import describe, flag, function
 from minigrad.tensor import Tensor
 from minigrad.tensor_arguments import tensor_like
 
+# what torch.autograd.functional takes for inputs= and v=: one array or Tensor, or a tuple or list of them
+Inputs = np.ndarray | Tensor | Sequence
 
 def _as_list(x) -> tuple[list, bool]:
     """(list of items, whether a single item was given)."""
@@ -103,7 +105,7 @@ def _fresh_inputs(inputs, owner: str) -> list[Tensor]:
 
 
 def vjp(
-    f: Callable[..., Tensor], inputs: np.ndarray | Tensor | Sequence, v: np.ndarray | Tensor
+    f: Callable[..., Tensor], inputs: Inputs, v: np.ndarray | Tensor
 ) -> tuple[Tensor, tuple[np.ndarray, ...] | np.ndarray]:
     r"""``(f(inputs), v^\top J_f)``, like ``torch.autograd.functional.vjp``."""
     function(f, "f", "vjp")
@@ -218,11 +220,7 @@ def _result(values, single: bool, create_graph: bool):
 
 
 def vhp(
-    f: Callable[..., Tensor],
-    inputs: np.ndarray | Tensor | Sequence,
-    v: np.ndarray | Tensor | Sequence | None = None,
-    create_graph: bool = False,
-    strict: bool = False,
+    f: Callable[..., Tensor], inputs: Inputs, v: Inputs | None = None, create_graph: bool = False, strict: bool = False
 ) -> tuple[Tensor, np.ndarray | Tensor | tuple]:
     r"""``(f(inputs), v^\top H)``, like ``torch.autograd.functional.vhp``: reverse over reverse.
 
@@ -255,11 +253,7 @@ def _vhp(f, inputs, v, create_graph, strict, owner: str):
 
 
 def hvp(
-    f: Callable[..., Tensor],
-    inputs: np.ndarray | Tensor | Sequence,
-    v: np.ndarray | Tensor | Sequence | None = None,
-    create_graph: bool = False,
-    strict: bool = False,
+    f: Callable[..., Tensor], inputs: Inputs, v: Inputs | None = None, create_graph: bool = False, strict: bool = False
 ) -> tuple[Tensor, np.ndarray | Tensor | tuple]:
     r"""``(f(inputs), H v)``, like ``torch.autograd.functional.hvp``.
 
@@ -272,7 +266,7 @@ def hvp(
 
 def hessian(
     f: Callable[..., Tensor],
-    inputs: np.ndarray | Tensor | Sequence,
+    inputs: Inputs,
     create_graph: bool = False,
     strict: bool = False,
     vectorize: bool = False,

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from minigrad import device as devices
-from minigrad.arguments import describe
+from minigrad.arguments import numeric_dtype
 from minigrad.grad_mode import is_grad_enabled
 from minigrad.ops import MatMul
 from minigrad.ops.base import Op
@@ -45,12 +45,7 @@ class Cast(Op):
 
 def _convert(x: Tensor, dtype, owner: str) -> Tensor:
     """``x`` as ``dtype``: ``x`` itself if it already is (as PyTorch), a Cast op in the graph, or a new constant."""
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{owner}: dtype must be a dtype such as minigrad.float32, got {describe(dtype)}") from None
-    if d.kind not in "biuf":
-        raise TypeError(f"{owner}: dtype must be a bool, integer or float dtype, got {d}")
+    d = numeric_dtype(dtype, "dtype", owner)
     if d == x.dtype:
         return x
     if d.kind == "f" and x.requires_grad and is_grad_enabled():

@@ -14,7 +14,7 @@ import numbers
 import numpy as np
 from numpy.typing import DTypeLike
 
-from minigrad.arguments import describe, finite, flag, integer
+from minigrad.arguments import describe, finite, flag, integer, numeric_dtype
 from minigrad.device import check_device, device
 from minigrad.dtypes import get_default_dtype
 from minigrad.random import Generator, generator_rng
@@ -37,13 +37,7 @@ def _size(size: tuple, name: str) -> tuple[int, ...]:
 def _dtype(dtype: DTypeLike, name: str, default: np.dtype | None = None) -> np.dtype:
     if dtype is None:
         return get_default_dtype() if default is None else default
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{name}: dtype must be a NumPy dtype such as np.float32, got {dtype!r}") from None
-    if d.kind not in "biuf":
-        raise TypeError(f"{name}: dtype must be a bool, integer or float dtype, got {d}")
-    return d
+    return numeric_dtype(dtype, "dtype", name)
 
 
 def _float_dtype(dtype: DTypeLike, name: str, default: np.dtype | None = None) -> np.dtype:

@@ -37,28 +37,34 @@ def _checked(self, name: str, other=None) -> np.ndarray | None:
     return arr
 
 
+def _update(self, ufunc, name: str, other) -> Tensor:
+    """``self.data = ufunc(self.data, other)`` in ``self``'s own buffer, after ``_checked``; returns ``self``.
+
+    ``casting="same_kind"`` lets a float64 number update a float32 tensor; a float for an int tensor
+    never gets here (``_checked`` refuses it).
+    """
+    ufunc(self.data, _checked(self, name, other), out=self.data, casting="same_kind")
+    return self
+
+
 def add_(self, other) -> Tensor:
     """``self += other`` in place; returns ``self``."""
-    np.add(self.data, _checked(self, "add_", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.add, "add_", other)
 
 
 def sub_(self, other) -> Tensor:
     """``self -= other`` in place; returns ``self``."""
-    np.subtract(self.data, _checked(self, "sub_", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.subtract, "sub_", other)
 
 
 def mul_(self, other) -> Tensor:
     """``self *= other`` in place; returns ``self``."""
-    np.multiply(self.data, _checked(self, "mul_", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.multiply, "mul_", other)
 
 
 def div_(self, other) -> Tensor:
     """``self /= other`` in place (float tensors); returns ``self``."""
-    np.divide(self.data, _checked(self, "div_", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.divide, "div_", other)
 
 
 def fill_(self, value) -> Tensor:
@@ -92,26 +98,22 @@ def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002  (PyTorch's argume
 # ----- the in-place operators: x += y is x.add_(y), through the same checks --------------------
 def iadd(self, other) -> Tensor:
     """``x += y`` in place (so ``with no_grad(): w -= lr * w.grad`` keeps ``w`` the same leaf)."""
-    np.add(self.data, _checked(self, "+=", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.add, "+=", other)
 
 
 def isub(self, other) -> Tensor:
     """``x -= y`` in place; refused for a tensor that requires grad unless under ``no_grad()``."""
-    np.subtract(self.data, _checked(self, "-=", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.subtract, "-=", other)
 
 
 def imul(self, other) -> Tensor:
     """``x *= y`` in place, under the same rules as ``+=``."""
-    np.multiply(self.data, _checked(self, "*=", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.multiply, "*=", other)
 
 
 def itruediv(self, other) -> Tensor:
     """``x /= y`` in place (float tensors), under the same rules as ``+=``."""
-    np.divide(self.data, _checked(self, "/=", other), out=self.data, casting="same_kind")
-    return self
+    return _update(self, np.divide, "/=", other)
 
 
 # ----- attach: each function above becomes a method of every Tensor -------------------

@@ -231,28 +231,31 @@ def norm(self, p=2, dim=None, keepdim: bool = False) -> Tensor:
 
 
 # ----- indices and truth values (plain tensors, never part of the graph) -------------------
+def _plain_reduction(self, fn, name: str, axis, keepdims, dim, keepdim) -> Tensor:
+    """``fn`` (``np.argmax``, ``np.all``, ...) of the data over ``axis``: a plain tensor, as no gradient
+    flows through an index or a truth value."""
+    axis, keepdims = axis_args(name, axis, keepdims, dim, keepdim)
+    return type(self)(fn(self.data, axis=axis, keepdims=keepdims))
+
+
 def argmax(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Index of the maximum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmax``."""
-    axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
-    return type(self)(np.argmax(self.data, axis=axis, keepdims=keepdims))
+    return _plain_reduction(self, np.argmax, "argmax", axis, keepdims, dim, keepdim)
 
 
 def argmin(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Index of the minimum over ``axis`` (None: of the flattened tensor), int64, like ``np.argmin``."""
-    axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
-    return type(self)(np.argmin(self.data, axis=axis, keepdims=keepdims))
+    return _plain_reduction(self, np.argmin, "argmin", axis, keepdims, dim, keepdim)
 
 
 def all(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """True where every element over ``axis`` is nonzero (a bool tensor), like ``np.all``."""
-    axis, keepdims = axis_args("all", axis, keepdims, dim, keepdim)
-    return type(self)(np.all(self.data, axis=axis, keepdims=keepdims))
+    return _plain_reduction(self, np.all, "all", axis, keepdims, dim, keepdim)
 
 
 def any(self, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """True where some element over ``axis`` is nonzero (a bool tensor), like ``np.any``."""
-    axis, keepdims = axis_args("any", axis, keepdims, dim, keepdim)
-    return type(self)(np.any(self.data, axis=axis, keepdims=keepdims))
+    return _plain_reduction(self, np.any, "any", axis, keepdims, dim, keepdim)
 
 
 def _sqrt_zero_safe(r: Tensor) -> Tensor:

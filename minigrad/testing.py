@@ -194,12 +194,16 @@ def _central_vjp(
     return out
 
 
-def _first_mismatch(actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float):
-    """``(index, count)`` of the first element failing ``|a - e| <= atol + rtol |e|`` (NaN fails), or None."""
+def _assert_close(actual, expected: np.ndarray, atol: float, rtol: float, what: str, method: str, settings: str = ""):
+    """Raise AssertionError at the first element failing ``|a - e| <= atol + rtol |e|`` (NaN fails):
+    ``what`` it is, both values (``method``'s and the central difference's), and how many elements fail."""
     bad = ~(np.abs(actual - expected) <= atol + rtol * np.abs(expected))
-    if not bad.any():
-        return None
-    return np.unravel_index(int(np.argmax(bad)), bad.shape), int(bad.sum())
+    if bad.any():
+        j = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        raise AssertionError(
+            f"{what} at element {tuple(map(int, j))}: {method} {float(actual[j])!r} vs central difference "
+            f"{float(expected[j])!r} ({int(bad.sum())} of {bad.size} elements differ{settings})"
+        )
 
 
 def assert_gradients_match(
@@ -260,16 +264,8 @@ def assert_gradients_match(
                 f"gradient of input {i} has shape {a.shape}, "
                 f"expected the input's shape {numeric.shape}"
             )
-        mismatch = _first_mismatch(a, numeric, atol, rtol)
-        if mismatch:
-            j, n_bad = mismatch
-            raise AssertionError(
-                f"gradient mismatch for input {i} (shape {a.shape}) "
-                f"at element {tuple(map(int, j))}: "
-                f"autograd {float(a[j])!r} vs central difference {float(numeric[j])!r} "
-                f"({n_bad} of {a.size} elements differ; "
-                f"eps={eps}, atol={atol}, rtol={rtol})"
-            )
+        what = f"gradient mismatch for input {i} (shape {a.shape})"
+        _assert_close(a, numeric, atol, rtol, what, "autograd", f"; eps={eps}, atol={atol}, rtol={rtol}")
     for i, (t, before) in enumerate(zip(tensors, originals, strict=True)):
         now = t.data
         if not np.array_equal(now, before, equal_nan=True):
@@ -298,10 +294,4 @@ def assert_jvp_matches(
     arrays_in = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
     _, analytic = jvp(f, arrays_in, [np.asarray(t, dtype=np.float64) for t in tangents])
     numeric = central_jvp(f, arrays_in, tangents, eps)
-    mismatch = _first_mismatch(analytic, numeric, atol, rtol)
-    if mismatch:
-        j, n_bad = mismatch
-        raise AssertionError(
-            f"jvp mismatch at element {tuple(map(int, j))}: forward mode {float(analytic[j])!r} vs "
-            f"central difference {float(numeric[j])!r} ({n_bad} of {numeric.size} elements differ)"
-        )
+    _assert_close(analytic, numeric, atol, rtol, "jvp mismatch", "forward mode")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SEARCHED = ["minigrad", "docs", "demos", "examples", "README.md"]
+SEARCHED = ["minigrad", "docs", "demos", "examples", "course", "README.md"]
 
 # each: (what it is, pattern); the patterns read LaTeX (\partial, \mathrm{diag}) and Unicode (∂, diag)
 OLD_FORMS = [
@@ -27,7 +27,7 @@ def searched_files():
     for name in SEARCHED:
         path = ROOT / name
         files = [path] if path.is_file() else sorted(path.rglob("*"))
-        yield from (f for f in files if f.suffix in (".py", ".md") and f.is_file())
+        yield from (f for f in files if f.suffix in (".py", ".md", ".toml") and f.is_file())
 
 
 def hits(pattern: str, files) -> list[str]:

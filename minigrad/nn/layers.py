@@ -172,32 +172,29 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class Softmax(Module):
-    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``dim``."""
+class _AlongDim(Module):
+    """What Softmax and LogSoftmax share: both normalize along ``dim``."""
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = integer(dim, "dim", type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
+    r"""$e^{x_i}/\sum_j e^{x_j}$ along ``dim``."""
 
     def forward(self, input) -> Tensor:
         return F.softmax(input, self.dim)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     r"""$x_i - \log\sum_j e^{x_j}$ along ``dim``."""
-
-    def __init__(self, dim: int = -1) -> None:
-        super().__init__()
-        self.dim = integer(dim, "dim", type(self).__name__)
 
     def forward(self, input) -> Tensor:
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}"
 
 
 class Embedding(Module):

@@ -139,32 +139,33 @@ def routed(x: np.ndarray, other: np.ndarray, wins: np.ndarray) -> np.ndarray:
     return (wins | (x_nan & ~other_nan)) + 0.5 * ((x == other) | (x_nan & other_nan))
 
 
-class Maximum(Elementwise):
+class _Extremum(Elementwise):
+    """max or min of two inputs: $y$ is one of them, so the gradient goes to the input that ``wins``
+    (split evenly on ties). A subclass names NumPy's function (``pick``) and its comparison (``wins``)."""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return self.pick(a, b)
+
+    def derivative(self, i, xp=np):
+        a, b = self.saved
+        return routed(a, b, self.wins(a, b)) if i == 0 else routed(b, a, self.wins(b, a))
+
+
+class Maximum(_Extremum):
     r"""$y = \max(a, b)$ elementwise; the gradient goes to the larger input (split evenly on ties)."""
 
     __slots__ = ()
-
-    def forward(self, a, b):
-        self.save(a, b)
-        return np.maximum(a, b)
-
-    def derivative(self, i, xp=np):
-        a, b = self.saved
-        return routed(a, b, a > b) if i == 0 else routed(b, a, b > a)
+    pick, wins = np.maximum, np.greater  # y = max(a, b); a wins where a > b
 
 
-class Minimum(Elementwise):
+class Minimum(_Extremum):
     r"""$y = \min(a, b)$ elementwise; the gradient goes to the smaller input (split evenly on ties)."""
 
     __slots__ = ()
-
-    def forward(self, a, b):
-        self.save(a, b)
-        return np.minimum(a, b)
-
-    def derivative(self, i, xp=np):
-        a, b = self.saved
-        return routed(a, b, a < b) if i == 0 else routed(b, a, b < a)
+    pick, wins = np.minimum, np.less  # y = min(a, b); a wins where a < b
 
 
 class Where(Elementwise):

@@ -174,6 +174,16 @@ class GetItem(Op):
         return t[self.index]
 
 
+def _joined(join, xs: tuple, axis: int) -> np.ndarray:
+    """``join(xs, axis=axis)`` for ``np.concatenate`` or ``np.stack``; NumPy's error does not say
+    which shapes it got, so it is raised again with them."""
+    try:
+        return join(xs, axis=axis)
+    except ValueError as e:
+        shapes = ", ".join(str(x.shape) for x in xs)
+        raise ValueError(f"{join.__name__}: inputs of shapes {shapes} do not fit along axis {axis}: {e}") from None
+
+
 class Concatenate(Op):
     r"""$y = [x_1; x_2; \dots]$ along ``axis``;  each input gets its own slice of $g$."""
 
@@ -183,11 +193,7 @@ class Concatenate(Op):
         self.axis = axis
 
     def forward(self, *xs):
-        try:
-            out = np.concatenate(xs, axis=self.axis)
-        except ValueError as e:
-            shapes = ", ".join(str(x.shape) for x in xs)
-            raise ValueError(f"concatenate: shapes {shapes} do not fit along axis {self.axis}: {e}") from None
+        out = _joined(np.concatenate, xs, self.axis)
         self.axis = self.axis % out.ndim
         self.bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
         return out
@@ -213,11 +219,7 @@ class Stack(Op):
         self.axis = axis
 
     def forward(self, *xs):
-        try:
-            out = np.stack(xs, axis=self.axis)
-        except ValueError as e:
-            shapes = ", ".join(str(x.shape) for x in xs)
-            raise ValueError(f"stack: all inputs must have the same shape, got {shapes}: {e}") from None
+        out = _joined(np.stack, xs, self.axis)
         self.axis = self.axis % out.ndim
         return out
 

@@ -15,14 +15,20 @@ def same_row(shape: tuple, axis: int) -> np.ndarray:
     return row[:, None] == row[None, :]
 
 
-class Softmax(Op):
-    r"""$s_i = e^{x_i} / \sum_j e^{x_j}$;  $J = \mathrm{diag}(s) - s s^\top$ (per row),
-    so $J^\top g = s \odot (g - \langle g, s\rangle)$."""
+class _AlongAxis(Op):
+    """What Softmax and LogSoftmax share: both normalize along ``axis`` (forward makes it non-negative)."""
 
     __slots__ = ("axis",)
 
     def __init__(self, axis: int = -1):
         self.axis = axis
+
+
+class Softmax(_AlongAxis):
+    r"""$s_i = e^{x_i} / \sum_j e^{x_j}$;  $J = \mathrm{diag}(s) - s s^\top$ (per row),
+    so $J^\top g = s \odot (g - \langle g, s\rangle)$."""
+
+    __slots__ = ()
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "softmax")
@@ -51,14 +57,11 @@ class Softmax(Op):
         return np.diag(s.ravel()) - np.outer(s, s) * same_row(s.shape, self.axis)
 
 
-class LogSoftmax(Op):
+class LogSoftmax(_AlongAxis):
     r"""$y_i = x_i - \log\sum_j e^{x_j}$;  $J = I - \mathbf{1} s^\top$ (per row),
     so $J^\top g = g - s \sum_j g_j$."""
 
-    __slots__ = ("axis",)
-
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+    __slots__ = ()
 
     def forward(self, x):
         (self.axis,) = normalize_axis(self.axis, x.ndim, "log_softmax")

@@ -8,6 +8,9 @@ values.
 * :class:`SpectralNorm`: σ₁(W);  ∂σ₁/∂W = u₁ v₁ᵀ.
 * :class:`NuclearNorm`: ‖W‖_* = Σ σ_i;  ∂‖W‖_*/∂W = U Vᵀ (thin SVD).
 * :class:`SpectralRadius`: ρ = |λ|; with W x = λ x and Wᵀ w = λ w:  ∂ρ/∂W = Re(λ̄ w xᵀ / (wᵀ x)) / |λ|.
+
+Differentiated twice (``create_graph=True``), each records ``g * D(W)`` with its derivative ``D`` an
+op of ``W`` (``ops/spectral_derivatives.py``), whose VJP is the closed-form second derivative.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import numpy as np
 
 from minigrad.diagnostics.spectral import power_iteration
 from minigrad.ops.base import Op
+from minigrad.ops.spectral_derivatives import PolarFactor, RadiusGradient, TopSingularOuter, top_eigen
+from minigrad.tensor import apply_op
 
 
 def _square(W: np.ndarray, name: str) -> None:
@@ -29,14 +34,46 @@ def _finite(W: np.ndarray) -> None:
         raise ValueError("W must be finite, got a matrix containing inf or NaN")
 
 
-class SpectralNorm(Op):
+class _ScalarOfMatrix(Op):
+    r"""A number $y = f(W)$ whose gradient $D = \partial y/\partial W$ ``forward`` saves.
+
+    Every derivative below reads $D$: the VJP is $g D$, the JVP $\langle D, \dot W\rangle$, the
+    Jacobian $D$ as one row. Differentiated twice, $D$ is recomputed as an op of $W$ (``derivative``,
+    from ``ops/spectral_derivatives.py``) whose own VJP is $f$'s Hessian.
+    """
+
+    __slots__ = ()
+    derivative: type[Op]  # the op D(W), for create_graph
+
+    def vjp(self, grad_out):
+        (D,) = self.saved
+        return (grad_out * D,)
+
+    def recorded_vjp(self, grad_out, xp):
+        r"""$g\,D(W)$, with $D$ an op of $W$, so that it can be differentiated again."""
+        return (grad_out * apply_op(self.derivative(), self.inputs[0]),)
+
+    def jvp(self, t):
+        r"""$\dot y = \langle D, \dot W\rangle$."""
+        (D,) = self.saved
+        return np.asarray(np.sum(D * t), dtype=D.dtype)
+
+    def jacobian(self, i):
+        (D,) = self.saved
+        return D.reshape(1, -1).astype(np.float64)
+
+
+class SpectralNorm(_ScalarOfMatrix):
     r"""$y = \sigma_1(W)$ by power iteration;  $\partial y/\partial W = u_1 v_1^\top$.
 
     ``u`` is the starting vector; after ``forward`` it holds the converged $u_1$, so passing it
     to the next call (as spectral normalization does during training) needs very few iterations.
+    Differentiated twice, $u_1v_1^\top$ is recomputed by an exact SVD: the same as the saved one once
+    the power iteration has converged (to $(\sigma_2/\sigma_1)^{2k}$ after $k$ iterations).
     """
 
     __slots__ = ("n_iter", "u")
+    derivative = TopSingularOuter
 
     def __init__(self, n_iter: int = 50, u: np.ndarray | None = None) -> None:
         self.n_iter, self.u = n_iter, u
@@ -50,24 +87,12 @@ class SpectralNorm(Op):
         self.save(np.outer(u, v).astype(W.dtype))  # ∂σ₁/∂W = u₁ v₁ᵀ
         return np.asarray(sigma, dtype=W.dtype)
 
-    def vjp(self, grad_out):
-        (uv,) = self.saved
-        return (grad_out * uv,)
 
-    def jvp(self, t):
-        r"""σ̇₁ = u₁ᵀ Ẇ v₁ = ⟨u₁v₁ᵀ, Ẇ⟩."""
-        (uv,) = self.saved
-        return np.asarray(np.sum(uv * t), dtype=uv.dtype)
-
-    def jacobian(self, i):
-        (uv,) = self.saved
-        return uv.reshape(1, -1).astype(np.float64)
-
-
-class NuclearNorm(Op):
+class NuclearNorm(_ScalarOfMatrix):
     r"""$y = \|W\|_* = \sum_i \sigma_i(W)$;  $\partial y/\partial W = U V^\top$."""
 
     __slots__ = ()
+    derivative = PolarFactor
 
     def forward(self, W):
         if W.ndim != 2:
@@ -77,21 +102,8 @@ class NuclearNorm(Op):
         self.save((U @ Vt).astype(W.dtype))  # ∂‖W‖_*/∂W = U Vᵀ
         return np.asarray(s.sum(), dtype=W.dtype)
 
-    def vjp(self, grad_out):
-        (uv,) = self.saved
-        return (grad_out * uv,)
 
-    def jvp(self, t):
-        r"""d‖W‖_* = ⟨U Vᵀ, Ẇ⟩."""
-        (uv,) = self.saved
-        return np.asarray(np.sum(uv * t), dtype=uv.dtype)
-
-    def jacobian(self, i):
-        (uv,) = self.saved
-        return uv.reshape(1, -1).astype(np.float64)
-
-
-class SpectralRadius(Op):
+class SpectralRadius(_ScalarOfMatrix):
     r"""$\rho(W) = |\lambda_{\max}|$; $\nabla\rho = \mathrm{Re}(\bar\lambda G)/|\lambda|$.
 
     $G = w x^\top / (w^\top x) = \partial\lambda/\partial W$, with $x$ the right eigenvector
@@ -101,15 +113,12 @@ class SpectralRadius(Op):
     """
 
     __slots__ = ()
+    derivative = RadiusGradient
 
     def forward(self, W):
         _square(W, "SpectralRadius")
         _finite(W)
-        lam, X = np.linalg.eig(W)
-        k = int(np.argmax(np.abs(lam)))
-        lamT, Y = np.linalg.eig(W.T)
-        j = int(np.argmin(np.abs(lamT - lam[k])))
-        x, w = X[:, k], Y[:, j]
+        lam, k, x, w = top_eigen(W)
         rho = np.abs(lam[k])
         wx = w @ x
         if abs(wx) <= 1e-12 * np.linalg.norm(w) * np.linalg.norm(x):
@@ -123,15 +132,3 @@ class SpectralRadius(Op):
         self.save(grad_rho)
         return np.asarray(rho, dtype=W.dtype)
 
-    def vjp(self, grad_out):
-        (grad_rho,) = self.saved
-        return (grad_out * grad_rho,)
-
-    def jvp(self, t):
-        r"""ρ̇ = ⟨∇ρ, Ẇ⟩."""
-        (grad_rho,) = self.saved
-        return np.asarray(np.sum(grad_rho * t), dtype=grad_rho.dtype)
-
-    def jacobian(self, i):
-        (grad_rho,) = self.saved
-        return grad_rho.reshape(1, -1).astype(np.float64)

@@ -31,6 +31,11 @@ def _check(value, name: str, cls: str, low: float = 0.0, high: float | None = No
     return float(value)
 
 
+def _numbers(cls: str, **settings) -> dict:
+    """Each setting checked by :func:`_check` (a real number >= 0), in a dict; ``lr`` is named in full."""
+    return {key: _check(value, "lr (learning rate)" if key == "lr" else key, cls) for key, value in settings.items()}
+
+
 def _check_bool(value, name: str, cls: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{cls}: invalid {name}: expected True or False, got {value!r}")
@@ -99,7 +104,7 @@ class Optimizer:
             elif isinstance(default, bool):
                 group = {**group, key: _check_bool(value, key, cls)}
             elif isinstance(default, float):
-                group = {**group, key: _check(value, "lr (learning rate)" if key == "lr" else key, cls)}
+                group = {**group, **_numbers(cls, **{key: value})}
         full = {**self.defaults, **group, "params": params}
         self.param_groups.append(full)
 
@@ -246,13 +251,8 @@ class SGD(Optimizer):
         self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
         weight_decay: float = 0.0, nesterov: bool = False,
     ) -> None:  # fmt: skip
-        defaults = {
-            "lr": _check(lr, "lr (learning rate)", "SGD"),
-            "momentum": _check(momentum, "momentum", "SGD"),
-            "dampening": _check(dampening, "dampening", "SGD"),
-            "weight_decay": _check(weight_decay, "weight_decay", "SGD"),
-            "nesterov": _check_bool(nesterov, "nesterov", "SGD"),
-        }
+        defaults = _numbers("SGD", lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
+        defaults["nesterov"] = _check_bool(nesterov, "nesterov", "SGD")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: nesterov momentum requires momentum > 0 and dampening = 0")
         super().__init__(params, defaults)
@@ -285,13 +285,9 @@ class Adam(Optimizer):
         eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False,
     ) -> None:  # fmt: skip
         cls = type(self).__name__  # "Adam" or "AdamW", for the error messages
-        defaults = {
-            "lr": _check(lr, "lr (learning rate)", cls),
-            "betas": _check_betas(betas, cls),
-            "eps": _check(eps, "eps", cls),
-            "weight_decay": _check(weight_decay, "weight_decay", cls),
-            "amsgrad": _check_bool(amsgrad, "amsgrad", cls),
-        }
+        defaults = _numbers(cls, lr=lr, eps=eps, weight_decay=weight_decay)
+        defaults["betas"] = _check_betas(betas, cls)
+        defaults["amsgrad"] = _check_bool(amsgrad, "amsgrad", cls)
         super().__init__(params, defaults)
 
     _decoupled_weight_decay = False  # AdamW sets it
@@ -351,14 +347,8 @@ class RMSprop(Optimizer):
         self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
         weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
     ) -> None:  # fmt: skip
-        defaults = {
-            "lr": _check(lr, "lr (learning rate)", "RMSprop"),
-            "alpha": _check(alpha, "alpha", "RMSprop"),
-            "eps": _check(eps, "eps", "RMSprop"),
-            "weight_decay": _check(weight_decay, "weight_decay", "RMSprop"),
-            "momentum": _check(momentum, "momentum", "RMSprop"),
-            "centered": _check_bool(centered, "centered", "RMSprop"),
-        }
+        defaults = _numbers("RMSprop", lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
+        defaults["centered"] = _check_bool(centered, "centered", "RMSprop")
         super().__init__(params, defaults)
 
     def _update(self, p, grad, group, state):
@@ -401,15 +391,10 @@ class Adagrad(Optimizer):
         self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0, eps: float = 1e-10,
     ) -> None:  # fmt: skip
-        defaults = {
-            "lr": _check(lr, "lr (learning rate)", "Adagrad"),
-            "lr_decay": _check(lr_decay, "lr_decay", "Adagrad"),
-            "weight_decay": _check(weight_decay, "weight_decay", "Adagrad"),
-            "initial_accumulator_value": _check(
-                initial_accumulator_value, "initial_accumulator_value", "Adagrad"
-            ),
-            "eps": _check(eps, "eps", "Adagrad"),
-        }
+        defaults = _numbers(
+            "Adagrad", lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value, eps=eps,
+        )  # fmt: skip
         super().__init__(params, defaults)
 
     def _update(self, p, grad, group, state):

@@ -28,11 +28,12 @@ def test_same_gradient_to_float64_precision(result, full_mode):
         assert v["rtrl_vs_bptt"] < 1e-14
         assert v["online_vs_bptt"] < 1e-14
         assert v["autograd_vs_bptt"] < 1e-14
-    if full_mode:  # THEORY: "agree to 4.8e-16 ... the worst pair is 4.0 to 4.8e-16 depending on the BLAS
-        # kernel"; README: "to 5e-16". Rounding errors, which the kernel moves (demos/_common.py)
+    if full_mode:  # THEORY: "agree to 4.4e-16 ... the worst pair is 3.7 to 4.4e-16 depending on the BLAS
+        # kernel" (measured: default SkylakeX 3.75, Haswell 3.78, Sandybridge and Prescott 4.34e-16);
+        # README: "to 5e-16". Rounding errors, which the kernel moves (demos/_common.py)
         pairs = ("rtrl_vs_bptt", "online_vs_bptt", "autograd_vs_bptt")
         worst = max(v[k] for v in numbers["agreement"].values() for k in pairs)
-        assert 3.95e-16 <= worst < 4.85e-16
+        assert 3.65e-16 <= worst < 4.45e-16
 
 
 def test_truncation_bias(result, full_mode):

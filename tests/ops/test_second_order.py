@@ -27,13 +27,7 @@ from tests.ops.test_op_gradients import SPECS, Case, assert_close
 
 EPS = 1e-5
 
-#: Ops whose second derivative minigrad does not record, with the reason (an error says so).
-NOT_TWICE: dict[type, str] = {
-    ops.SpectralNorm: "the derivative u₁v₁ᵀ of σ₁ comes from an SVD (power iteration): no primitive composition",
-    ops.NuclearNorm: "the derivative UVᵀ comes from an SVD: no primitive composition",
-    ops.SpectralRadius: "the derivative comes from an eigendecomposition: no primitive composition",
-}
-TWICE = [op for op in ops.ALL_OPS if op not in NOT_TWICE]
+TWICE = list(ops.ALL_OPS)  # the spectral ops too: ops/spectral_derivatives.py
 
 
 def phi(case: Case, inputs: list[np.ndarray], g: np.ndarray, us: dict) -> float:
@@ -91,17 +85,6 @@ def test_op_second_derivatives(op_cls, data):
     tangents = [us.get(i) for i in range(len(case.inputs))]
     jvp = np.broadcast_to(plain.jvp(*tangents), out.shape)
     assert_close(second[-1], jvp, f"{name} d<vjp, u>/dg vs jvp(u)", atol=1e-9, rtol=1e-9)
-
-
-@pytest.mark.parametrize("op_cls", list(NOT_TWICE), ids=lambda c: c.__name__)
-@settings(max_examples=1, deadline=None)
-@given(data=st.data())
-def test_ops_not_differentiable_twice_say_so(op_cls, data):
-    case = data.draw(SPECS[op_cls], label="case")
-    tensors = [Tensor(x, requires_grad=i in case.differentiable) for i, x in enumerate(case.inputs)]
-    y = apply_op(case.make(), *tensors).sum()
-    with pytest.raises(NotImplementedError, match=f"{op_cls.__name__} cannot be differentiated twice"):
-        y.backward(create_graph=True)
 
 
 @pytest.mark.parametrize("op_cls", TWICE, ids=lambda c: c.__name__)
