@@ -8,7 +8,9 @@ than 1e-12, and one matmul item is large enough that one forward pass per input 
 fit in the time a call may take. Where an op is linear in the input the derivative is taken by
 (``Mul``'s two inputs, ``Div``'s numerator), that input also holds +inf and -inf: a difference
 quotient taken there is inf - inf = nan whatever its step, while the derivative (the other
-input, or 1/b) is finite, as PyTorch's gradient is.
+input, or 1/b) is finite, as PyTorch's gradient is. ``Mul``'s other input holds the same
+infinities: the derivative there is inf (PyTorch's g * b), while a quotient taken elsewhere, at a
+unit input (``1 * b - 0 * b``), is inf - 0 * inf = nan.
 """
 
 import numpy as np
@@ -94,6 +96,9 @@ def test_product_and_quotient_rule(sealed, key, shape):
         else:
             b = with_infinities(b)
         made += f"; {LINEAR_IN[key]} holds {'+inf and -inf' if a.size > 3 else '+inf'} in its last entries"
+    if key[0] == "Mul":  # the derivative is the other input, infinite there: 0 * inf = nan for a quotient
+        a, b = with_infinities(a), with_infinities(b)
+        made += ", and so does the other input (the derivative is inf there, as in PyTorch)"
     piece = f"minigrad.ops.{key[0]}.derivative"
     got = ask(sealed, piece, "probes_ops", "product_derivative", name=key[0], i=key[1], a=a, b=b)
     # relative only: 1/b and -a/b^2 go down to 1e-16, where an absolute 1e-12 would accept anything
