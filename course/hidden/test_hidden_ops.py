@@ -44,7 +44,17 @@ ELEMENTWISE = {
 }
 
 
-@pytest.mark.parametrize("shape", SHAPES, ids=str)
+# 12 or more entries an item: extrapolated differences miss 1e-15 on about 3 entries in 4, so on
+# at least one entry of every item (see test_elementwise_derivative)
+ELEMENTWISE_SHAPES = [(12,), (2, 3), (2, 3, 4)]
+# The derivatives are at most 1 and come from y = f(x) by one line (1 - y * y, y * (1 - y)): any
+# honest form of it, even sech(arctanh(y))^2, is within 4.5e-16 of the oracle, while Richardson-
+# extrapolated central differences (12 forward passes) are off by up to 1.3e-14 (Tanh) and 3.1e-14
+# (Sigmoid), more than 1e-15 on 75% (70%) of entries of uniform(-3, 3). Measured: docs/COURSE.md.
+ELEMENTWISE_ATOL = 1e-15
+
+
+@pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES, ids=str)
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
 def test_elementwise_derivative(sealed, name, shape):
     x = off_zero(data(shape, seed=len(shape)))
@@ -52,6 +62,7 @@ def test_elementwise_derivative(sealed, name, shape):
     piece = f"minigrad.ops.{name}.derivative"
     got = ask(sealed, piece, "probes_ops", "elementwise_derivative", name=name, x=x)
     expect_close(got, expected, what=f"d{name.lower()}(x)/dx", piece=f"minigrad.ops.{name}.derivative",
+                 rtol=0.0, atol=ELEMENTWISE_ATOL,
                  made=f"x of shape {shape}, uniform(-3, 3) seed {len(shape)}, moved 0.1 off 0")  # fmt: skip
 
 
