@@ -1,16 +1,17 @@
 """Hidden graded tests of the op tasks (1.1, 1.2, 2.1, 3.1, 3.2): exact oracles, one item each.
 
 Every item is one piece, one output, one shape, one seed; the oracle is the closed form (or,
-for the bilinear matmul, the exact columns ``matmul(E_j, b)``), compared at 1e-12. The pieces
-run in the sealed process (``ask``); the oracles run here. Inputs of the linear and bilinear
-ops span eight decades, so a difference quotient with a fixed step (1, say) is off by far more
-than 1e-12, and one matmul item is large enough that one forward pass per input entry does not
-fit in the time a call may take. Where an op is linear in the input the derivative is taken by
-(``Mul``'s two inputs, ``Div``'s numerator), that input also holds +inf and -inf: a difference
-quotient taken there is inf - inf = nan whatever its step, while the derivative (the other
-input, or 1/b) is finite, as PyTorch's gradient is. ``Mul``'s other input holds the same
-infinities: the derivative there is inf (PyTorch's g * b), while a quotient taken elsewhere, at a
-unit input (``1 * b - 0 * b``), is inf - 0 * inf = nan.
+for the bilinear matmul, the exact columns ``matmul(E_j, b)``), compared at 1e-12 (the
+elementwise derivatives, at most 1, at 1e-15 absolute, which extrapolated differences miss:
+ELEMENTWISE_ATOL). The pieces run in the sealed process (``ask``); the oracles run here. Inputs
+of the linear and bilinear ops span eight decades, so a difference quotient with a fixed step
+(1, say) is off by far more than 1e-12, and one matmul item is large enough that one forward
+pass per input entry does not fit in the time a call may take. Where an op is linear in the
+input the derivative is taken by (``Mul``'s two inputs, ``Div``'s numerator), that input also
+holds +inf and -inf: a difference quotient taken there is inf - inf = nan whatever its step,
+while the derivative (1/b for ``Div``) is what PyTorch's gradient is. ``Mul``'s other input
+holds the same infinities: the derivative there is inf (PyTorch's g * b), while a quotient taken
+elsewhere, at a unit input (``1 * b - 0 * b``), is inf - 0 * inf = nan.
 """
 
 import numpy as np
