@@ -312,24 +312,24 @@ def max(self, dim=None, keepdim=None, *, axis=None, keepdims: bool = False) -> T
     Over ``axis``, tied maxima share the gradient equally (as ``torch.amax``)."""
     if isinstance(dim, Tensor):
         return self.maximum(dim)
-    if dim is not None and not isinstance(dim, (tuple, list)):
-        if axis is not None:
-            raise TypeError(f"max: got both axis={axis!r} and dim={dim!r}; pass one of them")
-        return values_and_indices(self, "max", dim, axis_args("max", None, keepdims, None, keepdim)[1])
-    axis, keepdims = axis_args("max", _one_of("max", dim, axis), keepdims, None, keepdim)
-    return apply_op(Max(axis, keepdims), self)
+    return _extremum(self, "max", Max, dim, keepdim, axis, keepdims)
 
 
 def min(self, dim=None, keepdim=None, *, axis=None, keepdims: bool = False) -> Tensor | ValuesIndices:
     """The minimum: PyTorch's ``(values, indices)`` along ``dim``, NumPy's values over ``axis=`` (as ``max``)."""
     if isinstance(dim, Tensor):
         return self.minimum(dim)
+    return _extremum(self, "min", Min, dim, keepdim, axis, keepdims)
+
+
+def _extremum(self, name: str, op_class, dim, keepdim, axis, keepdims) -> Tensor | ValuesIndices:
+    """``max`` or ``min``: one ``dim`` (not a tuple) is PyTorch's call, anything else NumPy's."""
     if dim is not None and not isinstance(dim, (tuple, list)):
         if axis is not None:
-            raise TypeError(f"min: got both axis={axis!r} and dim={dim!r}; pass one of them")
-        return values_and_indices(self, "min", dim, axis_args("min", None, keepdims, None, keepdim)[1])
-    axis, keepdims = axis_args("min", _one_of("min", dim, axis), keepdims, None, keepdim)
-    return apply_op(Min(axis, keepdims), self)
+            raise TypeError(f"{name}: got both axis={axis!r} and dim={dim!r}; pass one of them")
+        return values_and_indices(self, name, dim, axis_args(name, None, keepdims, None, keepdim)[1])
+    axis, keepdims = axis_args(name, _one_of(name, dim, axis), keepdims, None, keepdim)
+    return apply_op(op_class(axis, keepdims), self)
 
 
 def _one_of(name: str, positional, axis, dim=None):

@@ -3,7 +3,8 @@
 :func:`expect_close` fails with the task's piece, the quantity's name (``dL/dW_hh``, ``c_t``),
 the shapes, a few mismatching entries with expected and actual values, and how the inputs were
 made (seed, sizes). The tolerance is 1e-12 relative (and 1e-12 absolute, the values are O(1)):
-a hand-derived float64 formula meets it; central differences (error about 1e-10) do not.
+a hand-derived float64 formula meets it; central differences (error about 1e-10) do not. An
+infinite expected entry is matched only by the same infinity.
 The pieces run in the sealed process (:func:`ask`); these comparisons run here, beside the
 expected values, where no piece's code runs.
 """
@@ -35,7 +36,9 @@ def expect_close(actual, expected, *, what: str, piece: str, made: str, rtol=RTO
     if actual.shape != expected.shape:
         raise AssertionError(f"{head}\n  shape: expected {expected.shape}, got {actual.shape}")
     with _errstate(all="ignore"):  # inf or nan in a student's answer is reported, not raised
-        bad = ~(_abs(actual - expected) <= atol + rtol * _abs(expected)) | ~_isfinite(actual)
+        close = _abs(actual - expected) <= atol + rtol * _abs(expected)
+        # an infinity is matched only by the same infinity (inf - inf is nan; |x - inf| <= inf is true)
+        bad = ~((_isfinite(actual) & _isfinite(expected) & close) | (actual == expected))
     if bad.any():
         where = _argwhere(bad)
         lines = [f"{head}", f"  shape {expected.shape}; {len(where)} of {expected.size} entries differ "
