@@ -255,9 +255,10 @@ class RNN(_RNNBase):
     Shapes (L: sequence length, N: batch size):
         input: (L, N, H_in); (N, L, H_in) with batch_first; (L, H_in) for one unbatched sequence.
         hx: (D·num_layers, N, H), or (D·num_layers, H) unbatched; None: zeros.
+
     Returns ``(output, h_n)``:
-        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated);
-            (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated).
+        output in the other layouts: (N, L, D·H) with batch_first; (L, D·H) unbatched.
         h_n: (D·num_layers, N, H), the last state of every layer and direction; (D·num_layers, H) unbatched.
     """
 
@@ -294,18 +295,19 @@ class GRU(_RNNBase):
         bidirectional: each layer also runs from t = L−1 back to 0; D = 2 directions, else D = 1.
         reset_after: True (PyTorch, cuDNN) applies r after W_hn; False (Cho et al. 2014) before it.
 
-    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H);
-    the gates' blocks are stacked in the order r, z, n (W_ih = [W_ir; W_iz; W_in]):
+    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H):
         weight_ih_l{k}: (3·H, H_in) for k = 0, (3·H, D·H) for k > 0
         weight_hh_l{k}: (3·H, H)
         bias_ih_l{k}, bias_hh_l{k}: (3·H,)
+        the gates' blocks stacked in the order r, z, n (W_ih = [W_ir; W_iz; W_in]).
 
     Shapes (L: sequence length, N: batch size; one state per layer and direction):
         input: (L, N, H_in), or (N, L, H_in) with batch_first, or (L, H_in) for a single sequence.
         hx: h_0, (D·num_layers, N, H); (D·num_layers, H) unbatched; None for zeros.
+
     Returns ``(output, h_n)``:
-        output: the top layer's h_1 .. h_L, (L, N, D·H), both directions side by side;
-            (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        output: the top layer's h_1 .. h_L, (L, N, D·H), both directions side by side.
+        output in the other layouts: (N, L, D·H) with batch_first; (L, D·H) unbatched.
         h_n: h_L of each layer and direction, (D·num_layers, N, H); (D·num_layers, H) unbatched.
     """
 
@@ -341,20 +343,20 @@ class LSTM(_RNNBase):
         dropout: p of a dropout on each layer's output except the last, in training (default 0).
         bidirectional: each layer also runs from t = L−1 back to 0; D = 2 directions, else D = 1.
 
-    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H);
-    the gates' blocks are stacked in the order i, f, g, o (W_ih = [W_ii; W_if; W_ig; W_io]):
+    Parameters of layer k (a name ending ``_reverse`` for the backward direction), from U(−1/√H, 1/√H):
         weight_ih_l{k}: (4·H, H_in) for k = 0, (4·H, D·H) for k > 0
         weight_hh_l{k}: (4·H, H)
         bias_ih_l{k}, bias_hh_l{k}: (4·H,)
+        the gates' blocks stacked in the order i, f, g, o (W_ih = [W_ii; W_if; W_ig; W_io]).
 
     Shapes (L: sequence length, N: batch size):
         input: (L, N, H_in); (N, L, H_in) with batch_first; (L, H_in) for one unbatched sequence.
         hx: a tuple (h_0, c_0), each (D·num_layers, N, H), or (D·num_layers, H) unbatched; None: zeros.
+
     Returns ``(output, (h_n, c_n))``:
-        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated);
-            (N, L, D·H) with batch_first; (L, D·H) unbatched.
-        h_n, c_n: (D·num_layers, N, H), the last h and c of every layer and direction;
-            (D·num_layers, H) unbatched.
+        output: (L, N, D·H), the last layer's h_{t+1} for every t (directions concatenated).
+        output in the other layouts: (N, L, D·H) with batch_first; (L, D·H) unbatched.
+        h_n, c_n: (D·num_layers, N, H), the last h and c of every layer and direction; unbatched (D·num_layers, H).
     """
 
     num_gates = 4
