@@ -428,11 +428,12 @@ def test_plain_mode_as_root_runs_the_pieces_as_nobody(request, sub, monkeypatch,
     # try the system's (NumPy comes from this environment's site-packages, by path).
     pythons = [sandbox._python(), *sorted(glob.glob(f"/usr/bin/python{sys.version_info[0]}.{sys.version_info[1]}"))]
     def runs_as_nobody(python):
-        try:
-            return subprocess.run([python, "-c", "pass"], preexec_fn=lambda: sandbox._in_child(sandbox.plain_user())
-                                  ).returncode == 0  # fmt: skip
-        except OSError:  # not executable by 'nobody'
-            return False
+        # the check grade itself makes (sandbox.refusal): a throwaway worker as 'nobody' imports NumPy.
+        # Starting Python is not enough: a venv inside a folder only root can read (CI's mktemp -d
+        # clone) starts, but NumPy's folder is not readable by 'nobody'
+        with monkeypatch.context() as m:
+            m.setattr(sandbox, "_python", lambda: python)
+            return sandbox._try("plain")
 
     runnable = [p for p in pythons if runs_as_nobody(p)]
     if runnable:
