@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad import nn, viz
+from minigrad import viz
 from minigrad.viz.layout import NODE_GAP, layers_of, layout
 from minigrad.viz.svg import parse, to_svg
+from tests.test_viz import TinyLSTM
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -37,17 +38,6 @@ def first_look():
     return loss, {"x": x, "W": W, "h": h, "loss": loss}
 
 
-class TinyLSTM(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.cell = nn.LSTMCell(2, 3)
-        self.head = nn.Linear(3, 1)
-
-    def forward(self, xs):
-        hx = None
-        for t in range(xs.shape[0]):
-            hx = self.cell(xs[t], hx)
-        return self.head(hx[0])
 
 
 def tiny_lstm(T=3):

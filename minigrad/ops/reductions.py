@@ -232,8 +232,9 @@ class LogSumExp(Reduction):
             empty = s == 0  # a row of all -inf: log 0 = -inf, as NumPy and PyTorch give, and no gradient
             out = np.log1p(_sum_beyond_one(x, m, e, axes)) + m
             softmax = e / np.where(empty, 1, s)  # what the gradient needs
-            # a row with +inf: e^(x - y) as PyTorch gives it (0 for finite x, NaN at the inf), not inf/inf
-            self.save(np.where(out == np.inf, np.exp(x - out), softmax))
+            if np.isposinf(out).any():  # a row with +inf: e^(x - y) as PyTorch gives it (0, or NaN at the inf)
+                softmax = np.where(out == np.inf, np.exp(x - out), softmax)
+            self.save(softmax)
         return out if self.keepdims else np.squeeze(out, axis=axes)
 
     def vjp(self, grad_out):
