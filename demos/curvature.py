@@ -161,7 +161,7 @@ def main(quick: bool = False, out=None, seed: int = 0) -> dict:
               "on the plateau": cliff_point(np.array([w0 + LR_CLIFF * 1.6e4, BIAS]))}  # fmt: skip
     numbers["cliff"] = {"w_wall": w0, "points": points}
     report.table(
-        f"The cliff through the Hessian: h_t = tanh(w h_(t-1) + b), T = {T_CLIFF}, theta = (w, b); "
+        f"The cliff through the Hessian: h_(t+1) = tanh(w h_t + b), T = {T_CLIFF}, theta = (w, b); "
         f"curvature along the gradient kappa = g'Hg / |g|^2; steps: SGD lr {LR_CLIFF:g}, clipped at {CLIP:g}, "
         "Newton along g = |g| / |kappa|",
         ["where", "loss", "|g|", "kappa", "SGD step", "clipped step", "Newton step"],
@@ -231,6 +231,8 @@ def _plot(report: Report, numbers: dict, newton: np.ndarray, gd: np.ndarray, run
     kappas = [cliff_point(np.array([w, BIAS]))["curvature"] for w in ws]
     ax_c.plot(ws, np.abs(kappas), color=PALETTE[0], lw=1.5, label=r"$|\kappa| = |g^\top H g| / \Vert g\Vert^2$")
     ax_c.axvline(numbers["cliff"]["w_wall"], color="black", lw=1, ls=":", label="the wall")
+    wall = abs(numbers["cliff"]["points"]["at the wall"]["curvature"])  # the grid's points step over its peak
+    ax_c.plot([numbers["cliff"]["w_wall"]], [wall], "o", color=PALETTE[1], ms=6, label=f"at the wall: {wall:.3g}")
     ax_c.set(yscale="log", xlabel="w (b = -0.2)", ylabel="curvature along the gradient",
              title="The cliff: curvature along g (T = 50)")
     ax_c.legend(fontsize=8)
